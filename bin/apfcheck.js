@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// apfcheck command: runs the TypeScript CLI through tsx's ESM loader.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/cli/main.ts');

@@ -1,0 +1,496 @@
+/**
+ * Guest handler, one per vCPU: the Linux guest side of async PF
+ * (`arch/x86/kernel/kvm.c`, RFCv1 `arch/arm64/mm/fault.c`, SDEI design
+ * `arch/arm64/kernel/kvm.c`; reference §2.3, §2.4, §3, §5).
+ *
+ * It holds the CPU context of the running code, the tasks pinned to this CPU,
+ * and this CPU's share of the sleeper table (`async_pf_sleepers`; page-ready
+ * is raised on the faulting vCPU and tasks do not migrate, so each token's
+ * nodes live in its own CPU's share: see machines/README.md).
+ */
+import { and, assign, emit, not, setup } from 'xstate';
+import type { DesignOptions } from './design.js';
+import { REASON_NOT_PRESENT, REASON_PAGE_READY, WAKE_ALL } from './host.js';
+
+export type TaskStatus =
+  /** on the run queue */
+  | 'runnable'
+  /** the CPU's current task */
+  | 'running'
+  /** in `kvm_async_pf_task_wait_schedule` / `do_notify_resume`, off the run queue */
+  | 'sleeping'
+  /** pre-5.8/RFCv1 kernel-mode wait that cannot schedule: halts the CPU (`native_safe_halt` / `wfi`) */
+  | 'halted';
+
+export interface GuestTask {
+  readonly status: TaskStatus;
+  /** SDEI design: `TIF_ASYNC_PF` set by the SDEI handler, cleared by the PPI handler */
+  readonly tif: boolean;
+}
+
+/** `struct kvm_task_sleep_node` in this CPU's buckets. */
+export interface SleepNode {
+  readonly token: number;
+  /** local task index, or -1 for a dummy node filed by a wake that came first */
+  readonly task: number;
+}
+
+/** The async event a guest handler is working on: token (CR2/FAR or area) and reason (flags/reason). */
+export interface HandledEvent {
+  readonly token: number;
+  readonly reason: number;
+}
+
+export interface GuestContext {
+  readonly vcpu: number;
+  /** per-CPU `async_pf_enabled` (older: `apf_reason.enabled`) */
+  readonly apfEnabled: boolean;
+  /** CPL 3 / EL0 */
+  readonly user: boolean;
+  /** IF / PSTATE.I clear */
+  readonly irqsOn: boolean;
+  /** `preemptible()`: preempt count zero, not in an RCU read side */
+  readonly preemptible: boolean;
+  readonly tasks: readonly GuestTask[];
+  /** local index of the current task, -1 in the idle loop / scheduler */
+  readonly current: number;
+  readonly nodes: readonly SleepNode[];
+  /** the async event being handled (arm64: also while it is entered through the vectors) */
+  readonly handling: HandledEvent | null;
+  /** why the guest died (panic message), null while alive */
+  readonly panic: string | null;
+}
+
+export type GuestEvent =
+  /** the scheduler switches to local task `task` (from idle, or preempting the current one) */
+  | { type: 'SCHEDULE'; task: number }
+  /** the async #PF / data-abort handler runs: x86 `reason` is the flags value read-and-zeroed */
+  | { type: 'ASYNC_EXCEPTION'; token: number; reason: number }
+  /** arm64: an exception arrives and the CPU enters its vectors */
+  | { type: 'ENTER_VECTORS'; token: number; reason: number }
+  /** arm64: branch from the vector table to `el1_sync`/`el0_sync` (PC leaves the window) */
+  | { type: 'LEAVE_VECTORS' }
+  /** arm64: `kernel_entry` has saved ELR_EL1/SPSR_EL1; the handler runs */
+  | { type: 'KERNEL_ENTRY_DONE' }
+  /** SDEI design: the SDEI not-present handler runs with the area's reason and token */
+  | { type: 'SDEI_EVENT'; token: number; reason: number }
+  /** page-ready interrupt handler (x86 `sysvec_kvm_asyncpf_interrupt`, SDEI PPI handler) with the area's token/reason */
+  | { type: 'PAGE_READY_IRQ'; token: number; reason: number }
+  /** the handler writes the ACK (MSR_KVM_ASYNC_PF_ACK / IRQ_ACK hypercall) */
+  | { type: 'ACK_WRITTEN' }
+  /** #DF from two #PFs */
+  | { type: 'DOUBLE_FAULT' }
+  | { type: 'IRQ_OFF' }
+  | { type: 'IRQ_ON' }
+  | { type: 'ENTER_KERNEL' }
+  | { type: 'RETURN_TO_USER' }
+  /** SDEI design: the self reschedule IPI, then `do_notify_resume` on the way back to user */
+  | { type: 'NOTIFY_RESUME' }
+  | { type: 'PREEMPT_OFF' }
+  | { type: 'PREEMPT_ON' }
+  /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers */
+  | { type: 'CPU_OFFLINE' }
+  /** `kvm_guest_cpu_init`: enable APF */
+  | { type: 'CPU_ONLINE' };
+
+/** Effects the guest reports to the composed system. */
+export type GuestEffect =
+  /** store 0 to the area's reason/flags and/or token */
+  | { type: 'area.clear'; reason: boolean; token: boolean }
+  /** the guest saw not-present(token): slept, consumed a dummy or was recorded */
+  | { type: 'notPresent.seen'; token: number; outcome: 'sleeping' | 'dummy-consumed' | 'halted' | 'recorded' | 'rejected' }
+  /** the guest saw page-ready(token) */
+  | { type: 'pageReady.seen'; token: number; outcome: 'woken' | 'dummy-unhashed' | 'dummy-filed' | 'dropped' }
+  /** `apf_task_wake_all` on this CPU woke these tokens' sleepers */
+  | { type: 'wakeAll.local'; tokens: readonly number[] }
+  /** write MSR_KVM_ASYNC_PF_EN / sysreg / SMCCC: enable (with SEND_ALWAYS?) or disable */
+  | { type: 'apf.enable'; sendAlways: boolean }
+  | { type: 'apf.disable' }
+  /** the ACK write reaches the host */
+  | { type: 'ack' };
+
+export interface GuestInput {
+  readonly vcpu: number;
+  readonly taskCount: number;
+}
+
+/** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable. */
+export function initialGuestContext(input: GuestInput): GuestContext {
+  return {
+    vcpu: input.vcpu,
+    apfEnabled: true,
+    user: true,
+    irqsOn: true,
+    preemptible: true,
+    tasks: Array.from({ length: input.taskCount }, (_, i) => ({ status: i === 0 ? 'running' : 'runnable', tif: false })),
+    current: input.taskCount > 0 ? 0 : -1,
+    nodes: [],
+    handling: null,
+    panic: null,
+  };
+}
+
+type Ctx = GuestContext;
+
+const setTask = (tasks: readonly GuestTask[], index: number, patch: Partial<GuestTask>): GuestTask[] =>
+  tasks.map((t, i) => (i === index ? { ...t, ...patch } : t));
+
+/** Wakes the sleeper of `node` (if it is one): back on the run queue, or back to running from the halt loop. */
+const wakeNode = (tasks: readonly GuestTask[], node: SleepNode): GuestTask[] => {
+  if (node.task < 0) return [...tasks];
+  const status = tasks[node.task]?.status;
+  if (status === 'sleeping') return setTask(tasks, node.task, { status: 'runnable', tif: false });
+  if (status === 'halted') return setTask(tasks, node.task, { status: 'running', tif: false });
+  return setTask(tasks, node.task, { tif: false });
+};
+
+/** Builds the guest machine of a design. */
+export function createGuestMachine(design: DesignOptions) {
+  type Async = Extract<GuestEvent, { type: 'ASYNC_EXCEPTION' | 'SDEI_EVENT' | 'PAGE_READY_IRQ' | 'ENTER_VECTORS' }>;
+  const handled = (context: Ctx): HandledEvent => {
+    if (context.handling === null) throw new Error(`guest cpu${context.vcpu}: handler runs without an event`);
+    return context.handling;
+  };
+  const tokenOf = (context: Ctx): number => handled(context).token;
+  const reasonOf = (context: Ctx): number => handled(context).reason;
+
+  /** Entry into an async-PF handler: hold the event for the handler (§2.4 guest column). */
+  const handlerEntries = () => {
+    const enter = 'holdEvent' as const;
+    const exceptionTarget = design.exceptionEntryWindow ? 'vectors' : 'handlingException';
+    return {
+      /** the async #PF / data abort is delivered (arm64: into the vectors) */
+      ASYNC_EXCEPTION: { target: exceptionTarget, actions: enter },
+      /** SDEI not-present event (taken even with IRQs masked) */
+      SDEI_EVENT: { target: 'handlingSdei', actions: enter },
+      /** page-ready interrupt (x86 `sysvec_kvm_asyncpf_interrupt`, SDEI design PPI) */
+      PAGE_READY_IRQ: { target: 'handlingPageReady', actions: enter },
+    } as const;
+  };
+
+  return setup({
+    types: {
+      context: {} as GuestContext,
+      events: {} as GuestEvent,
+      input: {} as GuestInput,
+      emitted: {} as GuestEffect,
+    },
+    guards: {
+      /** the async #PF / data abort carries not-present (`flags`/`reason` == KVM_PV_REASON_PAGE_NOT_PRESENT). */
+      isNotPresent: ({ context }) => reasonOf(context) === REASON_NOT_PRESENT,
+      /** the data abort / #PF carries page-ready (pre-5.8 x86, RFCv1: `reason` == KVM_PV_REASON_PAGE_READY). */
+      isPageReady: ({ context }) => reasonOf(context) === REASON_PAGE_READY,
+      /** x86 `kvm_async_pf_task_wait_schedule`: IF=0 -> panic "Host injected async #PF in interrupt disabled region". */
+      interruptsDisabled: ({ context }) => !context.irqsOn,
+      /** modern x86: kernel mode -> panic "Host injected async #PF in kernel mode" (3a7c8fafd1b4). */
+      kernelModePanics: ({ context }) => !context.user && design.kernelModeNotPresent === 'panic',
+      /** a dummy node for this token exists: the wake came first (§2.6). */
+      dummyFiled: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context) && n.task < 0),
+      /** the waiter may `schedule()`: user mode, or pre-5.8/RFCv1 kernel code that is preemptible and not the idle task. */
+      canSchedule: ({ context }) => context.current >= 0 && (context.user || context.preemptible),
+      /** the page-ready handler got the broadcast token `~0`. */
+      isWakeAll: ({ context }) => tokenOf(context) === WAKE_ALL,
+      /** `_find_apf_task`: a node (sleeper or dummy) for this token. */
+      nodeFound: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context)),
+      /** `kvm_async_pf_task_wake` files a dummy when no node exists. */
+      filesDummy: () => design.dummyNodes,
+      /** the handler returns to a running task (or to a halted waiter it just woke). SDEI: a task with TIF pending goes to `do_notify_resume`. */
+      returnsToTask: ({ context }) => context.tasks[context.current]?.status === 'running',
+      /** the handler returns into the pre-5.8/RFCv1 halt loop, whose waiter is still hashed. */
+      returnsToHaltLoop: ({ context }) => context.tasks[context.current]?.status === 'halted',
+      /** the design acknowledges page-ready (x86 ACK MSR, SDEI IRQ_ACK). */
+      hasAck: () => design.ack !== 'none',
+      /** SDEI handler: per-CPU table (2 x host slots) has room; else -ENOSPC. */
+      sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.tasks.length,
+      /** SDEI design: the current task had its TIF_ASYNC_PF set and sleeps in `do_notify_resume`. */
+      currentHasTif: ({ context }) => context.current >= 0 && context.tasks[context.current]?.tif === true,
+      /** `schedule()` target is runnable. */
+      taskRunnable: ({ context, event }) =>
+        context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
+      /** the design's guest sets SEND_ALWAYS when enabling (pre-5.8 Linux). */
+      setsSendAlways: () => design.guestSetsSendAlways,
+    },
+    actions: {
+      /** `panic()`: the guest is dead. */
+      panic: assign((_, params: { message: string }) => ({ panic: params.message })),
+      /** the handler read-and-zeroes flags/reason (`kvm_read_and_reset_apf_flags`, RFCv1 `do_lockdown`). */
+      clearReason: emit({ type: 'area.clear' as const, reason: true, token: false }),
+      /** page-ready handler frees the slot: x86 `__this_cpu_write(apf_reason.token, 0)`; single-slot designs zero reason and token. */
+      clearToken: emit({ type: 'area.clear' as const, reason: design.slotLayout === 'single', token: true }),
+      /** SDEI handlers zero token and reason. */
+      clearArea: emit({ type: 'area.clear' as const, reason: true, token: true }),
+      /** `kvm_async_pf_task_wait_schedule`: consume the dummy, the task goes on (§2.6). */
+      consumeDummy: assign(({ context }) => ({
+        nodes: context.nodes.filter((n) => !(n.token === tokenOf(context) && n.task < 0)),
+      })),
+      /** insert node{token, cpu} under the bucket lock, task sleeps, `schedule()`. */
+      sleepOnToken: assign(({ context }) => ({
+        nodes: [...context.nodes, { token: tokenOf(context), task: context.current }],
+        tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
+        current: -1,
+      })),
+      /** pre-5.8/RFCv1 kernel-mode wait that cannot schedule: insert node, halt the CPU with IRQs on. */
+      haltOnToken: assign(({ context }) => ({
+        nodes: [...context.nodes, { token: tokenOf(context), task: context.current }],
+        tasks: setTask(context.tasks, context.current, { status: 'halted' }),
+      })),
+      /** SDEI handler: record (current, token), set TIF_ASYNC_PF, self reschedule IPI. */
+      recordForResume: assign(({ context }) => ({
+        nodes: [...context.nodes, { token: tokenOf(context), task: context.current }],
+        tasks: setTask(context.tasks, context.current, { tif: true }),
+      })),
+      /** `do_notify_resume`: the task with TIF_ASYNC_PF sleeps until the PPI handler clears it. */
+      sleepInNotifyResume: assign(({ context }) => ({
+        tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
+        current: -1,
+      })),
+      reportNotPresent: emit(({ context }, params: { outcome: 'sleeping' | 'dummy-consumed' | 'halted' | 'recorded' | 'rejected' }) => ({
+        type: 'notPresent.seen' as const,
+        token: tokenOf(context),
+        outcome: params.outcome,
+      })),
+      /** `kvm_async_pf_task_wake`: unhash the node for the token, wake its task (`apf_task_wake_one`). */
+      wakeToken: assign(({ context }) => {
+        const node = context.nodes.find((n) => n.token === tokenOf(context));
+        if (node === undefined) return {};
+        return { nodes: context.nodes.filter((n) => n !== node), tasks: wakeNode(context.tasks, node) };
+      }),
+      /** `kvm_async_pf_task_wake`: no node yet: allocate and hash a dummy (0547758a6de3 + baec4f5a018f). */
+      fileDummy: assign(({ context }) => ({ nodes: [...context.nodes, { token: tokenOf(context), task: -1 }] })),
+      /** `apf_task_wake_all`: unhash every node of this CPU, wake the sleepers (dummies are dropped). */
+      wakeAllLocal: assign(({ context }) => ({
+        nodes: [],
+        tasks: context.nodes.reduce<GuestTask[]>((tasks, node) => wakeNode(tasks, node), [...context.tasks]),
+      })),
+      reportWakeAll: emit(({ context }) => ({
+        type: 'wakeAll.local' as const,
+        tokens: context.nodes.filter((n) => n.task >= 0).map((n) => n.token),
+      })),
+      reportPageReady: emit(({ context }, params: { outcome: 'woken' | 'dummy-unhashed' | 'dummy-filed' | 'dropped' }) => ({
+        type: 'pageReady.seen' as const,
+        token: tokenOf(context),
+        outcome: params.outcome,
+      })),
+      /** the ACK write: MSR_KVM_ASYNC_PF_ACK = 1 / `ARM_SMCCC_KVM_FUNC_ASYNC_PF_IRQ_ACK`. */
+      writeAck: emit({ type: 'ack' as const }),
+      /** the event's token (CR2 / FAR / area) and reason as the handler reads them. */
+      holdEvent: assign(({ event }) => ({ handling: { token: (event as Async).token, reason: (event as Async).reason } })),
+      /** the handler is done with the event. */
+      releaseEvent: assign({ handling: null }),
+      /** `schedule()`: switch to the chosen task; it resumes in user mode with IRQs on. */
+      switchTo: assign(({ context, event }) => {
+        const next = (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task;
+        const tasks = context.current >= 0 ? setTask(context.tasks, context.current, { status: 'runnable' }) : [...context.tasks];
+        return {
+          tasks: setTask(tasks, next, { status: 'running' }),
+          current: next,
+          user: true,
+          irqsOn: true,
+          preemptible: true,
+        };
+      }),
+      /** the CPU enters the idle loop (kernel, IRQs on, HLT/WFI). */
+      enterIdle: assign({ current: -1, user: false, irqsOn: true, preemptible: false }),
+      /** `local_irq_disable` / `local_irq_enable`. */
+      setIrqs: assign((_, params: { on: boolean }) => ({ irqsOn: params.on })),
+      /** syscall / interrupt entry into the kernel, or return to user. */
+      setUser: assign((_, params: { user: boolean }) => ({ user: params.user, irqsOn: true, preemptible: true })),
+      /** `preempt_disable` / `preempt_enable` (also RCU read side). */
+      setPreemptible: assign((_, params: { on: boolean }) => ({ preemptible: params.on })),
+      /** `kvm_pv_disable_apf`: write 0 to the enable register; `async_pf_enabled = false`. */
+      disableApf: assign({ apfEnabled: false }),
+      reportDisable: emit({ type: 'apf.disable' as const }),
+      /** `kvm_guest_cpu_init`: write the area address with the enable bits. */
+      enableApf: assign({ apfEnabled: true }),
+      reportEnable: emit({ type: 'apf.enable' as const, sendAlways: design.guestSetsSendAlways }),
+    },
+  }).createMachine({
+    /** one guest CPU of the Linux guest */
+    id: 'guest',
+    context: ({ input }) => initialGuestContext(input),
+    initial: 'running',
+    states: {
+      /** a task runs on this CPU */
+      running: {
+        on: {
+          ...handlerEntries(),
+          /** preemption: `schedule()` picks another runnable task */
+          SCHEDULE: { guard: 'taskRunnable', actions: 'switchTo' },
+          /** `local_irq_disable` */
+          IRQ_OFF: { actions: { type: 'setIrqs', params: { on: false } } },
+          /** `local_irq_enable` */
+          IRQ_ON: { actions: { type: 'setIrqs', params: { on: true } } },
+          /** syscall / exception entry to the kernel */
+          ENTER_KERNEL: { actions: { type: 'setUser', params: { user: false } } },
+          /** return to user */
+          RETURN_TO_USER: { actions: { type: 'setUser', params: { user: true } } },
+          /** `preempt_disable` / `rcu_read_lock` */
+          PREEMPT_OFF: { actions: { type: 'setPreemptible', params: { on: false } } },
+          /** `preempt_enable` */
+          PREEMPT_ON: { actions: { type: 'setPreemptible', params: { on: true } } },
+          /** `kvm_guest_cpu_offline`: disable APF, then `apf_task_wake_all` */
+          CPU_OFFLINE: { actions: ['disableApf', 'reportDisable', 'reportWakeAll', 'wakeAllLocal'] },
+          /** `kvm_guest_cpu_init` (CPU online / resume) */
+          CPU_ONLINE: { actions: ['enableApf', 'reportEnable'] },
+        },
+      },
+      /** idle loop / scheduler: no task runs; HLT (x86) or WFI (arm64) with IRQs on */
+      idle: {
+        on: {
+          ...handlerEntries(),
+          /** `schedule()` picks a runnable task */
+          SCHEDULE: { guard: 'taskRunnable', target: 'running', actions: 'switchTo' },
+        },
+      },
+      /** pre-5.8 x86 / RFCv1 `kvm_async_pf_task_wait` halt loop: `native_safe_halt` / `dsb(sy); wfi`, IRQs on */
+      apfHalt: {
+        on: handlerEntries(),
+      },
+      /** arm64: PC in [VBAR_EL1, VBAR_EL1 + 0x800), ELR_EL1 live */
+      vectors: {
+        on: {
+          /** branch out of the vector table: PC leaves the RFCv1 window, ELR_EL1 still unsaved */
+          LEAVE_VECTORS: { target: 'kernelEntry' },
+          /** a second data abort overwrites ELR_EL1/SPSR_EL1: the first return address is lost */
+          ASYNC_EXCEPTION: {
+            target: 'panicked',
+            actions: { type: 'panic', params: { message: 'second data abort in the vectors clobbered ELR_EL1' } },
+          },
+        },
+      },
+      /** arm64 `kernel_entry`: registers being saved, ELR_EL1 not yet on the stack */
+      kernelEntry: {
+        on: {
+          /** ELR/SPSR saved: `do_mem_abort` -> `do_lockdown` runs */
+          KERNEL_ENTRY_DONE: { target: 'handlingException' },
+          /** a second data abort before ELR_EL1 was saved */
+          ASYNC_EXCEPTION: {
+            target: 'panicked',
+            actions: { type: 'panic', params: { message: 'second data abort before kernel_entry saved ELR_EL1' } },
+          },
+        },
+      },
+      /** async #PF / data-abort handler (`kvm_handle_async_pf` / RFCv1 `do_lockdown`) */
+      handlingException: {
+        always: [
+          /** not-present with IF=0 on a v5.8+ guest */
+          {
+            guard: and(['isNotPresent', 'interruptsDisabled', 'kernelModePanics']),
+            target: 'panicked',
+            actions: { type: 'panic', params: { message: 'Host injected async #PF in interrupt disabled region' } },
+          },
+          /** not-present at CPL0 on a v5.8+ guest */
+          {
+            guard: and(['isNotPresent', 'kernelModePanics']),
+            target: 'panicked',
+            actions: { type: 'panic', params: { message: 'Host injected async #PF in kernel mode' } },
+          },
+          /** wake came first: consume the dummy and return */
+          {
+            guard: and(['isNotPresent', 'dummyFiled']),
+            target: 'returning',
+            actions: ['clearReason', 'consumeDummy', { type: 'reportNotPresent', params: { outcome: 'dummy-consumed' } }],
+          },
+          /** `kvm_async_pf_task_wait_schedule`: file the sleeper and `schedule()` */
+          {
+            guard: and(['isNotPresent', 'canSchedule']),
+            target: 'idle',
+            actions: [
+              'clearReason',
+              { type: 'reportNotPresent', params: { outcome: 'sleeping' } },
+              'sleepOnToken',
+              'releaseEvent',
+              'enterIdle',
+            ],
+          },
+          /** pre-5.8 / RFCv1 wait that cannot schedule: halt until woken */
+          {
+            guard: 'isNotPresent',
+            target: 'apfHalt',
+            actions: ['clearReason', { type: 'reportNotPresent', params: { outcome: 'halted' } }, 'haltOnToken', 'releaseEvent'],
+          },
+          /** pre-5.8 / RFCv1: the same exception carries page-ready */
+          { guard: 'isPageReady', target: 'handlingPageReady', actions: 'clearReason' },
+          /** reason 0: an ordinary fault (not modelled further) */
+          { target: 'returning' },
+        ],
+      },
+      /** SDEI not-present handler (`kvm_async_pf_sdei_handler`) */
+      handlingSdei: {
+        always: [
+          /** record (current, token), set TIF_ASYNC_PF, zero the area, self reschedule IPI */
+          {
+            guard: and(['isNotPresent', 'sdeiTableHasRoom']),
+            target: 'notifyResume',
+            actions: ['recordForResume', 'clearArea', { type: 'reportNotPresent', params: { outcome: 'recorded' } }, 'releaseEvent'],
+          },
+          /** table full (-ENOSPC) or reason not NOT_PRESENT: nothing recorded */
+          { target: 'returning', actions: ['clearArea', { type: 'reportNotPresent', params: { outcome: 'rejected' } }] },
+        ],
+      },
+      /** SDEI design: the self reschedule IPI is pending; the task goes to `do_notify_resume` next */
+      notifyResume: {
+        on: {
+          /** the PPI may be taken first and clear TIF_ASYNC_PF */
+          PAGE_READY_IRQ: { target: 'handlingPageReady', actions: 'holdEvent' },
+          /** the IPI: on return to user, `do_notify_resume` sleeps while TIF_ASYNC_PF is set */
+          NOTIFY_RESUME: [
+            { guard: 'currentHasTif', target: 'idle', actions: ['sleepInNotifyResume', 'enterIdle'] },
+            { target: 'running' },
+          ],
+        },
+      },
+      /** page-ready: `kvm_async_pf_task_wake(token)`, then zero the token */
+      handlingPageReady: {
+        always: [
+          /** `~0`: `apf_task_wake_all` */
+          { guard: 'isWakeAll', target: 'acking', actions: ['reportWakeAll', 'wakeAllLocal', 'clearToken'] },
+          /** a dummy found (a second page-ready for the token): unhash it */
+          {
+            guard: 'dummyFiled',
+            target: 'acking',
+            actions: [{ type: 'reportPageReady', params: { outcome: 'dummy-unhashed' } }, 'wakeToken', 'clearToken'],
+          },
+          /** node found: unhash and wake (`apf_task_wake_one`) */
+          {
+            guard: 'nodeFound',
+            target: 'acking',
+            actions: [{ type: 'reportPageReady', params: { outcome: 'woken' } }, 'wakeToken', 'clearToken'],
+          },
+          /** wake before wait: file a dummy */
+          {
+            guard: 'filesDummy',
+            target: 'acking',
+            actions: [{ type: 'reportPageReady', params: { outcome: 'dummy-filed' } }, 'fileDummy', 'clearToken'],
+          },
+          /** no dummy: the wake is lost */
+          { target: 'acking', actions: [{ type: 'reportPageReady', params: { outcome: 'dropped' } }, 'clearToken'] },
+        ],
+      },
+      /** token zeroed; the ACK write is the handler's next store */
+      acking: {
+        always: [{ guard: not('hasAck'), target: 'returning' }],
+        on: {
+          /** `wrmsrl(MSR_KVM_ASYNC_PF_ACK, 1)` / IRQ_ACK hypercall */
+          ACK_WRITTEN: { target: 'returning', actions: 'writeAck' },
+        },
+      },
+      /** exception / interrupt return to the interrupted code */
+      returning: {
+        always: [
+          { guard: 'returnsToTask', target: 'running', actions: 'releaseEvent' },
+          { guard: 'returnsToHaltLoop', target: 'apfHalt', actions: 'releaseEvent' },
+          { target: 'idle', actions: ['releaseEvent', 'enterIdle'] },
+        ],
+      },
+      /** the guest kernel died (panic, #DF, lost return address) */
+      panicked: { type: 'final' },
+    },
+    on: {
+      /** #DF delivered: `exc_double_fault` -> panic */
+      DOUBLE_FAULT: { target: '.panicked', actions: { type: 'panic', params: { message: 'double fault: #PF while a #PF was pending' } } },
+    },
+  });
+}
+
+export type GuestMachine = ReturnType<typeof createGuestMachine>;

@@ -1,0 +1,509 @@
+/**
+ * Host fault path, one per vCPU: `__kvm_mmu_faultin_pfn` and the async-PF core of
+ * `virt/kvm/async_pf.c` plus the x86/arm64 arch hooks (reference §2.2, §2.4-§2.7, §3, §5).
+ *
+ * The host owns what KVM owns: the work items (`struct kvm_async_pf`) with the
+ * `queue`/`done` lists, the gfn hash, `pageready_pending`, the requests, the
+ * shared area as KVM writes it (`struct kvm_vcpu_pv_apf_data`), and the pending
+ * exception / interrupt / SDEI lines of the vCPU. What it needs to know about
+ * the guest (CPL, IF, PC) comes in the event, as KVM reads it at a VM exit.
+ */
+import { and, assign, emit, setup } from 'xstate';
+import type { DesignOptions } from './design.js';
+
+/** Token value meaning "wake all" (`~0`, `kvm_async_pf_wakeup_all`). */
+export const WAKE_ALL = 0xffffffff;
+
+/** Reason values in the single-slot layout (`KVM_PV_REASON_PAGE_NOT_PRESENT` / `_READY`); x86 `flags` uses 1 only. */
+export const REASON_NOT_PRESENT = 1;
+export const REASON_PAGE_READY = 2;
+
+/** One `struct kvm_async_pf`. */
+export interface WorkItem {
+  readonly token: number;
+  readonly gfn: number;
+  /** `notpresent_injected` */
+  readonly injected: boolean;
+  /** `wakeup_all`: synthetic item from `kvm_async_pf_wakeup_all`, never on `queue`. */
+  readonly wakeAll: boolean;
+  /** the worker moved it to `done` */
+  readonly completed: boolean;
+}
+
+/** `struct kvm_vcpu_pv_apf_data` as the two sides see it: x86 `flags`/`token`, single-slot `reason`/`token`. */
+export interface ApfArea {
+  readonly reason: number;
+  readonly token: number;
+}
+
+/** `vcpu->arch.exception`: the event queued for injection at the next entry. */
+export interface PendingException {
+  /** 'np' async not-present, 'pr' page-ready (exception designs), 'df' #DF from two #PFs (`kvm_multiple_exception`). */
+  readonly kind: 'np' | 'pr' | 'df';
+  readonly token: number;
+}
+
+export interface HostContext {
+  readonly vcpu: number;
+  /** ASYNC_PF_PER_VCPU as scoped by the run */
+  readonly limit: number;
+  /** `kvm_pv_async_pf_enabled`: MSR_KVM_ASYNC_PF_EN bits 0+3 / RFCv1 sysreg / SMCCC ENABLE */
+  readonly msrEnabled: boolean;
+  /** `apf.send_always` (older kernels: `!send_user_only`) */
+  readonly sendAlways: boolean;
+  /** every allocated item, in setup order: `async_pf.queue` plus wake-all items; `queued` is its length */
+  readonly items: readonly WorkItem[];
+  /** `async_pf.done`: tokens in completion order */
+  readonly done: readonly number[];
+  /** `apf.gfns`: outstanding gfns (sorted) */
+  readonly gfns: readonly number[];
+  /** `apf.pageready_pending` */
+  readonly pageReadyPending: boolean;
+  /** `KVM_REQ_APF_READY` */
+  readonly readyRequest: boolean;
+  /** `kvm_vcpu_kick` (or a guest exit): the vCPU passes `vcpu_enter_guest` before more guest code runs */
+  readonly kicked: boolean;
+  /** in-kernel LAPIC software-enabled (`kvm_lapic_enabled`, SPIV) */
+  readonly lapicEnabled: boolean;
+  /** guest CR0.PG as KVM tracks it (`is_paging`) */
+  readonly paging: boolean;
+  /** `is_guest_mode`: a nested L2 runs (L1 did not set DELIVERY_AS_PF_VMEXIT) */
+  readonly inL2: boolean;
+  readonly area: ApfArea;
+  readonly exception: PendingException | null;
+  /** page-ready interrupt pending: x86 `apf.vec` in the IRR, arm64 PPI level */
+  readonly irq: boolean;
+  /** token of a not-present SDEI event raised and not yet taken */
+  readonly sdei: number | null;
+  /** guest state read at the vCPU entry that started the current completion scan (null outside a scan) */
+  readonly scanGuest: GuestView | null;
+}
+
+/** What KVM reads of the guest at an exit (VMCS/VMCB or arm64 PSTATE/PC). */
+export interface GuestView {
+  /** CPL 3 / EL0 */
+  readonly user: boolean;
+  /** RFLAGS.IF / PSTATE.I clear */
+  readonly irqsOn: boolean;
+  /** arm64: PC in [VBAR_EL1, VBAR_EL1 + 0x800) */
+  readonly pcInVectors: boolean;
+}
+
+export type HostEvent =
+  | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView }
+  | { type: 'WORKER_DONE'; token: number }
+  | { type: 'ENTER_GUEST'; guest: GuestView }
+  | { type: 'EXCEPTION_TAKEN' }
+  | { type: 'IRQ_TAKEN' }
+  | { type: 'SDEI_TAKEN' }
+  | { type: 'GUEST_CLEARS_AREA'; reason: boolean; token: boolean }
+  | { type: 'ACK'; guest: GuestView }
+  | { type: 'APF_ENABLE'; sendAlways: boolean }
+  | { type: 'APF_DISABLE' }
+  | { type: 'VCPU_RESET' }
+  | { type: 'LAPIC_DISABLE' }
+  | { type: 'LAPIC_ENABLE' }
+  | { type: 'PAGING_OFF' }
+  | { type: 'PAGING_ON' }
+  | { type: 'L2_ENTER' }
+  | { type: 'L2_EXIT' };
+
+/** Effects the host reports to the composed system (pages, token observers). */
+export type HostEffect =
+  | { type: 'fault.sync'; gfn: number }
+  | { type: 'work.queued'; token: number; gfn: number; injected: boolean }
+  | { type: 'work.dequeued'; token: number; delivered: boolean }
+  | { type: 'work.cancelled'; tokens: readonly number[] }
+  | { type: 'notPresent.cancelled'; token: number };
+
+export interface HostInput {
+  readonly vcpu: number;
+  readonly limit: number;
+  /** the guest enabled APF at boot with SEND_ALWAYS */
+  readonly sendAlways: boolean;
+}
+
+/** The slot is free for a page-ready write (`apf_pageready_slot_free`; single-slot: reason and token zero). */
+function slotFreeForReady(design: DesignOptions, area: ApfArea): boolean {
+  return design.slotLayout === 'split' ? area.token === 0 : area.reason === 0 && area.token === 0;
+}
+
+type FaultEvent = Extract<HostEvent, { type: 'EPT_VIOLATION' }>;
+
+/** The initial host vCPU: the guest enabled APF at boot (its boot wake-all already drained), nothing queued, LAPIC and paging on, L1 running. */
+export function initialHostContext(input: HostInput): HostContext {
+  return {
+    vcpu: input.vcpu,
+    limit: input.limit,
+    msrEnabled: true,
+    sendAlways: input.sendAlways,
+    items: [],
+    done: [],
+    gfns: [],
+    pageReadyPending: false,
+    readyRequest: false,
+    kicked: false,
+    lapicEnabled: true,
+    paging: true,
+    inL2: false,
+    area: { reason: 0, token: 0 },
+    exception: null,
+    irq: false,
+    sdei: null,
+    scanGuest: null,
+  };
+}
+
+/** Builds the host machine of a design. */
+export function createHostMachine(design: DesignOptions) {
+  /** `kvm_can_deliver_async_pf` (x86) / `kvm_arch_can_inject_async_page_not_present` (RFCv1) / `kvm_arch_async_not_present_allowed` (SDEI). */
+  const canDeliver = (c: HostContext, guest: GuestView): boolean => {
+    if (!c.msrEnabled) return false;
+    if (design.userOnlyUnlessSendAlways && !c.sendAlways && !guest.user) return false;
+    if (c.inL2) return false;
+    if (design.pagingGate && !c.paging) return false;
+    if (design.notPresentNeedsFreeSlot && (c.area.reason !== 0 || c.area.token !== 0)) return false;
+    if (design.vectorWindowGate && guest.pcInVectors) return false;
+    if (design.sdeiBusyGate && c.sdei !== null) return false;
+    return true;
+  };
+
+  /** SDEI design: the head's not-present SDEI is still pending, so it is cancelled (`kvm_sdei_cancel`). */
+  const headCancellable = (c: HostContext): boolean =>
+    design.cancelPendingNotPresent && c.sdei !== null && c.done[0] === c.sdei;
+
+  /** `kvm_arch_can_dequeue_async_page_present` (x86) / `kvm_arch_can_inject_async_page_present` (legacy, RFCv1) / SDEI. */
+  const canDequeue = (c: HostContext): boolean => {
+    if (c.done.length === 0) return false;
+    if (!c.msrEnabled) return true;
+    if (headCancellable(c)) return true;
+    if (design.lapicGate && !c.lapicEnabled) return false;
+    const guest = c.scanGuest;
+    if (design.pageReady === 'exception') {
+      if (c.exception !== null) return false;
+      if (design.interruptsGate && guest !== null && !guest.irqsOn) return false;
+      if (design.vectorWindowGate && guest !== null && guest.pcInVectors) return false;
+    }
+    if (design.ack === 'hypercall' && c.pageReadyPending) return false;
+    return slotFreeForReady(design, c.area);
+  };
+
+  const head = (c: HostContext): WorkItem => {
+    const token = c.done[0];
+    const item = c.items.find((w) => w.token === token);
+    if (item === undefined) throw new Error(`host vcpu${c.vcpu}: done token ${token} has no work item`);
+    return item;
+  };
+  const headToken = (c: HostContext): number => (head(c).wakeAll ? WAKE_ALL : head(c).token);
+
+  return setup({
+    types: {
+      context: {} as HostContext,
+      events: {} as HostEvent,
+      input: {} as HostInput,
+      emitted: {} as HostEffect,
+    },
+    guards: {
+      /** `kvm_can_do_async_pf` false (pending exception 2a266f23550b, IF off), or RFCv1 injection not allowed: synchronous fault-in (§2.5 step 1, §3). */
+      mustFaultInSynchronously: ({ context, event }) => {
+        const e = event as FaultEvent;
+        if (design.checkPendingException && context.exception !== null) return true;
+        if (design.interruptsGate && !e.guest.irqsOn) return true;
+        return design.fallback === 'refault' && !canDeliver(context, e.guest);
+      },
+      /** `kvm_find_async_pf_gfn`: a repeated fault on an outstanding gfn (§2.5 step 2). */
+      gfnOutstanding: ({ context, event }) => context.gfns.includes((event as FaultEvent).gfn),
+      /** x86 answers a repeated fault with synthetic halt (`KVM_REQ_APF_HALT`); RFCv1 returns to the guest (§3). */
+      haltsOnRepeatedFault: () => design.fallback === 'synthetic-halt',
+      /** `kvm_setup_async_pf` fails: `queued >= ASYNC_PF_PER_VCPU` (§2.5 step 3). */
+      queueFull: ({ context }) => context.items.length >= context.limit,
+      /** `kvm_arch_async_page_not_present` returns true: not-present can be delivered now (§2.5 step 4). */
+      canDeliverNotPresent: ({ context, event }) => canDeliver(context, (event as FaultEvent).guest),
+      /** `kvm_arch_async_page_present_queued` runs only on done's empty->non-empty transition (§2.4). */
+      doneWasEmpty: ({ context }) => context.done.length === 0,
+      /** x86 v5.8+: completion raises `KVM_REQ_APF_READY` (`kvm_arch_async_page_present_queued`); older designs poll. */
+      signalsCompletion: () => design.completionScan === 'request',
+      /** the kick is skipped while `pageready_pending` (the ACK will rescan, §2.4). */
+      kickNeeded: ({ context }) => !context.pageReadyPending,
+      /** x86 `KVM_REQ_APF_READY` pending, or pre-5.8/RFCv1 polling on every entry. */
+      scanDue: ({ context }) => context.readyRequest || design.completionScan === 'every-entry',
+      /** `kvm_check_async_pf_completion` loop: head to be dequeued and announced to the guest. */
+      headDelivers: ({ context }) => {
+        if (!canDequeue(context) || !context.msrEnabled || headCancellable(context)) return false;
+        const item = head(context);
+        return item.wakeAll || item.injected || !design.pageReadyNeedsNotPresent;
+      },
+      /** SDEI design: the head's not-present is still pending: cancel it, no PPI (§5 step 4). */
+      headCancelsPendingSdei: ({ context }) => canDequeue(context) && context.msrEnabled && headCancellable(context),
+      /** loop: head dequeued without a guest event (APF off, or never announced: 2a18b7e7cd88). */
+      headDropped: ({ context }) => canDequeue(context),
+      /** `kvm_async_pf_wakeup_all` queues a wake-all item only when `done` is empty. */
+      doneEmpty: ({ context }) => context.done.length === 0,
+      /** paging re-enable / LAPIC enable raise `KVM_REQ_APF_READY` (ab4e41eb9fab, 2f15d027c05f). */
+      rescansOnEnable: ({ context }) => design.rescanOnPagingAndLapicEnable && context.msrEnabled,
+      /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on CR0.PG toggles. */
+      clearsQueueOnPagingToggle: () => design.clearQueueOnPagingToggle,
+    },
+    actions: {
+      /** GUP without FOLL_NOWAIT: the vCPU thread blocks in the host until the page is in (§2.5 step 1). */
+      faultInSync: emit(({ event }) => ({ type: 'fault.sync' as const, gfn: (event as FaultEvent).gfn })),
+      /** `kvm_setup_async_pf` + `kvm_add_async_pf_gfn`: allocate, add to `queue`, `queued++`, `schedule_work`. */
+      queueAsyncWork: assign(({ context, event }, params: { injected: boolean }) => {
+        const e = event as FaultEvent;
+        const item: WorkItem = { token: e.token, gfn: e.gfn, injected: params.injected, wakeAll: false, completed: false };
+        return { items: [...context.items, item], gfns: [...context.gfns, e.gfn].sort((a, b) => a - b) };
+      }),
+      /** report the new item: its token lifecycle starts. */
+      reportQueued: emit(({ event }, params: { injected: boolean }) => {
+        const e = event as FaultEvent;
+        return { type: 'work.queued' as const, token: e.token, gfn: e.gfn, injected: params.injected };
+      }),
+      /** `kvm_arch_async_page_not_present`: write flags/reason (SDEI: and token), queue #PF / data abort / SDEI. */
+      injectNotPresent: assign(({ context, event }) => {
+        const token = (event as FaultEvent).token;
+        const area = { reason: REASON_NOT_PRESENT, token: design.notPresent === 'sdei' ? token : context.area.token };
+        if (design.notPresent === 'sdei') return { area, sdei: token };
+        // a second #PF while one is pending: kvm_multiple_exception() makes it a #DF
+        const exception: PendingException = context.exception === null ? { kind: 'np', token } : { kind: 'df', token };
+        return { area, exception };
+      }),
+      /** `async_pf_execute` tail: move the item to `done` under `async_pf.lock`. */
+      moveToDone: assign(({ context, event }) => {
+        const token = (event as Extract<HostEvent, { type: 'WORKER_DONE' }>).token;
+        return {
+          items: context.items.map((w) => (w.token === token ? { ...w, completed: true } : w)),
+          done: [...context.done, token],
+        };
+      }),
+      /** `kvm_make_request(KVM_REQ_APF_READY)`. */
+      requestReady: assign({ readyRequest: true }),
+      /** `kvm_vcpu_kick`, or the vCPU is already out of guest mode (an MSR/MMIO exit). */
+      kick: assign({ kicked: true }),
+      /** `vcpu_enter_guest`: consume the kick and the request; note the guest state for the scan. */
+      startScan: assign(({ event }) => ({
+        kicked: false,
+        readyRequest: false,
+        scanGuest: (event as Extract<HostEvent, { type: 'ENTER_GUEST' | 'ACK' }>).guest,
+      })),
+      /** `vcpu_enter_guest` with nothing to scan: just re-enter. */
+      consumeKick: assign({ kicked: false }),
+      /** end of `kvm_check_async_pf_completion`. */
+      endScan: assign({ scanGuest: null }),
+      /** `kvm_arch_async_page_present`: token (or `~0`) / reason READY into the area, raise the event, set `pageready_pending`. */
+      deliverHead: assign(({ context }) => {
+        const token = headToken(context);
+        const area: ApfArea =
+          design.slotLayout === 'split'
+            ? { reason: context.area.reason, token }
+            : { reason: REASON_PAGE_READY, token: design.pageReady === 'interrupt' ? token : 0 };
+        const pageReadyPending = design.ack !== 'none';
+        // `kvm_apic_set_irq` on a software-disabled LAPIC drops the interrupt
+        if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending };
+        const exception: PendingException = { kind: 'pr', token };
+        return { area, exception, pageReadyPending };
+      }),
+      /** report the announced dequeue. */
+      reportDelivered: emit(({ context }) => ({ type: 'work.dequeued' as const, token: head(context).token, delivered: true })),
+      /** SDEI design: `kvm_sdei_cancel` the still-pending not-present for the head's token, free the area. */
+      cancelPendingSdei: assign({ sdei: null, area: { reason: 0, token: 0 } }),
+      /** report the cancelled not-present. */
+      reportSdeiCancelled: emit(({ context }) => ({ type: 'notPresent.cancelled' as const, token: head(context).token })),
+      /** report a dequeue without a guest event. */
+      reportDropped: emit(({ context }) => ({ type: 'work.dequeued' as const, token: head(context).token, delivered: false })),
+      /** `list_del(queue)`, `queued--`, `flush_work`, free; `kvm_del_async_pf_gfn` (or `~0` for wake-all). */
+      dequeueHead: assign(({ context }) => {
+        const item = head(context);
+        return {
+          items: context.items.filter((w) => w !== item),
+          done: context.done.slice(1),
+          gfns: item.wakeAll ? context.gfns : context.gfns.filter((g) => g !== item.gfn),
+        };
+      }),
+      /** `kvm_pv_enable_async_pf` with the enable bits: cache SEND_ALWAYS. */
+      enableApf: assign(({ event }) => ({
+        msrEnabled: true,
+        sendAlways: (event as Extract<HostEvent, { type: 'APF_ENABLE' }>).sendAlways,
+      })),
+      /** `kvm_async_pf_wakeup_all`: a `~0` item straight onto `done`, `queued++` without the limit check. */
+      queueWakeAll: assign(({ context }) => ({
+        items: [...context.items, { token: WAKE_ALL, gfn: -1, injected: true, wakeAll: true, completed: true }],
+        done: [...context.done, WAKE_ALL],
+      })),
+      /** `kvm_pv_enable_async_pf` without the enable bits. */
+      disableApf: assign({ msrEnabled: false, sendAlways: false }),
+      /** report every item `kvm_clear_async_pf_completion_queue` is about to cancel or free. */
+      reportCancelled: emit(({ context }) => ({
+        type: 'work.cancelled' as const,
+        tokens: context.items.map((w) => (w.wakeAll ? WAKE_ALL : w.token)),
+      })),
+      /** `kvm_clear_async_pf_completion_queue` + `kvm_async_pf_hash_reset`: cancel queued work, free done items. */
+      clearQueue: assign({ items: [], done: [], gfns: [] }),
+      /** `kvm_vcpu_reset`: MSRs zero, pending events dropped with the rest of the vCPU state. */
+      resetVcpu: assign({
+        msrEnabled: false,
+        sendAlways: false,
+        exception: null,
+        irq: false,
+        sdei: null,
+        kicked: false,
+        readyRequest: false,
+        pageReadyPending: false,
+      }),
+      /** the guest took the pending exception (injected at entry). */
+      takeException: assign({ exception: null }),
+      /** the guest took the interrupt (IRR -> ISR / PPI acknowledged). */
+      takeIrq: assign({ irq: false }),
+      /** the guest took the SDEI event. */
+      takeSdei: assign({ sdei: null }),
+      /** the guest writes zero to the area: flags/reason read-and-zeroed, token zeroed. */
+      guestClearsArea: assign(({ context, event }) => {
+        const e = event as Extract<HostEvent, { type: 'GUEST_CLEARS_AREA' }>;
+        return { area: { reason: e.reason ? 0 : context.area.reason, token: e.token ? 0 : context.area.token } };
+      }),
+      /** ACK: `pageready_pending = false` (x86 MSR write; SDEI IRQ_ACK also lowers the PPI). */
+      clearPageReadyPending: assign({ pageReadyPending: false }),
+      /** SPIV write clearing / setting APIC_SPIV_APIC_ENABLED. */
+      setLapic: assign((_, params: { enabled: boolean }) => ({ lapicEnabled: params.enabled })),
+      /** `kvm_post_set_cr0`: CR0.PG changed (SMI entry / RSM). */
+      setPaging: assign((_, params: { on: boolean }) => ({ paging: params.on })),
+      /** nested VM-entry to L2 / VM-exit to L1 (`is_guest_mode`). */
+      setL2: assign((_, params: { on: boolean }) => ({ inL2: params.on })),
+    },
+  }).createMachine({
+    /** one host vCPU: `struct kvm_vcpu` with `arch.apf` and `async_pf` */
+    id: 'host',
+    type: 'parallel',
+    context: ({ input }) => initialHostContext(input),
+    states: {
+      /** `apf.halted` */
+      run: {
+        initial: 'running',
+        states: {
+          /** the vCPU runs guest code (a guest HLT is the guest's idle, not this) */
+          running: {
+            on: {
+              /** EPT/NPT violation or stage-2 abort on a page that needs I/O (`__kvm_mmu_faultin_pfn`, §2.5) */
+              EPT_VIOLATION: [
+                /** §2.5 step 1 */
+                { guard: 'mustFaultInSynchronously', actions: 'faultInSync' },
+                /** §2.5 step 2: x86 synthetic halt */
+                { guard: and(['gfnOutstanding', 'haltsOnRepeatedFault']), target: 'apfHalted' },
+                /** §3: RFCv1 returns to the guest unmapped; it will fault again */
+                { guard: 'gfnOutstanding' },
+                /** §2.5 step 3: `kvm_setup_async_pf` refuses */
+                { guard: 'queueFull', actions: 'faultInSync' },
+                /** §2.5 step 4: queue work and inject not-present */
+                {
+                  guard: 'canDeliverNotPresent',
+                  actions: [
+                    { type: 'queueAsyncWork', params: { injected: true } },
+                    { type: 'reportQueued', params: { injected: true } },
+                    'injectNotPresent',
+                  ],
+                },
+                /** §2.5 step 4: queue work, cannot announce it: synthetic halt (RFCv1 never gets here) */
+                {
+                  target: 'apfHalted',
+                  actions: [
+                    { type: 'queueAsyncWork', params: { injected: false } },
+                    { type: 'reportQueued', params: { injected: false } },
+                  ],
+                },
+              ],
+            },
+          },
+          /** synthetic halt: `kvm_vcpu_running` false until `kvm_vcpu_has_events` */
+          apfHalted: {
+            on: {
+              /** `vcpu_block` woken (done non-empty or interrupt pending): `apf.halted = false`, then `vcpu_enter_guest` */
+              ENTER_GUEST: { target: 'running' },
+            },
+          },
+        },
+        on: {
+          /** `kvm_vcpu_reset`: `apf.halted = false` */
+          VCPU_RESET: { target: '.running' },
+        },
+      },
+      /** `kvm_check_async_pf_completion`: the dequeue loop */
+      completion: {
+        initial: 'idle',
+        states: {
+          /** no scan running */
+          idle: {
+            on: {
+              /** `vcpu_enter_guest`: `KVM_REQ_APF_READY` (x86) or every iteration (pre-5.8, RFCv1) */
+              ENTER_GUEST: [{ guard: 'scanDue', target: 'scanning', actions: 'startScan' }, { actions: 'consumeKick' }],
+              /** MSR_KVM_ASYNC_PF_ACK / IRQ_ACK: clear `pageready_pending`, lower the PPI, rescan */
+              ACK: { target: 'scanning', actions: ['clearPageReadyPending', 'takeIrq', 'startScan'] },
+            },
+          },
+          /** `while (!list_empty_careful(&done) && can_dequeue)` */
+          scanning: {
+            always: [
+              /** `kvm_arch_async_page_present`: announce the head */
+              { guard: 'headDelivers', actions: ['deliverHead', 'reportDelivered', 'dequeueHead'] },
+              /** SDEI: cancel the still-pending not-present, no PPI */
+              { guard: 'headCancelsPendingSdei', actions: ['cancelPendingSdei', 'reportSdeiCancelled', 'reportDropped', 'dequeueHead'] },
+              /** dequeue without a guest event */
+              { guard: 'headDropped', actions: ['reportDropped', 'dequeueHead'] },
+              /** loop exit */
+              { target: 'idle', actions: 'endScan' },
+            ],
+          },
+        },
+      },
+    },
+    on: {
+      /** `async_pf_execute`: the page is in; item to `done`; on empty->non-empty request + kick unless pending */
+      WORKER_DONE: [
+        { guard: and(['signalsCompletion', 'doneWasEmpty', 'kickNeeded']), actions: ['moveToDone', 'requestReady', 'kick'] },
+        { guard: and(['signalsCompletion', 'doneWasEmpty']), actions: ['moveToDone', 'requestReady'] },
+        /** pre-5.8 / RFCv1: only `swake_up` of a blocked vCPU; the run loop polls `done` */
+        { actions: 'moveToDone' },
+      ],
+      /** `kvm_pv_enable_async_pf` enabling: `kvm_async_pf_wakeup_all` (request + kick via present_queued) */
+      APF_ENABLE: [
+        { guard: and(['doneEmpty', 'signalsCompletion']), actions: ['enableApf', 'queueWakeAll', 'requestReady', 'kick'] },
+        { guard: 'doneEmpty', actions: ['enableApf', 'queueWakeAll', 'kick'] },
+        { actions: ['enableApf', 'kick'] },
+      ],
+      /** `kvm_pv_enable_async_pf` disabling: clear the queue, reset the hash (§2.7) */
+      APF_DISABLE: { actions: ['disableApf', 'reportCancelled', 'clearQueue'] },
+      /** `kvm_vcpu_reset` (INIT/RESET, §2.7) */
+      VCPU_RESET: { actions: ['reportCancelled', 'clearQueue', 'resetVcpu'] },
+      /** injection of the pending exception at entry (`kvm_inject_exception`) */
+      EXCEPTION_TAKEN: { actions: 'takeException' },
+      /** the guest accepted the page-ready interrupt */
+      IRQ_TAKEN: { actions: 'takeIrq' },
+      /** the guest took the SDEI event */
+      SDEI_TAKEN: { actions: 'takeSdei' },
+      /** guest stores to `struct kvm_vcpu_pv_apf_data` */
+      GUEST_CLEARS_AREA: { actions: 'guestClearsArea' },
+      /** SPIV: LAPIC software-disable */
+      LAPIC_DISABLE: { actions: { type: 'setLapic', params: { enabled: false } } },
+      /** SPIV: LAPIC enable (`KVM_REQ_APF_READY` since 2f15d027c05f) */
+      LAPIC_ENABLE: [
+        { guard: 'rescansOnEnable', actions: [{ type: 'setLapic', params: { enabled: true } }, 'requestReady', 'kick'] },
+        { actions: { type: 'setLapic', params: { enabled: true } } },
+      ],
+      /** SMI entry: CR0.PG cleared (`kvm_post_set_cr0`) */
+      PAGING_OFF: [
+        { guard: 'clearsQueueOnPagingToggle', actions: [{ type: 'setPaging', params: { on: false } }, 'reportCancelled', 'clearQueue'] },
+        { actions: { type: 'setPaging', params: { on: false } } },
+      ],
+      /** RSM: CR0.PG set (`KVM_REQ_APF_READY` since ab4e41eb9fab) */
+      PAGING_ON: [
+        { guard: 'clearsQueueOnPagingToggle', actions: [{ type: 'setPaging', params: { on: true } }, 'reportCancelled', 'clearQueue'] },
+        { guard: 'rescansOnEnable', actions: [{ type: 'setPaging', params: { on: true } }, 'requestReady', 'kick'] },
+        { actions: { type: 'setPaging', params: { on: true } } },
+      ],
+      /** nested VM-entry */
+      L2_ENTER: { actions: { type: 'setL2', params: { on: true } } },
+      /** nested VM-exit */
+      L2_EXIT: { actions: { type: 'setL2', params: { on: false } } },
+    },
+  });
+}
+
+export type HostMachine = ReturnType<typeof createHostMachine>;

@@ -1,0 +1,63 @@
+/**
+ * One machine instance inside the composed system: its state value and context
+ * as plain data, stepped by XState's pure `transition()`. XState is the
+ * semantics; results are memoised per (component state, event), since each
+ * component is small and deterministic.
+ */
+import { initialTransition, transition, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
+
+/** A machine's snapshot reduced to data: what the system stores and compares. */
+export interface ComponentState<TContext> {
+  readonly value: StateValue;
+  readonly context: TContext;
+}
+
+export interface ComponentStep<TContext, TEffect> {
+  readonly next: ComponentState<TContext>;
+  /** events the machine emitted (`emit` actions), in order */
+  readonly effects: readonly TEffect[];
+}
+
+/** Thrown when the system sends a machine an event it does not accept: a modelling error, never user input. */
+export class ModelError extends Error {
+  override readonly name = 'ModelError';
+}
+
+const MEMO_LIMIT = 1 << 20;
+
+/** Steps one kind of machine, with a memo of every (state, event) pair seen. */
+export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
+  private readonly memo = new Map<string, ComponentStep<TContext, TEffect>>();
+
+  constructor(readonly machine: AnyStateMachine) {}
+
+  /** The machine's initial state for an input. */
+  initial(input: unknown): ComponentState<TContext> {
+    const [snapshot] = initialTransition(this.machine, input);
+    return { value: snapshot.value, context: snapshot.context as TContext };
+  }
+
+  /** The state after `event`, and what the machine emitted. Throws ModelError if no transition of the machine takes the event. */
+  step(state: ComponentState<TContext>, event: TEvent): ComponentStep<TContext, TEffect> {
+    const key = JSON.stringify([state.value, state.context, event]);
+    const hit = this.memo.get(key);
+    if (hit !== undefined) return hit;
+    const snapshot = this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> });
+    // a selected transition counts even when it is targetless and action-less (XState's "forbidden" transition: the event changes nothing)
+    if (this.machine.getTransitionData(snapshot, event).length === 0) {
+      throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
+    }
+    const [next, actions] = transition(this.machine, snapshot, event);
+    const effects: TEffect[] = [];
+    for (const action of actions as readonly { type: string; params?: unknown }[]) {
+      if (action.type === 'xstate.emit') effects.push((action.params as { event: TEffect }).event);
+    }
+    const result: ComponentStep<TContext, TEffect> = {
+      next: { value: next.value, context: next.context as TContext },
+      effects,
+    };
+    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+    this.memo.set(key, result);
+    return result;
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Scope of a run (how many vCPUs, tasks, pages; the per-vCPU limit; switches)
+ * and its validation. Errors say what is allowed, in one line.
+ */
+import type { DesignOptions } from '../../machines/design.js';
+
+export interface Scope {
+  /** vCPUs, 1-4 */
+  readonly vcpus: number;
+  /** guest tasks, 1-6, pinned round-robin (task i on vCPU i mod vcpus); at least one per vCPU */
+  readonly tasks: number;
+  /** guest pages the tasks touch, 1-4 */
+  readonly pages: number;
+  /** ASYNC_PF_PER_VCPU, 1-64 (the kernel uses 64; checks default to 2) */
+  readonly limit: number;
+  /** the guest enables APF with KVM_ASYNC_PF_SEND_ALWAYS */
+  readonly sendAlways: boolean;
+  /** the guest may run a nested L2 (x86 only) */
+  readonly nested: boolean;
+}
+
+export const DEFAULT_SCOPE: Scope = { vcpus: 1, tasks: 2, pages: 1, limit: 2, sendAlways: false, nested: false };
+
+/** Thrown for input a user can fix; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const RANGES: Record<'vcpus' | 'tasks' | 'pages' | 'limit', readonly [number, number]> = {
+  vcpus: [1, 4],
+  tasks: [1, 6],
+  pages: [1, 4],
+  limit: [1, 64],
+};
+
+/** Checks a scope against the allowed ranges and the design; throws UsageError naming the field. */
+export function validateScope(scope: Scope, design: DesignOptions): Scope {
+  for (const [field, [lo, hi]] of Object.entries(RANGES) as [keyof typeof RANGES, readonly [number, number]][]) {
+    const value = scope[field];
+    if (!Number.isInteger(value) || value < lo || value > hi) {
+      throw new UsageError(`${field} must be an integer from ${lo} to ${hi}, got ${String(value)}`);
+    }
+  }
+  if (scope.tasks < scope.vcpus) {
+    throw new UsageError(`tasks (${scope.tasks}) must be at least vcpus (${scope.vcpus}): every vCPU runs at least one task`);
+  }
+  if (scope.nested && !design.x86PlatformEvents) {
+    throw new UsageError(`nested is an x86 switch; design '${design.name}' has no L2 model`);
+  }
+  return scope;
+}

@@ -1,0 +1,511 @@
+/**
+ * The composed system: N host vCPUs, N guest CPUs, the token observers of the
+ * outstanding faults, P pages and their swap state (reference §1, §7).
+ *
+ * A step is one atomic action of §7: an environment event (a task touches a
+ * page, the host reclaims a page, a worker completes, the guest switches task
+ * or changes its CPU context, APF disable/enable, vCPU reset, SMI paging
+ * toggle, LAPIC toggle, L2 entry/exit) or the delivery of a pending event.
+ * Everything here is pure: `applyStep` returns a new state and never mutates.
+ */
+import type { StateValue } from 'xstate';
+import type { DesignOptions } from '../../machines/design.js';
+import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent } from '../../machines/guest.js';
+import {
+  createHostMachine,
+  WAKE_ALL,
+  type GuestView,
+  type HostContext,
+  type HostEffect,
+  type HostEvent,
+} from '../../machines/host.js';
+import { tokenMachine, type TokenContext, type TokenEvent } from '../../machines/token.js';
+import { ComponentStepper, ModelError, type ComponentState } from './component.js';
+import type { Scope } from './scope.js';
+
+export interface SystemConfig {
+  readonly design: DesignOptions;
+  readonly scope: Scope;
+}
+
+export interface SystemState {
+  readonly config: SystemConfig;
+  readonly hosts: readonly ComponentState<HostContext>[];
+  readonly guests: readonly ComponentState<GuestContext>[];
+  /** token observers, sorted by token */
+  readonly tokens: readonly ComponentState<TokenContext>[];
+  /** page p (gfn p) is resident in host memory */
+  readonly resident: readonly boolean[];
+}
+
+/** Who acts in a step (for traces: one column per actor). */
+export type Actor = `host${number}` | `guest${number}` | `worker${number}` | 'swap';
+
+export type StepKind =
+  | 'touch'
+  | 'swap-out'
+  | 'worker-done'
+  | 'enter-guest'
+  | 'take-exception'
+  | 'take-irq'
+  | 'take-sdei'
+  | 'leave-vectors'
+  | 'kernel-entry-done'
+  | 'notify-resume'
+  | 'ack'
+  | 'schedule'
+  | 'guest-context'
+  | 'platform'
+  | 'vcpu-reset';
+
+export interface Step {
+  readonly kind: StepKind;
+  readonly vcpu: number;
+  /** page, task, token or event name: what the kind needs */
+  readonly arg: number | string;
+  /** stable printable label, unique among a state's enabled steps */
+  readonly label: string;
+  readonly actor: Actor;
+}
+
+/** The three machines of one design (built once per design object). */
+export interface DesignMachines {
+  readonly host: ComponentStepper<HostContext, HostEvent, HostEffect>;
+  readonly guest: ComponentStepper<GuestContext, GuestEvent, GuestEffect>;
+  readonly token: ComponentStepper<TokenContext, TokenEvent, never>;
+}
+
+const machinesByDesign = new WeakMap<DesignOptions, DesignMachines>();
+
+/** The design's machines, built on first use. */
+export function machinesOf(design: DesignOptions): DesignMachines {
+  let machines = machinesByDesign.get(design);
+  if (machines === undefined) {
+    machines = {
+      host: new ComponentStepper(createHostMachine(design)),
+      guest: new ComponentStepper(createGuestMachine(design)),
+      token: new ComponentStepper(tokenMachine),
+    };
+    machinesByDesign.set(design, machines);
+  }
+  return machines;
+}
+
+/** Local tasks of a vCPU: task i runs on vCPU i mod vcpus. */
+export function tasksOn(scope: Scope, vcpu: number): number[] {
+  return Array.from({ length: scope.tasks }, (_, i) => i).filter((i) => i % scope.vcpus === vcpu);
+}
+
+/** Global task number of local task `local` on `vcpu`. */
+export function globalTask(scope: Scope, vcpu: number, local: number): number {
+  return local * scope.vcpus + vcpu;
+}
+
+export function formatToken(token: number): string {
+  return token === WAKE_ALL ? '~0' : `0x${token.toString(16)}`;
+}
+
+/** The initial system: APF enabled on every CPU, the first task of each CPU running in user mode, every page swapped out. */
+export function initialState(config: SystemConfig): SystemState {
+  const { design, scope } = config;
+  const machines = machinesOf(design);
+  const sendAlways = design.guestSetsSendAlways || scope.sendAlways;
+  const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
+  return {
+    config,
+    hosts: vcpus.map((vcpu) => machines.host.initial({ vcpu, limit: scope.limit, sendAlways })),
+    guests: vcpus.map((vcpu) => machines.guest.initial({ vcpu, taskCount: tasksOn(scope, vcpu).length })),
+    tokens: [],
+    resident: Array.from({ length: scope.pages }, () => false),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Reading the state
+
+const hostRun = (h: ComponentState<HostContext>): string => (h.value as { run: string }).run;
+const guestExec = (g: ComponentState<GuestContext>): string => g.value as string;
+
+/** The guest state KVM reads at an exit. */
+function guestView(g: ComponentState<GuestContext>): GuestView {
+  const exec = guestExec(g);
+  const inTask = exec === 'running';
+  if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false };
+  return {
+    user: inTask && g.context.user,
+    irqsOn: exec === 'idle' || exec === 'apfHalt' || (inTask && g.context.irqsOn),
+    pcInVectors: exec === 'vectors',
+  };
+}
+
+/** The vCPU executes guest code now: not in synthetic halt, not kicked out, guest alive. */
+function vcpuInGuest(state: SystemState, v: number): boolean {
+  const h = state.hosts[v]!;
+  return hostRun(h) === 'running' && !h.context.kicked && guestExec(state.guests[v]!) !== 'panicked';
+}
+
+/** Every token value the system still refers to on vCPU `v` (host items, area, lines; guest nodes, handler; observers). */
+function tokensInUse(state: SystemState, v: number): Set<number> {
+  const used = new Set<number>();
+  const h = state.hosts[v]!.context;
+  for (const item of h.items) used.add(item.token);
+  used.add(h.area.token);
+  if (h.exception !== null) used.add(h.exception.token);
+  if (h.sdei !== null) used.add(h.sdei);
+  const g = state.guests[v]!.context;
+  for (const node of g.nodes) used.add(node.token);
+  if (g.handling !== null) used.add(g.handling.token);
+  for (const t of state.tokens) if (t.context.vcpu === v) used.add(t.context.token);
+  return used;
+}
+
+/**
+ * `alloc_apf_token`: `(id << shift) | vcpu_id`, id never 0 (2022 fix). The
+ * model takes the lowest id whose token nothing refers to any more: tokens are
+ * only compared for equality, so this is the kernel's counter up to renaming.
+ */
+function freshToken(state: SystemState, v: number): number {
+  const used = tokensInUse(state, v);
+  const shift = state.config.design.tokenShift;
+  for (let id = 1; ; id++) {
+    const token = ((id << shift) | v) >>> 0;
+    if (!used.has(token)) return token;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Enabled steps
+
+function step(kind: StepKind, vcpu: number, arg: number | string, actor: Actor, label: string): Step {
+  return { kind, vcpu, arg, actor, label };
+}
+
+/** Guest CPU-context events offered while a task runs, each only when it changes something. */
+function contextSteps(state: SystemState, v: number): Step[] {
+  const { design, scope } = state.config;
+  const g = state.guests[v]!.context;
+  const h = state.hosts[v]!.context;
+  const out: Step[] = [];
+  const add = (event: string, what: string) => out.push(step('guest-context', v, event, `guest${v}`, `cpu${v}: ${what}`));
+  const addPlatform = (event: string, what: string) => out.push(step('platform', v, event, `guest${v}`, `cpu${v}: ${what}`));
+  if (g.irqsOn) add('IRQ_OFF', 'local_irq_disable');
+  else add('IRQ_ON', 'local_irq_enable');
+  if (g.user) add('ENTER_KERNEL', 'syscall (enter kernel)');
+  else {
+    add('RETURN_TO_USER', 'return to user');
+    if (g.preemptible) add('PREEMPT_OFF', 'preempt_disable');
+    else add('PREEMPT_ON', 'preempt_enable');
+  }
+  if (g.apfEnabled) add('CPU_OFFLINE', 'kvm_guest_cpu_offline (APF off, wake all local)');
+  else add('CPU_ONLINE', 'kvm_guest_cpu_init (APF on)');
+  if (design.x86PlatformEvents) {
+    addPlatform(h.paging ? 'PAGING_OFF' : 'PAGING_ON', h.paging ? 'SMI: CR0.PG=0' : 'RSM: CR0.PG=1');
+    addPlatform(h.lapicEnabled ? 'LAPIC_DISABLE' : 'LAPIC_ENABLE', h.lapicEnabled ? 'LAPIC software-disable' : 'LAPIC enable');
+    if (scope.nested) addPlatform(h.inL2 ? 'L2_EXIT' : 'L2_ENTER', h.inL2 ? 'nested VM-exit to L1' : 'VM-entry to L2');
+  }
+  return out;
+}
+
+/** Steps of vCPU `v` that run guest code or deliver an event to it. */
+function guestSteps(state: SystemState, v: number): Step[] {
+  const { design, scope } = state.config;
+  const h = state.hosts[v]!.context;
+  const guest = state.guests[v]!;
+  const g = guest.context;
+  const exec = guestExec(guest);
+  const out: Step[] = [];
+  if (!vcpuInGuest(state, v)) return out;
+  const atRest = exec === 'running' || exec === 'idle' || exec === 'apfHalt';
+
+  // An exception or SDEI event queued by the host is injected at the very entry: no guest instruction runs first.
+  if (h.exception !== null) {
+    const what = h.exception.kind === 'df' ? '#DF' : design.exceptionEntryWindow ? 'data abort' : '#PF';
+    return [step('take-exception', v, 0, `guest${v}`, `cpu${v}: takes ${what} (token ${formatToken(h.exception.token)})`)];
+  }
+  if (h.sdei !== null && atRest) {
+    return [step('take-sdei', v, 0, `guest${v}`, `cpu${v}: takes SDEI not-present (token ${formatToken(h.sdei)})`)];
+  }
+  if (h.irq && (atRest || exec === 'notifyResume') && guestView(guest).irqsOn && h.lapicEnabled) {
+    out.push(step('take-irq', v, 0, `guest${v}`, `cpu${v}: takes page-ready interrupt`));
+  }
+  if (exec === 'vectors') out.push(step('leave-vectors', v, 0, `guest${v}`, `cpu${v}: branches out of the vector table`));
+  if (exec === 'notifyResume') out.push(step('notify-resume', v, 0, `guest${v}`, `cpu${v}: reschedule IPI, do_notify_resume`));
+  if (exec === 'kernelEntry') out.push(step('kernel-entry-done', v, 0, `guest${v}`, `cpu${v}: kernel_entry saved ELR_EL1`));
+  if (exec === 'acking') {
+    const how = design.ack === 'msr' ? 'wrmsr MSR_KVM_ASYNC_PF_ACK' : 'IRQ_ACK hypercall';
+    out.push(step('ack', v, 0, `guest${v}`, `cpu${v}: ${how}`));
+  }
+  const locals = tasksOn(scope, v);
+  const preemptible = exec === 'running' && g.irqsOn && g.preemptible;
+  if (exec === 'idle' || preemptible) {
+    locals.forEach((task, local) => {
+      if (g.tasks[local]?.status === 'runnable') {
+        out.push(step('schedule', v, local, `guest${v}`, `cpu${v}: schedule() -> task${task}`));
+      }
+    });
+  }
+  if (exec === 'running') {
+    const task = globalTask(scope, v, g.current);
+    state.resident.forEach((isResident, page) => {
+      if (!isResident) out.push(step('touch', v, page, `guest${v}`, `cpu${v}: task${task} touches page${page}`));
+    });
+    out.push(...contextSteps(state, v));
+  }
+  return out;
+}
+
+/** Host-side steps of vCPU `v`: workers, `vcpu_enter_guest`, reset. */
+function hostSteps(state: SystemState, v: number): Step[] {
+  const { design } = state.config;
+  const host = state.hosts[v]!;
+  const h = host.context;
+  const exec = guestExec(state.guests[v]!);
+  const out: Step[] = [];
+  for (const item of h.items) {
+    if (!item.completed && !item.wakeAll) {
+      out.push(step('worker-done', v, item.token, `worker${v}`, `worker ${formatToken(item.token)}: async_pf_execute done (page${item.gfn} in)`));
+    }
+  }
+  const halted = hostRun(host) === 'apfHalted';
+  const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
+  const outOfGuest = h.kicked || exec === 'idle' || exec === 'apfHalt';
+  const requestDue = h.readyRequest && outOfGuest && !halted;
+  const pollDue = design.completionScan === 'every-entry' && h.done.length > 0 && !halted && exec !== 'panicked';
+  if (h.kicked || wakesFromHalt || requestDue || pollDue) {
+    out.push(step('enter-guest', v, 0, `host${v}`, `vcpu${v}: vcpu_enter_guest${halted ? ' (leaves synthetic halt)' : ''}`));
+  }
+  if (!state.guests[v]!.context.apfEnabled && (h.items.length > 0 || h.msrEnabled)) {
+    out.push(step('vcpu-reset', v, 0, `host${v}`, `vcpu${v}: INIT (kvm_vcpu_reset)`));
+  }
+  return out;
+}
+
+/** Every step possible in `state`, in a stable order; steps that would change nothing are left out. */
+export function enabledSteps(state: SystemState): Step[] {
+  const candidates: Step[] = [];
+  for (let v = 0; v < state.hosts.length; v++) {
+    candidates.push(...guestSteps(state, v));
+    candidates.push(...hostSteps(state, v));
+  }
+  state.resident.forEach((isResident, page) => {
+    if (isResident) candidates.push(step('swap-out', -1, page, 'swap', `host reclaims page${page} (swap out)`));
+  });
+  const key = stateKey(state);
+  return candidates.filter((s) => stateKey(applyStep(state, s)) !== key);
+}
+
+// ---------------------------------------------------------------------------
+// Applying a step
+
+/** A mutable working copy of the state for the duration of one step. */
+class Draft {
+  readonly hosts: ComponentState<HostContext>[];
+  readonly guests: ComponentState<GuestContext>[];
+  tokens: ComponentState<TokenContext>[];
+  readonly resident: boolean[];
+  private readonly machines: DesignMachines;
+
+  constructor(readonly base: SystemState) {
+    this.hosts = [...base.hosts];
+    this.guests = [...base.guests];
+    this.tokens = [...base.tokens];
+    this.resident = [...base.resident];
+    this.machines = machinesOf(base.config.design);
+  }
+
+  get design(): DesignOptions {
+    return this.base.config.design;
+  }
+
+  host(v: number, event: HostEvent): void {
+    const result = this.machines.host.step(this.hosts[v]!, event);
+    this.hosts[v] = result.next;
+    for (const effect of result.effects) this.onHostEffect(v, effect);
+  }
+
+  guest(v: number, event: GuestEvent): void {
+    const result = this.machines.guest.step(this.guests[v]!, event);
+    this.guests[v] = result.next;
+    for (const effect of result.effects) this.onGuestEffect(v, effect);
+  }
+
+  token(token: number, event: TokenEvent): void {
+    if (token === WAKE_ALL) return;
+    const index = this.tokens.findIndex((t) => t.context.token === token);
+    if (index < 0) throw new ModelError(`no token observer for ${formatToken(token)} (event ${event.type})`);
+    this.tokens[index] = this.machines.token.step(this.tokens[index]!, event).next;
+  }
+
+  private onHostEffect(v: number, effect: HostEffect): void {
+    switch (effect.type) {
+      case 'fault.sync':
+        this.resident[effect.gfn] = true;
+        return;
+      case 'work.queued': {
+        const observer = this.machines.token.initial({ token: effect.token, vcpu: v, gfn: effect.gfn, notified: effect.injected });
+        this.tokens = [...this.tokens, observer].sort((a, b) => a.context.token - b.context.token);
+        return;
+      }
+      case 'work.dequeued':
+        this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered });
+        return;
+      case 'work.cancelled':
+        for (const token of effect.tokens) this.token(token, { type: 'CANCELLED' });
+        return;
+      case 'notPresent.cancelled':
+        return;
+    }
+  }
+
+  private onGuestEffect(v: number, effect: GuestEffect): void {
+    switch (effect.type) {
+      case 'area.clear':
+        this.host(v, { type: 'GUEST_CLEARS_AREA', reason: effect.reason, token: effect.token });
+        return;
+      case 'notPresent.seen':
+        this.token(effect.token, { type: 'GUEST_NOT_PRESENT', outcome: effect.outcome });
+        return;
+      case 'pageReady.seen':
+        this.token(effect.token, { type: 'GUEST_PAGE_READY', outcome: effect.outcome });
+        if (this.design.ack === 'none') this.releaseSlot(effect.token);
+        return;
+      case 'wakeAll.local':
+        for (const token of effect.tokens) this.token(token, { type: 'GUEST_WOKEN_BY_ALL' });
+        return;
+      case 'apf.enable':
+        this.host(v, { type: 'APF_ENABLE', sendAlways: effect.sendAlways || this.base.config.scope.sendAlways });
+        return;
+      case 'apf.disable':
+        this.host(v, { type: 'APF_DISABLE' });
+        return;
+      case 'ack':
+        this.host(v, { type: 'ACK', guest: guestView(this.guests[v]!) });
+        return;
+    }
+  }
+
+  /** The guest freed the slot that carried `token`'s page-ready. */
+  releaseSlot(token: number): void {
+    const observer = this.tokens.find((t) => t.context.token === token);
+    if (observer !== undefined && (observer.value as { host: string }).host === 'delivered') {
+      this.token(token, { type: 'SLOT_RELEASED' });
+    }
+  }
+
+  /** Drops observers whose story is over: host side final and the token referenced nowhere. */
+  collectTokens(): void {
+    const finished = new Set(['acked', 'dropped', 'cancelled']);
+    this.tokens = this.tokens.filter((t) => {
+      if (!finished.has((t.value as { host: string }).host)) return true;
+      const v = t.context.vcpu;
+      const probe: SystemState = { ...this.freeze(), tokens: [] };
+      return tokensInUse(probe, v).has(t.context.token);
+    });
+  }
+
+  freeze(): SystemState {
+    return { config: this.base.config, hosts: this.hosts, guests: this.guests, tokens: this.tokens, resident: this.resident };
+  }
+}
+
+/** Delivers the pending exception of vCPU `v` to its guest. */
+function takeException(d: Draft, v: number): void {
+  const h = d.hosts[v]!.context;
+  const exception = h.exception!;
+  d.host(v, { type: 'EXCEPTION_TAKEN' });
+  if (exception.kind === 'df') {
+    d.guest(v, { type: 'DOUBLE_FAULT' });
+    return;
+  }
+  d.guest(v, { type: 'ASYNC_EXCEPTION', token: exception.token, reason: h.area.reason });
+}
+
+/** The next state after `step`; `state` is left untouched. */
+export function applyStep(state: SystemState, s: Step): SystemState {
+  const d = new Draft(state);
+  const v = s.vcpu;
+  switch (s.kind) {
+    case 'touch':
+      d.host(v, { type: 'EPT_VIOLATION', gfn: s.arg as number, token: freshToken(state, v), guest: guestView(d.guests[v]!) });
+      break;
+    case 'swap-out':
+      d.resident[s.arg as number] = false;
+      break;
+    case 'worker-done': {
+      const item = d.hosts[v]!.context.items.find((w) => w.token === s.arg)!;
+      d.resident[item.gfn] = true;
+      d.host(v, { type: 'WORKER_DONE', token: item.token });
+      d.token(item.token, { type: 'COMPLETED' });
+      break;
+    }
+    case 'enter-guest':
+      d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) });
+      break;
+    case 'take-exception':
+      takeException(d, v);
+      break;
+    case 'take-irq': {
+      const area = d.hosts[v]!.context.area;
+      d.host(v, { type: 'IRQ_TAKEN' });
+      d.guest(v, { type: 'PAGE_READY_IRQ', token: area.token, reason: area.reason });
+      break;
+    }
+    case 'take-sdei': {
+      const area = d.hosts[v]!.context.area;
+      d.host(v, { type: 'SDEI_TAKEN' });
+      d.guest(v, { type: 'SDEI_EVENT', token: area.token, reason: area.reason });
+      break;
+    }
+    case 'leave-vectors':
+      d.guest(v, { type: 'LEAVE_VECTORS' });
+      break;
+    case 'kernel-entry-done':
+      d.guest(v, { type: 'KERNEL_ENTRY_DONE' });
+      break;
+    case 'notify-resume':
+      d.guest(v, { type: 'NOTIFY_RESUME' });
+      break;
+    case 'ack': {
+      const token = d.guests[v]!.context.handling?.token;
+      d.guest(v, { type: 'ACK_WRITTEN' });
+      if (token !== undefined) d.releaseSlot(token);
+      break;
+    }
+    case 'schedule':
+      d.guest(v, { type: 'SCHEDULE', task: s.arg as number });
+      break;
+    case 'guest-context':
+      d.guest(v, { type: s.arg as Extract<GuestEvent, { type: 'IRQ_OFF' }>['type'] });
+      break;
+    case 'platform':
+      d.host(v, { type: s.arg as Extract<HostEvent, { type: 'LAPIC_DISABLE' }>['type'] });
+      break;
+    case 'vcpu-reset':
+      d.host(v, { type: 'VCPU_RESET' });
+      break;
+  }
+  d.collectTokens();
+  return d.freeze();
+}
+
+// ---------------------------------------------------------------------------
+// Keys
+
+function valueKey(value: StateValue): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** Canonical key of a state: equal states give equal keys (config excluded: one run has one config). */
+export function stateKey(state: SystemState): string {
+  return JSON.stringify([
+    state.hosts.map((h) => [valueKey(h.value), h.context]),
+    state.guests.map((g) => [valueKey(g.value), g.context]),
+    state.tokens.map((t) => [valueKey(t.value), t.context]),
+    state.resident,
+  ]);
+}
+
+/** Finds the enabled step with this label; undefined if none. */
+export function stepByLabel(state: SystemState, label: string): Step | undefined {
+  return enabledSteps(state).find((s) => s.label === label);
+}

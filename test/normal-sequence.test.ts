@@ -1,0 +1,150 @@
+/**
+ * The reference's normal message sequence of each design, step by step through
+ * the composed system (scope: 1 vCPU, 2 tasks, 1 page): fault, not-present,
+ * task sleeps, another task runs, worker completes, page-ready, task woken, ACK.
+ */
+import { describe, expect, it } from 'vitest';
+import { REASON_NOT_PRESENT, REASON_PAGE_READY } from '../machines/host.js';
+import { guestOf, hostOf, play, start, taskStatuses, tokenView } from './support/script.js';
+
+describe('x86 normal sequence (reference §2.4)', () => {
+  it('runs fault -> #PF -> sleep -> worker -> interrupt -> wake -> ACK', () => {
+    let s = start('x86');
+    const token = 0x1000; // alloc_apf_token: (1 << 12) | vcpu 0
+
+    s = play(s, 'cpu0: task0 touches page0');
+    expect(hostOf(s).context.items).toEqual([{ token, gfn: 0, injected: true, wakeAll: false, completed: false }]);
+    expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
+    expect(hostOf(s).context.gfns).toEqual([0]);
+    expect(tokenView(s, token)).toEqual({ host: 'queuedNotified', guest: 'notSeen' });
+
+    s = play(s, 'cpu0: takes #PF (token 0x1000)');
+    expect(hostOf(s).context.exception).toBeNull();
+    expect(hostOf(s).context.area.reason).toBe(0); // read-and-zeroed by kvm_read_and_reset_apf_flags
+    expect(guestOf(s).value).toBe('idle');
+    expect(guestOf(s).context.nodes).toEqual([{ token, task: 0 }]);
+    expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
+    expect(tokenView(s, token)).toEqual({ host: 'queuedNotified', guest: 'sleeping' });
+
+    s = play(s, 'cpu0: schedule() -> task1');
+    expect(taskStatuses(s)).toEqual(['sleeping', 'running']);
+
+    s = play(s, 'worker 0x1000: async_pf_execute done (page0 in)');
+    expect(s.resident).toEqual([true]);
+    expect(hostOf(s).context.done).toEqual([token]);
+    expect(hostOf(s).context.readyRequest).toBe(true);
+    expect(hostOf(s).context.kicked).toBe(true); // pageready_pending was false
+    expect(tokenView(s, token)).toEqual({ host: 'doneNotified', guest: 'sleeping' });
+
+    s = play(s, 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(s).context.done).toEqual([]);
+    expect(hostOf(s).context.items).toEqual([]);
+    expect(hostOf(s).context.gfns).toEqual([]);
+    expect(hostOf(s).context.area).toEqual({ reason: 0, token });
+    expect(hostOf(s).context.irq).toBe(true);
+    expect(hostOf(s).context.pageReadyPending).toBe(true);
+    expect(tokenView(s, token)).toEqual({ host: 'delivered', guest: 'sleeping' });
+
+    s = play(s, 'cpu0: takes page-ready interrupt');
+    expect(taskStatuses(s)).toEqual(['runnable', 'running']);
+    expect(guestOf(s).context.nodes).toEqual([]);
+    expect(hostOf(s).context.area.token).toBe(0);
+    expect(guestOf(s).value).toBe('acking');
+    expect(tokenView(s, token)).toEqual({ host: 'delivered', guest: 'woken' });
+
+    s = play(s, 'cpu0: wrmsr MSR_KVM_ASYNC_PF_ACK');
+    expect(hostOf(s).context.pageReadyPending).toBe(false);
+    expect(guestOf(s).value).toBe('running');
+    expect(s.tokens).toEqual([]); // acked and referenced nowhere: the observer is retired
+  });
+});
+
+describe('x86-legacy normal sequence (reference §2.8)', () => {
+  it('delivers both events as #PF with the reason in one u32 and no ACK', () => {
+    let s = start('x86-legacy');
+    const token = 0x1000;
+    s = play(s, 'cpu0: task0 touches page0');
+    expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
+
+    s = play(s, 'cpu0: takes #PF (token 0x1000)');
+    expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
+    s = play(s, 'cpu0: schedule() -> task1');
+    s = play(s, 'worker 0x1000: async_pf_execute done (page0 in)');
+    expect(hostOf(s).context.readyRequest).toBe(false); // polled, no request
+
+    s = play(s, 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token });
+    expect(hostOf(s).context.pageReadyPending).toBe(false);
+
+    s = play(s, 'cpu0: takes #PF (token 0x1000)');
+    expect(taskStatuses(s)).toEqual(['runnable', 'running']);
+    expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
+    expect(guestOf(s).value).toBe('running');
+    expect(s.tokens).toEqual([]);
+  });
+});
+
+describe('arm64-rfcv1 normal sequence (reference §3)', () => {
+  it('delivers both events as data aborts entered through the vectors', () => {
+    let s = start('arm64-rfcv1');
+    const token = 0x10000; // (1 << 16) | vcpu 0
+    s = play(s, 'cpu0: task0 touches page0');
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
+
+    s = play(s, 'cpu0: takes data abort (token 0x10000)');
+    expect(guestOf(s).value).toBe('vectors');
+    s = play(s, 'cpu0: branches out of the vector table');
+    expect(guestOf(s).value).toBe('kernelEntry');
+    s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
+    expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
+    expect(hostOf(s).context.area.reason).toBe(0);
+
+    s = play(s, 'cpu0: schedule() -> task1');
+    s = play(s, 'worker 0x10000: async_pf_execute done (page0 in)');
+    s = play(s, 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token });
+
+    s = play(s, 'cpu0: takes data abort (token 0x10000)');
+    s = play(s, 'cpu0: branches out of the vector table');
+    s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
+    expect(taskStatuses(s)).toEqual(['runnable', 'running']);
+    expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
+    expect(s.tokens).toEqual([]);
+  });
+});
+
+describe('arm64-sdei normal sequence (reference §5)', () => {
+  it('records the task in the SDEI handler, sleeps in do_notify_resume, wakes from the PPI, IRQ_ACK', () => {
+    let s = start('arm64-sdei');
+    const token = 0x1000;
+    s = play(s, 'cpu0: task0 touches page0');
+    expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token });
+    expect(hostOf(s).context.sdei).toBe(token);
+
+    s = play(s, 'cpu0: takes SDEI not-present (token 0x1000)');
+    expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
+    expect(guestOf(s).context.tasks[0]).toEqual({ status: 'running', tif: true });
+    expect(guestOf(s).value).toBe('notifyResume');
+
+    s = play(s, 'cpu0: reschedule IPI, do_notify_resume');
+    expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
+    s = play(s, 'cpu0: schedule() -> task1');
+    s = play(s, 'worker 0x1000: async_pf_execute done (page0 in)');
+    s = play(s, 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token });
+    expect(hostOf(s).context.irq).toBe(true);
+    expect(hostOf(s).context.pageReadyPending).toBe(true);
+
+    s = play(s, 'cpu0: takes page-ready interrupt');
+    expect(guestOf(s).context.tasks[0]).toEqual({ status: 'runnable', tif: false });
+    expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
+
+    s = play(s, 'cpu0: IRQ_ACK hypercall');
+    expect(hostOf(s).context.pageReadyPending).toBe(false);
+    expect(s.tokens).toEqual([]);
+  });
+});
