@@ -154,18 +154,27 @@ export function createGuestMachine(design: DesignOptions) {
   const tokenOf = (context: Ctx): number => handled(context).token;
   const reasonOf = (context: Ctx): number => handled(context).reason;
 
-  /** Entry into an async-PF handler: hold the event for the handler (§2.4 guest column). */
-  const handlerEntries = () => {
-    const enter = 'holdEvent' as const;
+  /**
+   * Entry into the design's async-PF handlers, holding the event for the handler (§2.4 guest column).
+   * Not-present only ever interrupts the task that faulted; page-ready can interrupt anything.
+   */
+  const handlerEntries = (from: 'running' | 'idle' | 'apfHalt') => {
     const exceptionTarget = design.exceptionEntryWindow ? 'vectors' : 'handlingException';
-    return {
+    const entries: Record<string, { target: string; actions: 'holdEvent' }> = {};
+    const exceptionCarriesEvent = from === 'running' ? design.notPresent === 'exception' || design.pageReady === 'exception' : design.pageReady === 'exception';
+    if (exceptionCarriesEvent) {
       /** the async #PF / data abort is delivered (arm64: into the vectors) */
-      ASYNC_EXCEPTION: { target: exceptionTarget, actions: enter },
+      entries['ASYNC_EXCEPTION'] = { target: exceptionTarget, actions: 'holdEvent' };
+    }
+    if (from === 'running' && design.notPresent === 'sdei') {
       /** SDEI not-present event (taken even with IRQs masked) */
-      SDEI_EVENT: { target: 'handlingSdei', actions: enter },
+      entries['SDEI_EVENT'] = { target: 'handlingSdei', actions: 'holdEvent' };
+    }
+    if (design.pageReady === 'interrupt') {
       /** page-ready interrupt (x86 `sysvec_kvm_asyncpf_interrupt`, SDEI design PPI) */
-      PAGE_READY_IRQ: { target: 'handlingPageReady', actions: enter },
-    } as const;
+      entries['PAGE_READY_IRQ'] = { target: 'handlingPageReady', actions: 'holdEvent' };
+    }
+    return entries;
   };
 
   return setup({
@@ -180,10 +189,16 @@ export function createGuestMachine(design: DesignOptions) {
       isNotPresent: ({ context }) => reasonOf(context) === REASON_NOT_PRESENT,
       /** the data abort / #PF carries page-ready (pre-5.8 x86, RFCv1: `reason` == KVM_PV_REASON_PAGE_READY). */
       isPageReady: ({ context }) => reasonOf(context) === REASON_PAGE_READY,
-      /** x86 `kvm_async_pf_task_wait_schedule`: IF=0 -> panic "Host injected async #PF in interrupt disabled region". */
+      /** v5.8+ x86 `__kvm_handle_async_pf` dies on a not-present in a context it cannot sleep in (3a7c8fafd1b4). */
+      panicsOnBadContext: () => design.kernelModeNotPresent === 'panic',
+      /** the event interrupted code with IF=0. */
       interruptsDisabled: ({ context }) => !context.irqsOn,
-      /** modern x86: kernel mode -> panic "Host injected async #PF in kernel mode" (3a7c8fafd1b4). */
-      kernelModePanics: ({ context }) => !context.user && design.kernelModeNotPresent === 'panic',
+      /** the event interrupted kernel code. */
+      inKernelMode: ({ context }) => !context.user,
+      /** an async event is being entered (not the CPU's own syscall entry). */
+      enteringAsyncEvent: ({ context }) => context.handling !== null,
+      /** arm64: exceptions enter through the vectors and `kernel_entry`. */
+      entersThroughVectors: () => design.exceptionEntryWindow,
       /** a dummy node for this token exists: the wake came first (§2.6). */
       dummyFiled: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context) && n.task < 0),
       /** the waiter may `schedule()`: user mode, or pre-5.8/RFCv1 kernel code that is preemptible and not the idle task. */
@@ -202,8 +217,6 @@ export function createGuestMachine(design: DesignOptions) {
       hasAck: () => design.ack !== 'none',
       /** SDEI handler: per-CPU table (2 x host slots) has room; else -ENOSPC. */
       sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.tasks.length,
-      /** SDEI design: the current task had its TIF_ASYNC_PF set and sleeps in `do_notify_resume`. */
-      currentHasTif: ({ context }) => context.current >= 0 && context.tasks[context.current]?.tif === true,
       /** `schedule()` target is runnable. */
       taskRunnable: ({ context, event }) =>
         context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
@@ -313,15 +326,18 @@ export function createGuestMachine(design: DesignOptions) {
       /** a task runs on this CPU */
       running: {
         on: {
-          ...handlerEntries(),
+          ...handlerEntries('running'),
           /** preemption: `schedule()` picks another runnable task */
           SCHEDULE: { guard: 'taskRunnable', actions: 'switchTo' },
           /** `local_irq_disable` */
           IRQ_OFF: { actions: { type: 'setIrqs', params: { on: false } } },
           /** `local_irq_enable` */
           IRQ_ON: { actions: { type: 'setIrqs', params: { on: true } } },
-          /** syscall / exception entry to the kernel */
-          ENTER_KERNEL: { actions: { type: 'setUser', params: { user: false } } },
+          /** syscall entry to the kernel (arm64: `svc` goes through the vectors and `kernel_entry` like any exception) */
+          ENTER_KERNEL: [
+            { guard: 'entersThroughVectors', target: 'vectors', actions: { type: 'setUser', params: { user: false } } },
+            { actions: { type: 'setUser', params: { user: false } } },
+          ],
           /** return to user */
           RETURN_TO_USER: { actions: { type: 'setUser', params: { user: true } } },
           /** `preempt_disable` / `rcu_read_lock` */
@@ -337,36 +353,36 @@ export function createGuestMachine(design: DesignOptions) {
       /** idle loop / scheduler: no task runs; HLT (x86) or WFI (arm64) with IRQs on */
       idle: {
         on: {
-          ...handlerEntries(),
+          ...handlerEntries('idle'),
           /** `schedule()` picks a runnable task */
           SCHEDULE: { guard: 'taskRunnable', target: 'running', actions: 'switchTo' },
         },
       },
       /** pre-5.8 x86 / RFCv1 `kvm_async_pf_task_wait` halt loop: `native_safe_halt` / `dsb(sy); wfi`, IRQs on */
       apfHalt: {
-        on: handlerEntries(),
+        on: handlerEntries('apfHalt'),
       },
       /** arm64: PC in [VBAR_EL1, VBAR_EL1 + 0x800), ELR_EL1 live */
       vectors: {
         on: {
           /** branch out of the vector table: PC leaves the RFCv1 window, ELR_EL1 still unsaved */
           LEAVE_VECTORS: { target: 'kernelEntry' },
-          /** a second data abort overwrites ELR_EL1/SPSR_EL1: the first return address is lost */
+          /** an injected data abort overwrites ELR_EL1/SPSR_EL1: the interrupted return address is lost */
           ASYNC_EXCEPTION: {
             target: 'panicked',
-            actions: { type: 'panic', params: { message: 'second data abort in the vectors clobbered ELR_EL1' } },
+            actions: { type: 'panic', params: { message: 'data abort injected in the vectors clobbered ELR_EL1' } },
           },
         },
       },
       /** arm64 `kernel_entry`: registers being saved, ELR_EL1 not yet on the stack */
       kernelEntry: {
         on: {
-          /** ELR/SPSR saved: `do_mem_abort` -> `do_lockdown` runs */
-          KERNEL_ENTRY_DONE: { target: 'handlingException' },
-          /** a second data abort before ELR_EL1 was saved */
+          /** ELR/SPSR saved: `do_mem_abort` -> `do_lockdown` runs, or the syscall proceeds */
+          KERNEL_ENTRY_DONE: [{ guard: 'enteringAsyncEvent', target: 'handlingException' }, { target: 'running' }],
+          /** an injected data abort before ELR_EL1 was saved: the same loss */
           ASYNC_EXCEPTION: {
             target: 'panicked',
-            actions: { type: 'panic', params: { message: 'second data abort before kernel_entry saved ELR_EL1' } },
+            actions: { type: 'panic', params: { message: 'data abort injected before kernel_entry saved ELR_EL1' } },
           },
         },
       },
@@ -375,13 +391,13 @@ export function createGuestMachine(design: DesignOptions) {
         always: [
           /** not-present with IF=0 on a v5.8+ guest */
           {
-            guard: and(['isNotPresent', 'interruptsDisabled', 'kernelModePanics']),
+            guard: and(['isNotPresent', 'panicsOnBadContext', 'interruptsDisabled']),
             target: 'panicked',
             actions: { type: 'panic', params: { message: 'Host injected async #PF in interrupt disabled region' } },
           },
           /** not-present at CPL0 on a v5.8+ guest */
           {
-            guard: and(['isNotPresent', 'kernelModePanics']),
+            guard: and(['isNotPresent', 'panicsOnBadContext', 'inKernelMode']),
             target: 'panicked',
             actions: { type: 'panic', params: { message: 'Host injected async #PF in kernel mode' } },
           },
@@ -411,8 +427,6 @@ export function createGuestMachine(design: DesignOptions) {
           },
           /** pre-5.8 / RFCv1: the same exception carries page-ready */
           { guard: 'isPageReady', target: 'handlingPageReady', actions: 'clearReason' },
-          /** reason 0: an ordinary fault (not modelled further) */
-          { target: 'returning' },
         ],
       },
       /** SDEI not-present handler (`kvm_async_pf_sdei_handler`) */
@@ -431,13 +445,8 @@ export function createGuestMachine(design: DesignOptions) {
       /** SDEI design: the self reschedule IPI is pending; the task goes to `do_notify_resume` next */
       notifyResume: {
         on: {
-          /** the PPI may be taken first and clear TIF_ASYNC_PF */
-          PAGE_READY_IRQ: { target: 'handlingPageReady', actions: 'holdEvent' },
-          /** the IPI: on return to user, `do_notify_resume` sleeps while TIF_ASYNC_PF is set */
-          NOTIFY_RESUME: [
-            { guard: 'currentHasTif', target: 'idle', actions: ['sleepInNotifyResume', 'enterIdle'] },
-            { target: 'running' },
-          ],
+          /** the IPI (an SGI, taken before the page-ready PPI): `do_notify_resume` sleeps while TIF_ASYNC_PF is set */
+          NOTIFY_RESUME: { target: 'idle', actions: ['sleepInNotifyResume', 'enterIdle'] },
         },
       },
       /** page-ready: `kvm_async_pf_task_wake(token)`, then zero the token */

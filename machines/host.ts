@@ -420,10 +420,6 @@ export function createHostMachine(design: DesignOptions) {
             },
           },
         },
-        on: {
-          /** `kvm_vcpu_reset`: `apf.halted = false` */
-          VCPU_RESET: { target: '.running' },
-        },
       },
       /** `kvm_check_async_pf_completion`: the dequeue loop */
       completion: {
@@ -470,8 +466,8 @@ export function createHostMachine(design: DesignOptions) {
       ],
       /** `kvm_pv_enable_async_pf` disabling: clear the queue, reset the hash (§2.7) */
       APF_DISABLE: { actions: ['disableApf', 'reportCancelled', 'clearQueue'] },
-      /** `kvm_vcpu_reset` (INIT/RESET, §2.7) */
-      VCPU_RESET: { actions: ['reportCancelled', 'clearQueue', 'resetVcpu'] },
+      /** `kvm_vcpu_reset` (INIT/RESET, §2.7): queue cleared, hash reset, `apf.halted = false` */
+      VCPU_RESET: { target: '.run.running', actions: ['reportCancelled', 'clearQueue', 'resetVcpu'] },
       /** injection of the pending exception at entry (`kvm_inject_exception`) */
       EXCEPTION_TAKEN: { actions: 'takeException' },
       /** the guest accepted the page-ready interrupt */

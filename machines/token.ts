@@ -113,22 +113,22 @@ export const tokenMachine = setup({
           },
         },
         /** token in the slot, page-ready raised, `pageready_pending` */
-        delivered: {
-          on: {
-            SLOT_RELEASED: 'acked',
-            DEQUEUED: { actions: ['countDequeue', 'countPageReady'] },
-          },
-        },
+        delivered: { on: { SLOT_RELEASED: 'acked' } },
         /** the guest freed the slot */
-        acked: { on: { DEQUEUED: { actions: ['countDequeue', 'countPageReady'] } } },
+        acked: {},
         /** dequeued without a guest event */
-        dropped: { on: { DEQUEUED: { actions: 'countDequeue' } } },
+        dropped: {},
         /** freed by `kvm_clear_async_pf_completion_queue`: no page-ready ever */
         cancelled: {},
       },
       on: {
         /** disable / reset / destroy */
         CANCELLED: '.cancelled',
+        /** a second dequeue of the same item: only a broken protocol gets here, and it is counted */
+        DEQUEUED: [
+          { guard: 'announced', actions: ['countDequeue', 'countPageReady'] },
+          { actions: 'countDequeue' },
+        ],
       },
     },
     /** the guest's view (§2.6) */
@@ -164,7 +164,6 @@ export const tokenMachine = setup({
               { guard: 'guestWaits', target: 'sleepingWithDummy', actions: 'countNotPresent' },
             ],
             GUEST_PAGE_READY: { guard: 'dummyUnhashed', target: 'notSeen' },
-            GUEST_WOKEN_BY_ALL: 'woken',
           },
         },
         /** the sleeper was woken, or never had to sleep */
@@ -180,8 +179,6 @@ export const tokenMachine = setup({
         GUEST_NOT_PRESENT: { actions: 'countNotPresent' },
         /** any other page-ready leaves the guest view as it is (a forbidden transition: taken, no change) */
         GUEST_PAGE_READY: {},
-        /** a wake-all with no sleeper for this token */
-        GUEST_WOKEN_BY_ALL: {},
       },
     },
   },

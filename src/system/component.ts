@@ -14,6 +14,9 @@ export interface ComponentState<TContext> {
 
 export interface ComponentStep<TContext, TEffect> {
   readonly next: ComponentState<TContext>;
+  /** the state and event this step started from */
+  readonly from: ComponentState<TContext>;
+  readonly event: EventObject;
   /** events the machine emitted (`emit` actions), in order */
   readonly effects: readonly TEffect[];
 }
@@ -28,11 +31,23 @@ const MEMO_LIMIT = 1 << 20;
 /** Steps one kind of machine, with a memo of every (state, event) pair seen. */
 export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   private readonly memo = new Map<string, ComponentStep<TContext, TEffect>>();
+  private readonly inputs = new Map<string, unknown>();
 
   constructor(readonly machine: AnyStateMachine) {}
 
+  /** The distinct (state, event) pairs stepped so far (since the memo was last emptied). */
+  steps(): IterableIterator<ComponentStep<TContext, TEffect>> {
+    return this.memo.values();
+  }
+
+  /** The distinct inputs the machine was started with. */
+  startInputs(): IterableIterator<unknown> {
+    return this.inputs.values();
+  }
+
   /** The machine's initial state for an input. */
   initial(input: unknown): ComponentState<TContext> {
+    if (this.inputs.size < MEMO_LIMIT) this.inputs.set(JSON.stringify(input), input);
     const [snapshot] = initialTransition(this.machine, input);
     return { value: snapshot.value, context: snapshot.context as TContext };
   }
@@ -54,6 +69,8 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     }
     const result: ComponentStep<TContext, TEffect> = {
       next: { value: next.value, context: next.context as TContext },
+      from: state,
+      event,
       effects,
     };
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();

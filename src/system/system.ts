@@ -43,6 +43,7 @@ export type Actor = `host${number}` | `guest${number}` | `worker${number}` | 'sw
 
 export type StepKind =
   | 'touch'
+  | 'delivery-fault'
   | 'swap-out'
   | 'worker-done'
   | 'enter-guest'
@@ -188,11 +189,12 @@ function contextSteps(state: SystemState, v: number): Step[] {
   const out: Step[] = [];
   const add = (event: string, what: string) => out.push(step('guest-context', v, event, `guest${v}`, `cpu${v}: ${what}`));
   const addPlatform = (event: string, what: string) => out.push(step('platform', v, event, `guest${v}`, `cpu${v}: ${what}`));
-  if (g.irqsOn) add('IRQ_OFF', 'local_irq_disable');
-  else add('IRQ_ON', 'local_irq_enable');
   if (g.user) add('ENTER_KERNEL', 'syscall (enter kernel)');
   else {
+    // user mode always runs with IF=1; IRQs and preemption are switched in the kernel
     add('RETURN_TO_USER', 'return to user');
+    if (g.irqsOn) add('IRQ_OFF', 'local_irq_disable');
+    else add('IRQ_ON', 'local_irq_enable');
     if (g.preemptible) add('PREEMPT_OFF', 'preempt_disable');
     else add('PREEMPT_ON', 'preempt_enable');
   }
@@ -204,6 +206,11 @@ function contextSteps(state: SystemState, v: number): Step[] {
     if (scope.nested) addPlatform(h.inL2 ? 'L2_EXIT' : 'L2_ENTER', h.inL2 ? 'nested VM-exit to L1' : 'VM-entry to L2');
   }
   return out;
+}
+
+/** x86 exception delivery writes the frame to the guest stack (an EPT violation can hit it); arm64 exception entry only sets registers. */
+function deliveryWritesStack(design: DesignOptions): boolean {
+  return design.notPresent === 'exception' && !design.exceptionEntryWindow;
 }
 
 /** Steps of vCPU `v` that run guest code or deliver an event to it. */
@@ -220,12 +227,18 @@ function guestSteps(state: SystemState, v: number): Step[] {
   // An exception or SDEI event queued by the host is injected at the very entry: no guest instruction runs first.
   if (h.exception !== null) {
     const what = h.exception.kind === 'df' ? '#DF' : design.exceptionEntryWindow ? 'data abort' : '#PF';
-    return [step('take-exception', v, 0, `guest${v}`, `cpu${v}: takes ${what} (token ${formatToken(h.exception.token)})`)];
+    const take = step('take-exception', v, 0, `guest${v}`, `cpu${v}: takes ${what} (token ${formatToken(h.exception.token)})`);
+    if (!deliveryWritesStack(design) || h.exception.kind === 'df') return [take];
+    // x86 event delivery pushes the exception frame onto the guest stack, which the host may have swapped out
+    const faults = state.resident.flatMap((isResident, page) =>
+      isResident ? [] : [step('delivery-fault', v, page, `guest${v}`, `cpu${v}: ${what} delivery faults on page${page} (stack)`)],
+    );
+    return [take, ...faults];
   }
   if (h.sdei !== null && atRest) {
     return [step('take-sdei', v, 0, `guest${v}`, `cpu${v}: takes SDEI not-present (token ${formatToken(h.sdei)})`)];
   }
-  if (h.irq && (atRest || exec === 'notifyResume') && guestView(guest).irqsOn && h.lapicEnabled) {
+  if (h.irq && atRest && guestView(guest).irqsOn && h.lapicEnabled) {
     out.push(step('take-irq', v, 0, `guest${v}`, `cpu${v}: takes page-ready interrupt`));
   }
   if (exec === 'vectors') out.push(step('leave-vectors', v, 0, `guest${v}`, `cpu${v}: branches out of the vector table`));
@@ -274,7 +287,7 @@ function hostSteps(state: SystemState, v: number): Step[] {
   if (h.kicked || wakesFromHalt || requestDue || pollDue) {
     out.push(step('enter-guest', v, 0, `host${v}`, `vcpu${v}: vcpu_enter_guest${halted ? ' (leaves synthetic halt)' : ''}`));
   }
-  if (!state.guests[v]!.context.apfEnabled && (h.items.length > 0 || h.msrEnabled)) {
+  if (!state.guests[v]!.context.apfEnabled) {
     out.push(step('vcpu-reset', v, 0, `host${v}`, `vcpu${v}: INIT (kvm_vcpu_reset)`));
   }
   return out;
@@ -426,6 +439,7 @@ export function applyStep(state: SystemState, s: Step): SystemState {
   const v = s.vcpu;
   switch (s.kind) {
     case 'touch':
+    case 'delivery-fault':
       d.host(v, { type: 'EPT_VIOLATION', gfn: s.arg as number, token: freshToken(state, v), guest: guestView(d.guests[v]!) });
       break;
     case 'swap-out':

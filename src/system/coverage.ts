@@ -1,0 +1,112 @@
+/**
+ * Machine coverage: which states and transitions of a machine definition a set
+ * of component steps reached. Transitions are listed from the machine's own
+ * definition (every candidate of every `on` and `always` entry), and the ones
+ * taken are read from XState's inspection stream (`@xstate.microstep`), so the
+ * eventless dispatch transitions count too.
+ */
+import { createActor, type AnyStateMachine, type EventObject } from 'xstate';
+import type { ComponentState } from './component.js';
+
+/** A transition of a machine definition with a readable id: `source.state:EVENT[i]` or `source.state:always[i]`. */
+export interface TransitionRef {
+  readonly id: string;
+  readonly definition: object;
+}
+
+interface StateNodeLike {
+  readonly id: string;
+  readonly transitions: Map<string, readonly object[]>;
+  readonly always?: readonly object[];
+  readonly states: Record<string, StateNodeLike>;
+}
+
+/** Every transition of `machine`, in document order. */
+export function transitionsOf(machine: AnyStateMachine): TransitionRef[] {
+  const out: TransitionRef[] = [];
+  const walk = (node: StateNodeLike): void => {
+    for (const [event, candidates] of node.transitions) {
+      candidates.forEach((definition, i) => out.push({ id: `${node.id}:${event}[${i}]`, definition }));
+    }
+    node.always?.forEach((definition, i) => out.push({ id: `${node.id}:always[${i}]`, definition }));
+    for (const child of Object.values(node.states)) walk(child);
+  };
+  walk(machine.root as unknown as StateNodeLike);
+  return out;
+}
+
+/** Every state node id of `machine` (the root excluded). */
+export function stateIdsOf(machine: AnyStateMachine): string[] {
+  const out: string[] = [];
+  const walk = (node: StateNodeLike): void => {
+    for (const child of Object.values(node.states)) {
+      out.push(child.id);
+      walk(child);
+    }
+  };
+  walk(machine.root as unknown as StateNodeLike);
+  return out;
+}
+
+/**
+ * The transition definitions taken when `event` is sent in `state` (eventless
+ * ones included), or, without a state, by starting the machine with `input`.
+ */
+export function takenTransitions(
+  machine: AnyStateMachine,
+  from: { readonly state: ComponentState<unknown>; readonly event: EventObject } | { readonly input: unknown },
+): object[] {
+  const taken: object[] = [];
+  const inspect = (ev: { type: string }) => {
+    if (ev.type === '@xstate.microstep') taken.push(...(ev as unknown as { _transitions: object[] })._transitions);
+  };
+  if ('input' in from) {
+    const actor = createActor(machine, { input: from.input, inspect });
+    actor.start();
+    actor.stop();
+    return taken;
+  }
+  const snapshot = machine.resolveState({ value: from.state.value, context: from.state.context as Record<string, unknown> });
+  const actor = createActor(machine, { snapshot, inspect });
+  actor.start();
+  actor.send(from.event);
+  actor.stop();
+  return taken;
+}
+
+/** Accumulates the transitions and states a machine was seen to take. */
+export class CoverageRecorder {
+  private readonly taken = new Set<object>();
+  private readonly states = new Set<string>();
+  readonly all: readonly TransitionRef[];
+
+  constructor(readonly machine: AnyStateMachine) {
+    this.all = transitionsOf(machine);
+  }
+
+  /** Records one component step, or a start with an input. */
+  record(from: { readonly state: ComponentState<unknown>; readonly event: EventObject } | { readonly input: unknown }): void {
+    for (const t of takenTransitions(this.machine, from)) this.taken.add(t);
+  }
+
+  /** Ids of the transitions taken so far. */
+  takenIds(): string[] {
+    return this.all.filter((t) => this.taken.has(t.definition)).map((t) => t.id);
+  }
+
+  /** Records the state nodes active in a component state. */
+  recordState(state: ComponentState<unknown>): void {
+    const snapshot = this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> });
+    for (const node of (snapshot as unknown as { _nodes: { id: string }[] })._nodes) this.states.add(node.id);
+  }
+
+  /** Transitions never taken, by id. */
+  missedTransitions(): string[] {
+    return this.all.filter((t) => !this.taken.has(t.definition)).map((t) => t.id);
+  }
+
+  /** State nodes never active, by id. */
+  missedStates(): string[] {
+    return stateIdsOf(this.machine).filter((id) => !this.states.has(id));
+  }
+}
