@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { designByName } from '../machines/design.js';
+import { DEFAULT_SCOPE, UsageError, validateScope } from '../src/system/scope.js';
+
+describe('scope validation', () => {
+  const x86 = designByName('x86');
+
+  it('accepts the default scope and the edges of each range', () => {
+    expect(validateScope(DEFAULT_SCOPE, x86)).toEqual(DEFAULT_SCOPE);
+    expect(() => validateScope({ ...DEFAULT_SCOPE, vcpus: 4, tasks: 6, pages: 4, limit: 64 }, x86)).not.toThrow();
+  });
+
+  it.each([
+    [{ vcpus: 0 }, 'vcpus must be an integer from 1 to 4, got 0'],
+    [{ vcpus: 5, tasks: 6 }, 'vcpus must be an integer from 1 to 4, got 5'],
+    [{ tasks: 7 }, 'tasks must be an integer from 1 to 6, got 7'],
+    [{ pages: 0 }, 'pages must be an integer from 1 to 4, got 0'],
+    [{ limit: 65 }, 'limit must be an integer from 1 to 64, got 65'],
+    [{ limit: 1.5 }, 'limit must be an integer from 1 to 64, got 1.5'],
+    [{ vcpus: 3, tasks: 2 }, 'tasks (2) must be at least vcpus (3): every vCPU runs at least one task'],
+  ])('rejects %o with a message saying what is allowed', (patch, message) => {
+    expect(() => validateScope({ ...DEFAULT_SCOPE, ...patch }, x86)).toThrow(new UsageError(message));
+  });
+
+  it('rejects nested on a design without an L2 model', () => {
+    expect(() => validateScope({ ...DEFAULT_SCOPE, nested: true }, designByName('arm64-rfcv1'))).toThrow(
+      "nested is an x86 switch; design 'arm64-rfcv1' has no L2 model",
+    );
+  });
+
+  it('names the valid designs for an unknown one', () => {
+    expect(() => designByName('ppc')).toThrow("unknown design 'ppc': valid designs are x86, x86-legacy, arm64-rfcv1, arm64-sdei");
+  });
+});
