@@ -86,8 +86,12 @@ export interface DesignOptions {
   readonly lapicGate: boolean;
   /** SDEI design: a still-pending not-present SDEI for the same token is cancelled instead of sending page-ready (§5 step 4). */
   readonly cancelPendingNotPresent: boolean;
-  /** paging re-enable and LAPIC enable raise `KVM_REQ_APF_READY` (ab4e41eb9fab, 2f15d027c05f). */
-  readonly rescanOnPagingAndLapicEnable: boolean;
+  /** LAPIC enable (SPIV, APICBASE) raises `KVM_REQ_APF_READY` (2f15d027c05f). */
+  readonly rescanOnLapicEnable: boolean;
+  /** CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab). */
+  readonly rescanOnPagingEnable: boolean;
+  /** `kvm_clear_async_pf_completion_queue` flushes each done item before freeing it (3d75b8aa5c29). */
+  readonly flushWorkOnClear: boolean;
   /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on every CR0.PG toggle. */
   readonly clearQueueOnPagingToggle: boolean;
 
@@ -130,7 +134,9 @@ const x86: DesignOptions = {
   pageReadyNeedsNotPresent: true,
   lapicGate: true,
   cancelPendingNotPresent: false,
-  rescanOnPagingAndLapicEnable: true,
+  rescanOnLapicEnable: true,
+  rescanOnPagingEnable: true,
+  flushWorkOnClear: true,
   clearQueueOnPagingToggle: false,
   kernelModeNotPresent: 'panic',
   deferredSleep: false,
@@ -152,7 +158,8 @@ const x86Legacy: DesignOptions = {
   pagingGate: false,
   pageReadyNeedsNotPresent: false,
   lapicGate: false,
-  rescanOnPagingAndLapicEnable: false,
+  rescanOnLapicEnable: false,
+  rescanOnPagingEnable: false,
   kernelModeNotPresent: 'wait',
 };
 
@@ -187,7 +194,8 @@ const arm64Sdei: DesignOptions = {
   sdeiBusyGate: true,
   cancelPendingNotPresent: true,
   lapicGate: false,
-  rescanOnPagingAndLapicEnable: false,
+  rescanOnLapicEnable: false,
+  rescanOnPagingEnable: false,
   deferredSleep: true,
   x86PlatformEvents: false,
 };

@@ -41,6 +41,17 @@ export interface HandledEvent {
   readonly reason: number;
 }
 
+/** Why a guest died. */
+export type PanicCause = 'elr-clobbered' | 'irqs-disabled' | 'kernel-mode' | 'double-fault';
+
+/** What the guest prints (x86 messages are the kernel's own). */
+export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
+  'elr-clobbered': 'data abort injected before kernel_entry saved ELR_EL1: the interrupted return address is lost',
+  'irqs-disabled': 'Host injected async #PF in interrupt disabled region',
+  'kernel-mode': 'Host injected async #PF in kernel mode',
+  'double-fault': 'double fault: a #PF was queued while a #PF was pending',
+};
+
 export interface GuestContext {
   readonly vcpu: number;
   /** per-CPU `async_pf_enabled` (older: `apf_reason.enabled`) */
@@ -57,8 +68,8 @@ export interface GuestContext {
   readonly nodes: readonly SleepNode[];
   /** the async event being handled (arm64: also while it is entered through the vectors) */
   readonly handling: HandledEvent | null;
-  /** why the guest died (panic message), null while alive */
-  readonly panic: string | null;
+  /** why the guest died, null while alive */
+  readonly panic: PanicCause | null;
 }
 
 export type GuestEvent =
@@ -225,7 +236,7 @@ export function createGuestMachine(design: DesignOptions) {
     },
     actions: {
       /** `panic()`: the guest is dead. */
-      panic: assign((_, params: { message: string }) => ({ panic: params.message })),
+      panic: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause })),
       /** the handler read-and-zeroes flags/reason (`kvm_read_and_reset_apf_flags`, RFCv1 `do_lockdown`). */
       clearReason: emit({ type: 'area.clear' as const, reason: true, token: false }),
       /** page-ready handler frees the slot: x86 `__this_cpu_write(apf_reason.token, 0)`; single-slot designs zero reason and token. */
@@ -370,7 +381,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** an injected data abort overwrites ELR_EL1/SPSR_EL1: the interrupted return address is lost */
           ASYNC_EXCEPTION: {
             target: 'panicked',
-            actions: { type: 'panic', params: { message: 'data abort injected in the vectors clobbered ELR_EL1' } },
+            actions: { type: 'panic', params: { cause: 'elr-clobbered' } },
           },
         },
       },
@@ -382,7 +393,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** an injected data abort before ELR_EL1 was saved: the same loss */
           ASYNC_EXCEPTION: {
             target: 'panicked',
-            actions: { type: 'panic', params: { message: 'data abort injected before kernel_entry saved ELR_EL1' } },
+            actions: { type: 'panic', params: { cause: 'elr-clobbered' } },
           },
         },
       },
@@ -393,13 +404,13 @@ export function createGuestMachine(design: DesignOptions) {
           {
             guard: and(['isNotPresent', 'panicsOnBadContext', 'interruptsDisabled']),
             target: 'panicked',
-            actions: { type: 'panic', params: { message: 'Host injected async #PF in interrupt disabled region' } },
+            actions: { type: 'panic', params: { cause: 'irqs-disabled' } },
           },
           /** not-present at CPL0 on a v5.8+ guest */
           {
             guard: and(['isNotPresent', 'panicsOnBadContext', 'inKernelMode']),
             target: 'panicked',
-            actions: { type: 'panic', params: { message: 'Host injected async #PF in kernel mode' } },
+            actions: { type: 'panic', params: { cause: 'kernel-mode' } },
           },
           /** wake came first: consume the dummy and return */
           {
@@ -497,7 +508,7 @@ export function createGuestMachine(design: DesignOptions) {
     },
     on: {
       /** #DF delivered: `exc_double_fault` -> panic */
-      DOUBLE_FAULT: { target: '.panicked', actions: { type: 'panic', params: { message: 'double fault: #PF while a #PF was pending' } } },
+      DOUBLE_FAULT: { target: '.panicked', actions: { type: 'panic', params: { cause: 'double-fault' } } },
     },
   });
 }

@@ -28,6 +28,8 @@ export interface WorkItem {
   readonly wakeAll: boolean;
   /** the worker moved it to `done` */
   readonly completed: boolean;
+  /** `async_pf_execute` has put it on `done` but not yet returned (wakes the vCPU, drops its mm reference) */
+  readonly workerRunning: boolean;
 }
 
 /** `struct kvm_vcpu_pv_apf_data` as the two sides see it: x86 `flags`/`token`, single-slot `reason`/`token`. */
@@ -92,6 +94,7 @@ export interface GuestView {
 export type HostEvent =
   | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView }
   | { type: 'WORKER_DONE'; token: number }
+  | { type: 'WORKER_RETURNED'; token: number }
   | { type: 'ENTER_GUEST'; guest: GuestView }
   | { type: 'EXCEPTION_TAKEN' }
   | { type: 'IRQ_TAKEN' }
@@ -113,7 +116,7 @@ export type HostEffect =
   | { type: 'fault.sync'; gfn: number }
   | { type: 'work.queued'; token: number; gfn: number; injected: boolean }
   | { type: 'work.dequeued'; token: number; delivered: boolean }
-  | { type: 'work.cancelled'; tokens: readonly number[] }
+  | { type: 'work.cancelled'; tokens: readonly number[]; workerRunning: readonly number[] }
   | { type: 'notPresent.cancelled'; token: number };
 
 export interface HostInput {
@@ -239,8 +242,10 @@ export function createHostMachine(design: DesignOptions) {
       headDropped: ({ context }) => canDequeue(context),
       /** `kvm_async_pf_wakeup_all` queues a wake-all item only when `done` is empty. */
       doneEmpty: ({ context }) => context.done.length === 0,
-      /** paging re-enable / LAPIC enable raise `KVM_REQ_APF_READY` (ab4e41eb9fab, 2f15d027c05f). */
-      rescansOnEnable: ({ context }) => design.rescanOnPagingAndLapicEnable && context.msrEnabled,
+      /** LAPIC enable raises `KVM_REQ_APF_READY` (2f15d027c05f). */
+      rescansOnLapicEnable: ({ context }) => design.rescanOnLapicEnable && context.msrEnabled,
+      /** paging re-enable raises `KVM_REQ_APF_READY` if APF is on (ab4e41eb9fab). */
+      rescansOnPagingEnable: ({ context }) => design.rescanOnPagingEnable && context.msrEnabled,
       /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on CR0.PG toggles. */
       clearsQueueOnPagingToggle: () => design.clearQueueOnPagingToggle,
     },
@@ -250,7 +255,7 @@ export function createHostMachine(design: DesignOptions) {
       /** `kvm_setup_async_pf` + `kvm_add_async_pf_gfn`: allocate, add to `queue`, `queued++`, `schedule_work`. */
       queueAsyncWork: assign(({ context, event }, params: { injected: boolean }) => {
         const e = event as FaultEvent;
-        const item: WorkItem = { token: e.token, gfn: e.gfn, injected: params.injected, wakeAll: false, completed: false };
+        const item: WorkItem = { token: e.token, gfn: e.gfn, injected: params.injected, wakeAll: false, completed: false, workerRunning: false };
         return { items: [...context.items, item], gfns: [...context.gfns, e.gfn].sort((a, b) => a - b) };
       }),
       /** report the new item: its token lifecycle starts. */
@@ -271,9 +276,14 @@ export function createHostMachine(design: DesignOptions) {
       moveToDone: assign(({ context, event }) => {
         const token = (event as Extract<HostEvent, { type: 'WORKER_DONE' }>).token;
         return {
-          items: context.items.map((w) => (w.token === token ? { ...w, completed: true } : w)),
+          items: context.items.map((w) => (w.token === token ? { ...w, completed: true, workerRunning: true } : w)),
           done: [...context.done, token],
         };
+      }),
+      /** `async_pf_execute` returns: the work item is no longer in use by the worker. */
+      workerReturned: assign(({ context, event }) => {
+        const token = (event as Extract<HostEvent, { type: 'WORKER_RETURNED' }>).token;
+        return { items: context.items.map((w) => (w.token === token ? { ...w, workerRunning: false } : w)) };
       }),
       /** `kvm_make_request(KVM_REQ_APF_READY)`. */
       requestReady: assign({ readyRequest: true }),
@@ -303,14 +313,22 @@ export function createHostMachine(design: DesignOptions) {
         return { area, exception, pageReadyPending };
       }),
       /** report the announced dequeue. */
-      reportDelivered: emit(({ context }) => ({ type: 'work.dequeued' as const, token: head(context).token, delivered: true })),
+      reportDelivered: emit(({ context }) => ({
+        type: 'work.dequeued' as const,
+        token: head(context).token,
+        delivered: true,
+      })),
       /** SDEI design: `kvm_sdei_cancel` the still-pending not-present for the head's token, free the area. */
       cancelPendingSdei: assign({ sdei: null, area: { reason: 0, token: 0 } }),
       /** report the cancelled not-present. */
       reportSdeiCancelled: emit(({ context }) => ({ type: 'notPresent.cancelled' as const, token: head(context).token })),
       /** report a dequeue without a guest event. */
-      reportDropped: emit(({ context }) => ({ type: 'work.dequeued' as const, token: head(context).token, delivered: false })),
-      /** `list_del(queue)`, `queued--`, `flush_work`, free; `kvm_del_async_pf_gfn` (or `~0` for wake-all). */
+      reportDropped: emit(({ context }) => ({
+        type: 'work.dequeued' as const,
+        token: head(context).token,
+        delivered: false,
+      })),
+      /** `list_del(queue)`, `queued--`, `kvm_flush_and_free_async_pf_work` (waits for the worker), free; `kvm_del_async_pf_gfn`. */
       dequeueHead: assign(({ context }) => {
         const item = head(context);
         return {
@@ -326,7 +344,7 @@ export function createHostMachine(design: DesignOptions) {
       })),
       /** `kvm_async_pf_wakeup_all`: a `~0` item straight onto `done`, `queued++` without the limit check. */
       queueWakeAll: assign(({ context }) => ({
-        items: [...context.items, { token: WAKE_ALL, gfn: -1, injected: true, wakeAll: true, completed: true }],
+        items: [...context.items, { token: WAKE_ALL, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false }],
         done: [...context.done, WAKE_ALL],
       })),
       /** `kvm_pv_enable_async_pf` without the enable bits. */
@@ -335,6 +353,8 @@ export function createHostMachine(design: DesignOptions) {
       reportCancelled: emit(({ context }) => ({
         type: 'work.cancelled' as const,
         tokens: context.items.map((w) => (w.wakeAll ? WAKE_ALL : w.token)),
+        // without the flush (3d75b8aa5c29) a done item is freed while async_pf_execute may still run
+        workerRunning: design.flushWorkOnClear ? [] : context.items.filter((w) => w.workerRunning).map((w) => w.token),
       })),
       /** `kvm_clear_async_pf_completion_queue` + `kvm_async_pf_hash_reset`: cancel queued work, free done items. */
       clearQueue: assign({ items: [], done: [], gfns: [] }),
@@ -458,6 +478,8 @@ export function createHostMachine(design: DesignOptions) {
         /** pre-5.8 / RFCv1: only `swake_up` of a blocked vCPU; the run loop polls `done` */
         { actions: 'moveToDone' },
       ],
+      /** `async_pf_execute` returns after `__kvm_vcpu_wake_up` and `mmput` */
+      WORKER_RETURNED: { actions: 'workerReturned' },
       /** `kvm_pv_enable_async_pf` enabling: `kvm_async_pf_wakeup_all` (request + kick via present_queued) */
       APF_ENABLE: [
         { guard: and(['doneEmpty', 'signalsCompletion']), actions: ['enableApf', 'queueWakeAll', 'requestReady', 'kick'] },
@@ -480,7 +502,7 @@ export function createHostMachine(design: DesignOptions) {
       LAPIC_DISABLE: { actions: { type: 'setLapic', params: { enabled: false } } },
       /** SPIV: LAPIC enable (`KVM_REQ_APF_READY` since 2f15d027c05f) */
       LAPIC_ENABLE: [
-        { guard: 'rescansOnEnable', actions: [{ type: 'setLapic', params: { enabled: true } }, 'requestReady', 'kick'] },
+        { guard: 'rescansOnLapicEnable', actions: [{ type: 'setLapic', params: { enabled: true } }, 'requestReady', 'kick'] },
         { actions: { type: 'setLapic', params: { enabled: true } } },
       ],
       /** SMI entry: CR0.PG cleared (`kvm_post_set_cr0`) */
@@ -491,7 +513,7 @@ export function createHostMachine(design: DesignOptions) {
       /** RSM: CR0.PG set (`KVM_REQ_APF_READY` since ab4e41eb9fab) */
       PAGING_ON: [
         { guard: 'clearsQueueOnPagingToggle', actions: [{ type: 'setPaging', params: { on: true } }, 'reportCancelled', 'clearQueue'] },
-        { guard: 'rescansOnEnable', actions: [{ type: 'setPaging', params: { on: true } }, 'requestReady', 'kick'] },
+        { guard: 'rescansOnPagingEnable', actions: [{ type: 'setPaging', params: { on: true } }, 'requestReady', 'kick'] },
         { actions: { type: 'setPaging', params: { on: true } } },
       ],
       /** nested VM-entry */

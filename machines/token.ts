@@ -19,6 +19,8 @@ export interface TokenContext {
   readonly pageReadyRaised: number;
   /** times the item was dequeued from `done` */
   readonly dequeues: number;
+  /** the item was freed while `async_pf_execute` still ran (use after free, 3d75b8aa5c29) */
+  readonly freedWhileWorkerRan: boolean;
 }
 
 export type TokenEvent =
@@ -29,7 +31,7 @@ export type TokenEvent =
   /** the guest freed the slot after this token's page-ready (ACK, or reason read on no-ACK designs) */
   | { type: 'SLOT_RELEASED' }
   /** `kvm_clear_async_pf_completion_queue` */
-  | { type: 'CANCELLED' }
+  | { type: 'CANCELLED'; workerRunning: boolean }
   /** guest took not-present(token) and slept / consumed a dummy / halted / recorded it */
   | { type: 'GUEST_NOT_PRESENT'; outcome: 'sleeping' | 'dummy-consumed' | 'halted' | 'recorded' | 'rejected' }
   /** guest took page-ready(token) and woke the sleeper / filed a dummy / dropped it */
@@ -75,14 +77,18 @@ export const tokenMachine = setup({
     countNotPresent: assign(({ context }) => ({ notPresentSeen: saturate(context.notPresentSeen) })),
     /** count a page-ready the host raised */
     countPageReady: assign(({ context }) => ({ pageReadyRaised: saturate(context.pageReadyRaised) })),
-    /** count a dequeue */
+    /** count a dequeue (the item is flushed and freed: `kvm_flush_and_free_async_pf_work`) */
     countDequeue: assign(({ context }) => ({ dequeues: saturate(context.dequeues) })),
+    /** note a free under a running worker */
+    noteFree: assign(({ context, event }) => ({
+      freedWhileWorkerRan: context.freedWhileWorkerRan || (event.type === 'CANCELLED' && event.workerRunning),
+    })),
   },
 }).createMachine({
   /** one `struct kvm_async_pf` and its token */
   id: 'token',
   type: 'parallel',
-  context: ({ input }) => ({ ...input, notPresentSeen: 0, pageReadyRaised: 0, dequeues: 0 }),
+  context: ({ input }) => ({ ...input, notPresentSeen: 0, pageReadyRaised: 0, dequeues: 0, freedWhileWorkerRan: false }),
   states: {
     /** the host's view (§2.6) */
     host: {
@@ -123,7 +129,7 @@ export const tokenMachine = setup({
       },
       on: {
         /** disable / reset / destroy */
-        CANCELLED: '.cancelled',
+        CANCELLED: { target: '.cancelled', actions: 'noteFree' },
         /** a second dequeue of the same item: only a broken protocol gets here, and it is counted */
         DEQUEUED: [
           { guard: 'announced', actions: ['countDequeue', 'countPageReady'] },

@@ -13,7 +13,9 @@ describe('x86 normal sequence (reference §2.4)', () => {
     const token = 0x1000; // alloc_apf_token: (1 << 12) | vcpu 0
 
     s = play(s, 'cpu0: task0 touches page0');
-    expect(hostOf(s).context.items).toEqual([{ token, gfn: 0, injected: true, wakeAll: false, completed: false }]);
+    expect(hostOf(s).context.items).toEqual([
+      { token, gfn: 0, injected: true, wakeAll: false, completed: false, workerRunning: false },
+    ]);
     expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
     expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
     expect(hostOf(s).context.gfns).toEqual([0]);
@@ -35,7 +37,11 @@ describe('x86 normal sequence (reference §2.4)', () => {
     expect(hostOf(s).context.done).toEqual([token]);
     expect(hostOf(s).context.readyRequest).toBe(true);
     expect(hostOf(s).context.kicked).toBe(true); // pageready_pending was false
+    expect(hostOf(s).context.items[0]?.workerRunning).toBe(true);
     expect(tokenView(s, token)).toEqual({ host: 'doneNotified', guest: 'sleeping' });
+
+    s = play(s, 'worker 0x1000: async_pf_execute returns');
+    expect(hostOf(s).context.items[0]?.workerRunning).toBe(false);
 
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.done).toEqual([]);

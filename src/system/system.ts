@@ -46,6 +46,7 @@ export type StepKind =
   | 'delivery-fault'
   | 'swap-out'
   | 'worker-done'
+  | 'worker-return'
   | 'enter-guest'
   | 'take-exception'
   | 'take-irq'
@@ -278,6 +279,9 @@ function hostSteps(state: SystemState, v: number): Step[] {
     if (!item.completed && !item.wakeAll) {
       out.push(step('worker-done', v, item.token, `worker${v}`, `worker ${formatToken(item.token)}: async_pf_execute done (page${item.gfn} in)`));
     }
+    if (item.workerRunning) {
+      out.push(step('worker-return', v, item.token, `worker${v}`, `worker ${formatToken(item.token)}: async_pf_execute returns`));
+    }
   }
   const halted = hostRun(host) === 'apfHalted';
   const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
@@ -363,7 +367,9 @@ class Draft {
         this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered });
         return;
       case 'work.cancelled':
-        for (const token of effect.tokens) this.token(token, { type: 'CANCELLED' });
+        for (const token of effect.tokens) {
+          this.token(token, { type: 'CANCELLED', workerRunning: effect.workerRunning.includes(token) });
+        }
         return;
       case 'notPresent.cancelled':
         return;
@@ -452,6 +458,9 @@ export function applyStep(state: SystemState, s: Step): SystemState {
       d.token(item.token, { type: 'COMPLETED' });
       break;
     }
+    case 'worker-return':
+      d.host(v, { type: 'WORKER_RETURNED', token: s.arg as number });
+      break;
     case 'enter-guest':
       d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) });
       break;
