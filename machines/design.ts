@@ -106,6 +106,8 @@ export interface DesignOptions {
   readonly deferredSleep: boolean;
   /** arm64: an exception is entered in two steps (vectors, then kernel_entry saving ELR_EL1); a second one in between clobbers ELR. */
   readonly exceptionEntryWindow: boolean;
+  /** the crash path turns APF off before kdump reuses memory (`kvm_crash_shutdown`, 3d6b84132d2a; x86 since 2021). */
+  readonly disablesApfOnCrash: boolean;
   /** `kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.7). */
   readonly dummyNodes: boolean;
   /** x86 only: SMI / CR0.PG toggles, LAPIC software-disable and L2 entry are environment events (§2.7). */
@@ -141,6 +143,7 @@ const x86: DesignOptions = {
   kernelModeNotPresent: 'panic',
   deferredSleep: false,
   exceptionEntryWindow: false,
+  disablesApfOnCrash: true,
   dummyNodes: true,
   x86PlatformEvents: true,
 };
@@ -161,6 +164,7 @@ const x86Legacy: DesignOptions = {
   rescanOnLapicEnable: false,
   rescanOnPagingEnable: false,
   kernelModeNotPresent: 'wait',
+  disablesApfOnCrash: false,
 };
 
 const arm64Rfcv1: DesignOptions = {
@@ -197,6 +201,7 @@ const arm64Sdei: DesignOptions = {
   rescanOnLapicEnable: false,
   rescanOnPagingEnable: false,
   deferredSleep: true,
+  disablesApfOnCrash: false,
   x86PlatformEvents: false,
 };
 

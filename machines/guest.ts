@@ -8,7 +8,7 @@
  * is raised on the faulting vCPU and tasks do not migrate, so each token's
  * nodes live in its own CPU's share: see machines/README.md).
  */
-import { and, assign, emit, not, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
 import type { DesignOptions } from './design.js';
 import { REASON_NOT_PRESENT, REASON_PAGE_READY, WAKE_ALL } from './host.js';
 
@@ -104,6 +104,9 @@ export type GuestEvent =
   /** `kvm_guest_cpu_init`: enable APF */
   | { type: 'CPU_ONLINE' };
 
+/** What the page-ready handler did with a token. */
+export type PageReadyOutcome = 'woken' | 'dummy-unhashed' | 'dummy-filed' | 'dropped' | 'ignored';
+
 /** Effects the guest reports to the composed system. */
 export type GuestEffect =
   /** store 0 to the area's reason/flags and/or token */
@@ -111,7 +114,7 @@ export type GuestEffect =
   /** the guest saw not-present(token): slept, consumed a dummy or was recorded */
   | { type: 'notPresent.seen'; token: number; outcome: 'sleeping' | 'dummy-consumed' | 'halted' | 'recorded' | 'rejected' }
   /** the guest saw page-ready(token) */
-  | { type: 'pageReady.seen'; token: number; outcome: 'woken' | 'dummy-unhashed' | 'dummy-filed' | 'dropped' }
+  | { type: 'pageReady.seen'; token: number; outcome: PageReadyOutcome }
   /** `apf_task_wake_all` on this CPU woke these tokens' sleepers */
   | { type: 'wakeAll.local'; tokens: readonly number[] }
   /** write MSR_KVM_ASYNC_PF_EN / sysreg / SMCCC: enable (with SEND_ALWAYS?) or disable */
@@ -202,6 +205,8 @@ export function createGuestMachine(design: DesignOptions) {
       isPageReady: ({ context }) => reasonOf(context) === REASON_PAGE_READY,
       /** v5.8+ x86 `__kvm_handle_async_pf` dies on a not-present in a context it cannot sleep in (3a7c8fafd1b4). */
       panicsOnBadContext: () => design.kernelModeNotPresent === 'panic',
+      /** per-CPU `async_pf_enabled` is false (CPU offline, or crashed). */
+      apfOff: ({ context }) => !context.apfEnabled,
       /** the event interrupted code with IF=0. */
       interruptsDisabled: ({ context }) => !context.irqsOn,
       /** the event interrupted kernel code. */
@@ -236,7 +241,11 @@ export function createGuestMachine(design: DesignOptions) {
     },
     actions: {
       /** `panic()`: the guest is dead. */
-      panic: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause })),
+      panic: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause, apfEnabled: false })),
+      /** `kvm_crash_shutdown` -> `kvm_pv_disable_apf` before kdump takes the memory (3d6b84132d2a); older guests leave APF on. */
+      crashShutdown: enqueueActions(({ enqueue }) => {
+        if (design.disablesApfOnCrash) enqueue.emit({ type: 'apf.disable' as const });
+      }),
       /** the handler read-and-zeroes flags/reason (`kvm_read_and_reset_apf_flags`, RFCv1 `do_lockdown`). */
       clearReason: emit({ type: 'area.clear' as const, reason: true, token: false }),
       /** page-ready handler frees the slot: x86 `__this_cpu_write(apf_reason.token, 0)`; single-slot designs zero reason and token. */
@@ -290,7 +299,7 @@ export function createGuestMachine(design: DesignOptions) {
         type: 'wakeAll.local' as const,
         tokens: context.nodes.filter((n) => n.task >= 0).map((n) => n.token),
       })),
-      reportPageReady: emit(({ context }, params: { outcome: 'woken' | 'dummy-unhashed' | 'dummy-filed' | 'dropped' }) => ({
+      reportPageReady: emit(({ context }, params: { outcome: PageReadyOutcome }) => ({
         type: 'pageReady.seen' as const,
         token: tokenOf(context),
         outcome: params.outcome,
@@ -381,7 +390,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** an injected data abort overwrites ELR_EL1/SPSR_EL1: the interrupted return address is lost */
           ASYNC_EXCEPTION: {
             target: 'panicked',
-            actions: { type: 'panic', params: { cause: 'elr-clobbered' } },
+            actions: [{ type: 'panic', params: { cause: 'elr-clobbered' } }, 'crashShutdown'],
           },
         },
       },
@@ -393,7 +402,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** an injected data abort before ELR_EL1 was saved: the same loss */
           ASYNC_EXCEPTION: {
             target: 'panicked',
-            actions: { type: 'panic', params: { cause: 'elr-clobbered' } },
+            actions: [{ type: 'panic', params: { cause: 'elr-clobbered' } }, 'crashShutdown'],
           },
         },
       },
@@ -404,13 +413,13 @@ export function createGuestMachine(design: DesignOptions) {
           {
             guard: and(['isNotPresent', 'panicsOnBadContext', 'interruptsDisabled']),
             target: 'panicked',
-            actions: { type: 'panic', params: { cause: 'irqs-disabled' } },
+            actions: [{ type: 'panic', params: { cause: 'irqs-disabled' } }, 'crashShutdown'],
           },
           /** not-present at CPL0 on a v5.8+ guest */
           {
             guard: and(['isNotPresent', 'panicsOnBadContext', 'inKernelMode']),
             target: 'panicked',
-            actions: { type: 'panic', params: { cause: 'kernel-mode' } },
+            actions: [{ type: 'panic', params: { cause: 'kernel-mode' } }, 'crashShutdown'],
           },
           /** wake came first: consume the dummy and return */
           {
@@ -463,6 +472,12 @@ export function createGuestMachine(design: DesignOptions) {
       /** page-ready: `kvm_async_pf_task_wake(token)`, then zero the token */
       handlingPageReady: {
         always: [
+          /** `if (__this_cpu_read(async_pf_enabled))`: with APF off the handler does nothing, the area is left as it is */
+          {
+            guard: 'apfOff',
+            target: 'returning',
+            actions: { type: 'reportPageReady', params: { outcome: 'ignored' } },
+          },
           /** `~0`: `apf_task_wake_all` */
           { guard: 'isWakeAll', target: 'acking', actions: ['reportWakeAll', 'wakeAllLocal', 'clearToken'] },
           /** a dummy found (a second page-ready for the token): unhash it */
@@ -508,7 +523,7 @@ export function createGuestMachine(design: DesignOptions) {
     },
     on: {
       /** #DF delivered: `exc_double_fault` -> panic */
-      DOUBLE_FAULT: { target: '.panicked', actions: { type: 'panic', params: { cause: 'double-fault' } } },
+      DOUBLE_FAULT: { target: '.panicked', actions: [{ type: 'panic', params: { cause: 'double-fault' } }, 'crashShutdown'] },
     },
   });
 }

@@ -6,6 +6,7 @@
  * one is visible rather than silently absorbed).
  */
 import { assign, setup } from 'xstate';
+import type { PageReadyOutcome } from './guest.js';
 
 export interface TokenContext {
   readonly token: number;
@@ -35,7 +36,7 @@ export type TokenEvent =
   /** guest took not-present(token) and slept / consumed a dummy / halted / recorded it */
   | { type: 'GUEST_NOT_PRESENT'; outcome: 'sleeping' | 'dummy-consumed' | 'halted' | 'recorded' | 'rejected' }
   /** guest took page-ready(token) and woke the sleeper / filed a dummy / dropped it */
-  | { type: 'GUEST_PAGE_READY'; outcome: 'woken' | 'dummy-unhashed' | 'dummy-filed' | 'dropped' }
+  | { type: 'GUEST_PAGE_READY'; outcome: PageReadyOutcome }
   /** the guest's own wake-all (`apf_task_wake_all`) or a `~0` woke the sleeper */
   | { type: 'GUEST_WOKEN_BY_ALL' };
 

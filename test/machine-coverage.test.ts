@@ -28,13 +28,22 @@ const variant = (base: string, patch: Partial<DesignOptions>): DesignOptions => 
   name: `${base}+${Object.keys(patch).join('+')}`,
 });
 
+/** Every environment switch on (SMM, LAPIC and L2 where the design has them). */
+const ALL_EVENTS = (design: DesignOptions): Scope => ({
+  ...DEFAULT_SCOPE,
+  hotplug: true,
+  smm: design.x86PlatformEvents,
+  lapic: design.x86PlatformEvents,
+});
+
 const RUNS: readonly Run[] = [
-  ...DESIGNS.map((design) => ({ design, scope: DEFAULT_SCOPE, maxStates: 20_000 })),
+  ...DESIGNS.map((design) => ({ design, scope: ALL_EVENTS(design), maxStates: 20_000 })),
   // two pages against a limit of one: `kvm_setup_async_pf` refuses (queue full)
   ...DESIGNS.map((design) => ({ design, scope: { ...DEFAULT_SCOPE, pages: 2, limit: 1 }, maxStates: 8_000 })),
   // SEND_ALWAYS: not-present reaches kernel mode (x86 guest panics; legacy guest halts)
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, sendAlways: true }, maxStates: 8_000 },
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, nested: true }, maxStates: 8_000 },
+  { design: designByName('x86-legacy'), scope: ALL_EVENTS(designByName('x86-legacy')), maxStates: 20_000 },
   // undone fixes (the mutants of bugs.md) and gates switched off
   { design: variant('x86', { checkPendingException: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   // no IF gate and SEND_ALWAYS: not-present lands with IF=0 (the x86 guest panics)
@@ -43,8 +52,8 @@ const RUNS: readonly Run[] = [
   { design: variant('x86', { guestSetsSendAlways: true, kernelModeNotPresent: 'wait' }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   // two outstanding tokens: a page-ready for one returns into the halt loop of the other
   { design: designByName('x86-legacy'), scope: { ...DEFAULT_SCOPE, pages: 2 }, maxStates: 20_000 },
-  { design: variant('x86', { clearQueueOnPagingToggle: true }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
-  { design: variant('x86', { dummyNodes: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
+  { design: variant('x86', { clearQueueOnPagingToggle: true }), scope: { ...DEFAULT_SCOPE, smm: true }, maxStates: 8_000 },
+  { design: variant('x86', { dummyNodes: false }), scope: { ...DEFAULT_SCOPE, hotplug: true }, maxStates: 8_000 },
   { design: variant('x86', { pageReadyNeedsNotPresent: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   { design: variant('arm64-rfcv1', { vectorWindowGate: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
 ];

@@ -22,9 +22,9 @@ describe('scope validation', () => {
     expect(() => validateScope({ ...DEFAULT_SCOPE, ...patch }, x86)).toThrow(new UsageError(message));
   });
 
-  it('rejects nested on a design without an L2 model', () => {
-    expect(() => validateScope({ ...DEFAULT_SCOPE, nested: true }, designByName('arm64-rfcv1'))).toThrow(
-      "nested is an x86 switch; design 'arm64-rfcv1' has no L2 model",
+  it.each(['nested', 'smm', 'lapic'] as const)('rejects the x86 switch %s on an arm64 design', (flag) => {
+    expect(() => validateScope({ ...DEFAULT_SCOPE, [flag]: true }, designByName('arm64-rfcv1'))).toThrow(
+      `${flag} is an x86 switch; design 'arm64-rfcv1' does not model it`,
     );
   });
 

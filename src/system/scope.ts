@@ -17,9 +17,29 @@ export interface Scope {
   readonly sendAlways: boolean;
   /** the guest may run a nested L2 (x86 only) */
   readonly nested: boolean;
+  /** the guest may take CPUs offline and online (APF disable/enable, local wake-all, INIT) */
+  readonly hotplug: boolean;
+  /** SMIs may clear CR0.PG while work is outstanding (x86 only) */
+  readonly smm: boolean;
+  /** the guest may software-disable its LAPIC (x86 only) */
+  readonly lapic: boolean;
 }
 
-export const DEFAULT_SCOPE: Scope = { vcpus: 1, tasks: 2, pages: 1, limit: 2, sendAlways: false, nested: false };
+/** The default scope: the core protocol (faults, workers, task switches, IRQ and preemption windows), no platform events. */
+export const DEFAULT_SCOPE: Scope = {
+  vcpus: 1,
+  tasks: 2,
+  pages: 1,
+  limit: 2,
+  sendAlways: false,
+  nested: false,
+  hotplug: false,
+  smm: false,
+  lapic: false,
+};
+
+/** Names of the boolean scope switches, as the CLI spells them. */
+export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'hotplug', 'smm', 'lapic'] as const;
 
 /** Thrown for input a user can fix; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -44,8 +64,10 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
   if (scope.tasks < scope.vcpus) {
     throw new UsageError(`tasks (${scope.tasks}) must be at least vcpus (${scope.vcpus}): every vCPU runs at least one task`);
   }
-  if (scope.nested && !design.x86PlatformEvents) {
-    throw new UsageError(`nested is an x86 switch; design '${design.name}' has no L2 model`);
+  for (const x86Only of ['nested', 'smm', 'lapic'] as const) {
+    if (scope[x86Only] && !design.x86PlatformEvents) {
+      throw new UsageError(`${x86Only} is an x86 switch; design '${design.name}' does not model it`);
+    }
   }
   return scope;
 }

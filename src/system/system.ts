@@ -182,30 +182,43 @@ function step(kind: StepKind, vcpu: number, arg: number | string, actor: Actor, 
   return { kind, vcpu, arg, actor, label };
 }
 
-/** Guest CPU-context events offered while a task runs, each only when it changes something. */
+/**
+ * Guest CPU-context events offered while a task runs, each only when it
+ * changes something. SMI (paging off), a software-disabled LAPIC and a running
+ * L2 are low-level windows: entered from non-preemptible kernel code, left
+ * before that code returns, so the task neither sleeps nor is switched out
+ * while one is open (machines/README.md, item 6).
+ */
 function contextSteps(state: SystemState, v: number): Step[] {
-  const { design, scope } = state.config;
+  const { scope } = state.config;
   const g = state.guests[v]!.context;
   const h = state.hosts[v]!.context;
   const out: Step[] = [];
   const add = (event: string, what: string) => out.push(step('guest-context', v, event, `guest${v}`, `cpu${v}: ${what}`));
   const addPlatform = (event: string, what: string) => out.push(step('platform', v, event, `guest${v}`, `cpu${v}: ${what}`));
+  const inWindow = !h.paging || !h.lapicEnabled || h.inL2;
   if (g.user) add('ENTER_KERNEL', 'syscall (enter kernel)');
   else {
     // user mode always runs with IF=1; IRQs and preemption are switched in the kernel
-    add('RETURN_TO_USER', 'return to user');
     if (g.irqsOn) add('IRQ_OFF', 'local_irq_disable');
     else add('IRQ_ON', 'local_irq_enable');
-    if (g.preemptible) add('PREEMPT_OFF', 'preempt_disable');
-    else add('PREEMPT_ON', 'preempt_enable');
+    if (!inWindow) {
+      add('RETURN_TO_USER', 'return to user');
+      if (g.preemptible) add('PREEMPT_OFF', 'preempt_disable');
+      else add('PREEMPT_ON', 'preempt_enable');
+    }
   }
-  if (g.apfEnabled) add('CPU_OFFLINE', 'kvm_guest_cpu_offline (APF off, wake all local)');
-  else add('CPU_ONLINE', 'kvm_guest_cpu_init (APF on)');
-  if (design.x86PlatformEvents) {
-    addPlatform(h.paging ? 'PAGING_OFF' : 'PAGING_ON', h.paging ? 'SMI: CR0.PG=0' : 'RSM: CR0.PG=1');
-    addPlatform(h.lapicEnabled ? 'LAPIC_DISABLE' : 'LAPIC_ENABLE', h.lapicEnabled ? 'LAPIC software-disable' : 'LAPIC enable');
-    if (scope.nested) addPlatform(h.inL2 ? 'L2_EXIT' : 'L2_ENTER', h.inL2 ? 'nested VM-exit to L1' : 'VM-entry to L2');
+  if (scope.hotplug && !inWindow) {
+    if (g.apfEnabled) add('CPU_OFFLINE', 'kvm_guest_cpu_offline (APF off, wake all local)');
+    else add('CPU_ONLINE', 'kvm_guest_cpu_init (APF on)');
   }
+  const canOpen = !g.user && !g.preemptible && !inWindow;
+  if (!h.paging) addPlatform('PAGING_ON', 'RSM: CR0.PG=1');
+  else if (scope.smm && canOpen) addPlatform('PAGING_OFF', 'SMI: CR0.PG=0');
+  if (!h.lapicEnabled) addPlatform('LAPIC_ENABLE', 'LAPIC enable');
+  else if (scope.lapic && canOpen) addPlatform('LAPIC_DISABLE', 'LAPIC software-disable');
+  if (h.inL2) addPlatform('L2_EXIT', 'nested VM-exit to L1');
+  else if (scope.nested && canOpen) addPlatform('L2_ENTER', 'VM-entry to L2');
   return out;
 }
 
@@ -291,7 +304,7 @@ function hostSteps(state: SystemState, v: number): Step[] {
   if (h.kicked || wakesFromHalt || requestDue || pollDue) {
     out.push(step('enter-guest', v, 0, `host${v}`, `vcpu${v}: vcpu_enter_guest${halted ? ' (leaves synthetic halt)' : ''}`));
   }
-  if (!state.guests[v]!.context.apfEnabled) {
+  if (state.config.scope.hotplug && !state.guests[v]!.context.apfEnabled) {
     out.push(step('vcpu-reset', v, 0, `host${v}`, `vcpu${v}: INIT (kvm_vcpu_reset)`));
   }
   return out;
@@ -386,7 +399,7 @@ class Draft {
         return;
       case 'pageReady.seen':
         this.token(effect.token, { type: 'GUEST_PAGE_READY', outcome: effect.outcome });
-        if (this.design.ack === 'none') this.releaseSlot(effect.token);
+        if (this.design.ack === 'none' && effect.outcome !== 'ignored') this.releaseSlot(effect.token);
         return;
       case 'wakeAll.local':
         for (const token of effect.tokens) this.token(token, { type: 'GUEST_WOKEN_BY_ALL' });
@@ -411,11 +424,11 @@ class Draft {
     }
   }
 
-  /** Drops observers whose story is over: host side final and the token referenced nowhere. */
+  /** Drops observers whose story is over: host side final, the token referenced nowhere, no worker still on the freed item. */
   collectTokens(): void {
     const finished = new Set(['acked', 'dropped', 'cancelled']);
     this.tokens = this.tokens.filter((t) => {
-      if (!finished.has((t.value as { host: string }).host)) return true;
+      if (!finished.has((t.value as { host: string }).host) || t.context.freedWhileWorkerRan) return true;
       const v = t.context.vcpu;
       const probe: SystemState = { ...this.freeze(), tokens: [] };
       return tokensInUse(probe, v).has(t.context.token);

@@ -1,0 +1,25 @@
+/**
+ * bounded-outstanding (S5). `queued <= ASYNC_PF_PER_VCPU` (+1 for a transient
+ * wake-all item, which `kvm_async_pf_wakeup_all` adds without the check), and
+ * at most one outstanding item per (vCPU, gfn). Upheld by the limit check in
+ * `kvm_setup_async_pf` and the gfn hash (`kvm_find_async_pf_gfn` -> synthetic
+ * halt), reference §2.2, §2.5, §6 S5.
+ */
+import type { SystemState } from '../src/system/system.js';
+import type { SafetyProperty } from './types.js';
+
+export const boundedOutstanding: SafetyProperty = {
+  id: 'bounded-outstanding',
+  label: 'S5',
+  kind: 'safety',
+  summary: 'queued <= limit (+1 wake-all) per vCPU, one outstanding item per (vCPU, gfn)',
+  check(state: SystemState) {
+    for (const [v, h] of state.hosts.entries()) {
+      const { items, limit } = h.context;
+      if (items.length > limit + 1) return `vcpu${v}: ${items.length} items queued, limit ${limit} (+1 wake-all)`;
+      const gfns = items.filter((w) => !w.wakeAll).map((w) => w.gfn);
+      if (new Set(gfns).size !== gfns.length) return `vcpu${v}: two outstanding items for the same gfn`;
+    }
+    return undefined;
+  },
+};

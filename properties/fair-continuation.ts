@@ -1,0 +1,57 @@
+/**
+ * Fair continuations for the liveness properties: from a state, the
+ * environment stops disturbing the guest and only lets what is pending finish
+ * (workers complete and return, the vCPU enters the guest, pending events are
+ * taken and acknowledged, tasks are scheduled) and undoes what it had switched
+ * off (IRQs, preemption, user return, LAPIC, paging, L2, APF). No new fault,
+ * reclaim, offline, reset or SMI happens. A goal unreachable this way is one
+ * the guest can never reach without outside help.
+ */
+import { applyStep, enabledSteps, stateKey, type Step, type SystemState } from '../src/system/system.js';
+
+const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
+
+/** True for the steps a fair environment keeps taking. */
+export function isFairStep(step: Step): boolean {
+  switch (step.kind) {
+    case 'touch':
+    case 'delivery-fault':
+    case 'swap-out':
+    case 'vcpu-reset':
+      return false;
+    case 'guest-context':
+    case 'platform':
+      return RESTORING_EVENTS.has(step.arg as string);
+    default:
+      return true;
+  }
+}
+
+/** Default bound on the states a fair-continuation search visits. */
+export const DEFAULT_FAIR_BUDGET = 20_000;
+
+export type Reachability = 'reachable' | 'unreachable' | 'unknown';
+
+/** Whether a state satisfying `goal` is reachable from `start` by fair steps; 'unknown' when the budget runs out first. */
+export function fairlyReachable(start: SystemState, goal: (s: SystemState) => boolean, budget = DEFAULT_FAIR_BUDGET): Reachability {
+  if (goal(start)) return 'reachable';
+  const seen = new Set<string>([stateKey(start)]);
+  let frontier = [start];
+  while (frontier.length > 0) {
+    const next: SystemState[] = [];
+    for (const state of frontier) {
+      for (const step of enabledSteps(state)) {
+        if (!isFairStep(step)) continue;
+        const successor = applyStep(state, step);
+        if (goal(successor)) return 'reachable';
+        const key = stateKey(successor);
+        if (seen.has(key)) continue;
+        if (seen.size >= budget) return 'unknown';
+        seen.add(key);
+        next.push(successor);
+      }
+    }
+    frontier = next;
+  }
+  return 'unreachable';
+}

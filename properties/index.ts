@@ -1,0 +1,53 @@
+/**
+ * The property catalogue, in the order reports print it.
+ */
+import { UsageError } from '../src/system/scope.js';
+import { boundedOutstanding } from './bounded-outstanding.js';
+import { guestAtomicity } from './guest-atomicity.js';
+import { injectionContext } from './injection-context.js';
+import { noDoubleInjection } from './no-double-injection.js';
+import { noLostWakeup } from './no-lost-wakeup.js';
+import { noOrphanPageReady } from './no-orphan-page-ready.js';
+import { noStaleWrite } from './no-stale-write.js';
+import { noStuckGuest } from './no-stuck-guest.js';
+import { singleSlot } from './single-slot.js';
+import { tokenUnique } from './token-unique.js';
+import type { LivenessProperty, Property, PropertyId, SafetyProperty } from './types.js';
+import { workLifetime } from './work-lifetime.js';
+
+export type { LivenessProperty, Property, PropertyId, SafetyProperty } from './types.js';
+
+export const PROPERTIES: readonly Property[] = [
+  noLostWakeup,
+  noDoubleInjection,
+  noStuckGuest,
+  noOrphanPageReady,
+  singleSlot,
+  injectionContext,
+  boundedOutstanding,
+  tokenUnique,
+  workLifetime,
+  noStaleWrite,
+  guestAtomicity,
+];
+
+export const SAFETY: readonly SafetyProperty[] = PROPERTIES.filter((p): p is SafetyProperty => p.kind === 'safety');
+export const LIVENESS: readonly LivenessProperty[] = PROPERTIES.filter((p): p is LivenessProperty => p.kind === 'liveness');
+
+/** Looks up a property; throws a UsageError naming the valid ids. */
+export function propertyById(id: string): Property {
+  const found = PROPERTIES.find((p) => p.id === id);
+  if (found === undefined) {
+    throw new UsageError(`unknown property '${id}': valid properties are ${PROPERTIES.map((p) => p.id).join(', ')}`);
+  }
+  return found;
+}
+
+/** The first safety violation of `state` (reached from `previous`), as [property, message]. */
+export function firstSafetyViolation(state: Parameters<SafetyProperty['check']>[0], previous?: Parameters<SafetyProperty['check']>[1]): [PropertyId, string] | undefined {
+  for (const property of SAFETY) {
+    const message = property.check(state, previous);
+    if (message !== undefined) return [property.id, message];
+  }
+  return undefined;
+}

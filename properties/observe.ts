@@ -1,0 +1,51 @@
+/**
+ * Read-only views of a system state in the properties' own words.
+ */
+import { WAKE_ALL } from '../machines/host.js';
+import { formatToken, globalTask, type SystemState } from '../src/system/system.js';
+
+export interface Waiter {
+  readonly vcpu: number;
+  /** global task number */
+  readonly task: number;
+  /** index of the task on its CPU */
+  readonly local: number;
+  /** the token its sleeper node carries (undefined if the node is gone) */
+  readonly token: number | undefined;
+  readonly how: 'sleeping' | 'halted';
+}
+
+/** Tasks off the run queue in an async-PF wait (sleeping, or halted in the pre-5.8/RFCv1 loop). */
+export function waiters(state: SystemState): Waiter[] {
+  const out: Waiter[] = [];
+  state.guests.forEach((guest, vcpu) => {
+    guest.context.tasks.forEach((task, local) => {
+      if (task.status !== 'sleeping' && task.status !== 'halted') return;
+      const node = guest.context.nodes.find((n) => n.task === local);
+      out.push({ vcpu, task: globalTask(state.config.scope, vcpu, local), local, token: node?.token, how: task.status });
+    });
+  });
+  return out;
+}
+
+export function describeWaiter(w: Waiter): string {
+  const on = w.token === undefined ? 'with no sleeper node' : `on token ${formatToken(w.token)}`;
+  return `task${w.task} (cpu${w.vcpu}) ${w.how === 'halted' ? 'halts' : 'sleeps'} ${on}`;
+}
+
+/** The vCPU is in synthetic halt (`apf.halted`). */
+export function apfHalted(state: SystemState, vcpu: number): boolean {
+  return (state.hosts[vcpu]!.value as { run: string }).run === 'apfHalted';
+}
+
+/** A guest that died (panic, #DF, lost return address). */
+export function panicked(state: SystemState): number[] {
+  return state.guests.flatMap((g, vcpu) => (g.context.panic !== null ? [vcpu] : []));
+}
+
+/** Every token of outstanding work items (wake-all items excluded), with its vCPU. */
+export function outstandingTokens(state: SystemState): { vcpu: number; token: number; gfn: number }[] {
+  return state.hosts.flatMap((h, vcpu) =>
+    h.context.items.filter((w) => !w.wakeAll && w.token !== WAKE_ALL).map((w) => ({ vcpu, token: w.token, gfn: w.gfn })),
+  );
+}

@@ -1,0 +1,28 @@
+/**
+ * single-slot (S3). At most one async event is in flight per slot, and an
+ * exception is never injected over one the guest has not yet taken: no #DF
+ * from two #PFs (x86: the pending-exception check of 2a266f23550b in
+ * `kvm_can_do_async_pf`), no data abort over an ELR_EL1 the guest has not
+ * saved (arm64: RFCv1's vector-window check, and the "two data aborts at
+ * once" of the seed's cover letter). Reference §2.5 step 1, §3, §6 S3.
+ */
+import { PANIC_MESSAGES } from '../machines/guest.js';
+import type { SystemState } from '../src/system/system.js';
+import type { SafetyProperty } from './types.js';
+
+export const singleSlot: SafetyProperty = {
+  id: 'single-slot',
+  label: 'S3',
+  kind: 'safety',
+  summary: 'one async event in flight per slot; no exception injected over a pending one (#DF, clobbered ELR_EL1)',
+  check(state: SystemState) {
+    for (const [v, h] of state.hosts.entries()) {
+      if (h.context.exception?.kind === 'df') return `vcpu${v}: a second async #PF was queued while one was pending: #DF`;
+    }
+    for (const [v, g] of state.guests.entries()) {
+      const cause = g.context.panic;
+      if (cause === 'double-fault' || cause === 'elr-clobbered') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
+    }
+    return undefined;
+  },
+};
