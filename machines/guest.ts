@@ -217,8 +217,8 @@ export function createGuestMachine(design: DesignOptions) {
       entersThroughVectors: () => design.exceptionEntryWindow,
       /** a dummy node for this token exists: the wake came first (§2.6). */
       dummyFiled: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context) && n.task < 0),
-      /** the waiter may `schedule()`: user mode, or pre-5.8/RFCv1 kernel code that is preemptible and not the idle task. */
-      canSchedule: ({ context }) => context.current >= 0 && (context.user || context.preemptible),
+      /** the waiter may `schedule()`: user mode, or pre-5.8/RFCv1 kernel code that is preemptible (IRQs on, no preempt count) and not the idle task. */
+      canSchedule: ({ context }) => context.current >= 0 && (context.user || (context.preemptible && context.irqsOn)),
       /** the page-ready handler got the broadcast token `~0`. */
       isWakeAll: ({ context }) => tokenOf(context) === WAKE_ALL,
       /** `_find_apf_task`: a node (sleeper or dummy) for this token. */

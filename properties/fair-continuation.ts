@@ -32,11 +32,16 @@ export const DEFAULT_FAIR_BUDGET = 20_000;
 
 export type Reachability = 'reachable' | 'unreachable' | 'unknown';
 
-/** Whether a state satisfying `goal` is reachable from `start` by fair steps; 'unknown' when the budget runs out first. */
+/**
+ * Whether a state satisfying `goal` is reachable from `start` by fair steps.
+ * 'unknown' when the budget runs out first, or when a fair continuation kills
+ * the guest: that is a safety violation, which the search reports as such.
+ */
 export function fairlyReachable(start: SystemState, goal: (s: SystemState) => boolean, budget = DEFAULT_FAIR_BUDGET): Reachability {
   if (goal(start)) return 'reachable';
   const seen = new Set<string>([stateKey(start)]);
   let frontier = [start];
+  let guestDied = false;
   while (frontier.length > 0) {
     const next: SystemState[] = [];
     for (const state of frontier) {
@@ -44,6 +49,10 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
         if (!isFairStep(step)) continue;
         const successor = applyStep(state, step);
         if (goal(successor)) return 'reachable';
+        if (successor.guests.some((g) => g.context.panic !== null)) {
+          guestDied = true;
+          continue;
+        }
         const key = stateKey(successor);
         if (seen.has(key)) continue;
         if (seen.size >= budget) return 'unknown';
@@ -53,5 +62,5 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
     }
     frontier = next;
   }
-  return 'unreachable';
+  return guestDied ? 'unknown' : 'unreachable';
 }

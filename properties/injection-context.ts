@@ -9,6 +9,7 @@
  */
 import { PANIC_MESSAGES } from '../machines/guest.js';
 import type { SystemState } from '../src/system/system.js';
+import { waiters } from './observe.js';
 import type { SafetyProperty } from './types.js';
 
 export const injectionContext: SafetyProperty = {
@@ -27,6 +28,11 @@ export const injectionContext: SafetyProperty = {
     for (const [v, g] of state.guests.entries()) {
       const cause = g.context.panic;
       if (cause === 'kernel-mode' || cause === 'irqs-disabled') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
+    }
+    for (const waiter of waiters(state)) {
+      if (waiter.how === 'halted') {
+        return `task${waiter.task} (cpu${waiter.vcpu}) took not-present in kernel code that cannot sleep and halts its CPU until page-ready (3a7c8fafd1b4)`;
+      }
     }
     return undefined;
   },

@@ -14,6 +14,7 @@ export const noStaleWrite: SafetyProperty = {
   id: 'no-stale-write',
   label: 'S8',
   kind: 'safety',
+  judgesSteps: true,
   summary: 'no host write or async event into a CPU that turned APF off or crashed',
   check(state: SystemState, previous?: SystemState) {
     if (previous === undefined) return undefined;

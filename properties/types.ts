@@ -28,6 +28,8 @@ interface PropertyBase {
 
 export interface SafetyProperty extends PropertyBase {
   readonly kind: 'safety';
+  /** the check reads `previous` too, so it must be run on every transition, not only on each new state */
+  readonly judgesSteps?: true;
   /** The violation message if `state` (reached from `previous`, if any) breaks the property. */
   check(state: SystemState, previous?: SystemState): string | undefined;
 }

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName, type DesignOptions } from '../machines/design.js';
-import { explore } from '../src/engine/explore.js';
+import { exhaustiveCheck } from '../src/engine/exhaustive.js';
 import type { EventObject } from 'xstate';
 import type { GuestContext } from '../machines/guest.js';
 import type { ComponentState } from '../src/system/component.js';
@@ -106,7 +106,7 @@ describe('machine transition coverage', () => {
 
   it('drives every design and variant through the composed system', () => {
     for (const run of RUNS) {
-      const result = explore({ design: run.design, scope: run.scope }, { maxStates: run.maxStates });
+      const result = exhaustiveCheck({ design: run.design, scope: run.scope }, { safety: [], liveness: [] }, { maxStates: run.maxStates });
       expect(result.states).toBeGreaterThan(10);
       const machines = machinesOf(run.design);
       for (const name of MACHINE_NAMES) {

@@ -184,10 +184,10 @@ function step(kind: StepKind, vcpu: number, arg: number | string, actor: Actor, 
 
 /**
  * Guest CPU-context events offered while a task runs, each only when it
- * changes something. SMI (paging off), a software-disabled LAPIC and a running
- * L2 are low-level windows: entered from non-preemptible kernel code, left
- * before that code returns, so the task neither sleeps nor is switched out
- * while one is open (machines/README.md, item 6).
+ * changes something. SMM (paging off), a software-disabled LAPIC and a running
+ * L2 are windows the task is not switched out of: the LAPIC and L2 ones are
+ * opened by non-preemptible kernel code, an SMI at any point; the accesses
+ * made inside stand for the SMM handler's and L2's (machines/README.md, item 6).
  */
 function contextSteps(state: SystemState, v: number): Step[] {
   const { scope } = state.config;
@@ -212,9 +212,10 @@ function contextSteps(state: SystemState, v: number): Step[] {
     if (g.apfEnabled) add('CPU_OFFLINE', 'kvm_guest_cpu_offline (APF off, wake all local)');
     else add('CPU_ONLINE', 'kvm_guest_cpu_init (APF on)');
   }
+  // LAPIC and L2 windows are opened by non-preemptible kernel code; an SMI arrives whatever the CPU runs
   const canOpen = !g.user && !g.preemptible && !inWindow;
   if (!h.paging) addPlatform('PAGING_ON', 'RSM: CR0.PG=1');
-  else if (scope.smm && canOpen) addPlatform('PAGING_OFF', 'SMI: CR0.PG=0');
+  else if (scope.smm && !inWindow) addPlatform('PAGING_OFF', 'SMI: CR0.PG=0');
   if (!h.lapicEnabled) addPlatform('LAPIC_ENABLE', 'LAPIC enable');
   else if (scope.lapic && canOpen) addPlatform('LAPIC_DISABLE', 'LAPIC software-disable');
   if (h.inL2) addPlatform('L2_EXIT', 'nested VM-exit to L1');

@@ -1,0 +1,169 @@
+/**
+ * `apfcheck check`: one design (stops at the first violation, writes its
+ * trace) or `--all` (every design, property by property, a table).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DESIGNS, type DesignOptions } from '../../machines/design.js';
+import { PROPERTIES } from '../../properties/index.js';
+import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
+import type { Mutant } from '../engine/mutants.js';
+import { DEFAULT_SCOPE, UsageError, type Scope } from '../system/scope.js';
+import { replayTrace } from '../trace/replay.js';
+import { designForMutants, integer, mutants as parseMutants } from './options.js';
+import { progressLine, stepTable, table } from './output.js';
+
+export interface CheckFlags {
+  readonly design?: string;
+  readonly all?: boolean;
+  readonly bug: readonly string[];
+  readonly vcpus?: string;
+  readonly tasks?: string;
+  readonly pages?: string;
+  readonly limit?: string;
+  readonly sendAlways?: boolean;
+  readonly nested?: boolean;
+  readonly hotplug?: boolean;
+  readonly smm?: boolean;
+  readonly lapic?: boolean;
+  readonly mode: Mode;
+  readonly seed?: string;
+  readonly runs: string;
+  readonly depth: string;
+  readonly maxStates?: string;
+  readonly maxSeconds?: string;
+  readonly traceOut: string;
+  readonly traceDir: string;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+}
+
+/** Default scope, then the mutants' smallest scope, then what the user typed. */
+function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
+  const fromMutants = chosen.reduce<Partial<Scope>>((acc, m) => ({ ...acc, ...m.scope }), {});
+  const typed: Partial<Scope> = {
+    ...(flags.vcpus === undefined ? {} : { vcpus: integer('--vcpus')(flags.vcpus) }),
+    ...(flags.tasks === undefined ? {} : { tasks: integer('--tasks')(flags.tasks) }),
+    ...(flags.pages === undefined ? {} : { pages: integer('--pages')(flags.pages) }),
+    ...(flags.limit === undefined ? {} : { limit: integer('--limit')(flags.limit) }),
+    ...(flags.sendAlways ? { sendAlways: true } : {}),
+    ...(flags.nested ? { nested: true } : {}),
+    ...(flags.hotplug ? { hotplug: true } : {}),
+    ...(flags.smm ? { smm: true } : {}),
+    ...(flags.lapic ? { lapic: true } : {}),
+  };
+  return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
+}
+
+function describeScope(scope: Scope): string {
+  const switches = (['sendAlways', 'nested', 'hotplug', 'smm', 'lapic'] as const).filter((s) => scope[s]);
+  return `vcpus=${scope.vcpus} tasks=${scope.tasks} pages=${scope.pages} limit=${scope.limit}${switches.length > 0 ? ` +${switches.join(' +')}` : ''}`;
+}
+
+function writeTrace(report: CheckReport, file: string): string {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(report.trace, null, 2)}\n`);
+  return file;
+}
+
+function jsonReport(report: CheckReport, traceFile: string | null) {
+  const { trace: _trace, stoppedBy: _stopped, ...rest } = report;
+  return { ...rest, traceFile };
+}
+
+export function checkCommand(flags: CheckFlags): number {
+  if (flags.all === true && (flags.design !== undefined || flags.bug.length > 0)) {
+    throw new UsageError('--all checks the built-in designs as published; drop --design and --bug, or drop --all');
+  }
+  if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined)) {
+    throw new UsageError('--max-states and --max-seconds are budgets of --mode exhaustive');
+  }
+  const chosen = parseMutants(flags.bug);
+  const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
+  const progress = progressLine(flags.quiet !== true);
+  const request = (design: DesignOptions, mutantList: readonly Mutant[]): CheckRequest => ({
+    design,
+    mutants: mutantList,
+    scope: scopeFrom(flags, mutantList),
+    mode: flags.mode,
+    seed,
+    runs: integer('--runs')(flags.runs),
+    depth: integer('--depth', 10_000)(flags.depth),
+    ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states')(flags.maxStates) }),
+    ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),
+    onProgress: (line) => progress.update(line),
+  });
+
+  if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);
+
+  const report = runCheck(request(designForMutants(flags.design, chosen), chosen));
+  progress.done();
+  const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut);
+  if (flags.json === true) {
+    process.stdout.write(`${JSON.stringify(jsonReport(report, traceFile))}\n`);
+  } else {
+    printReport(report, traceFile);
+  }
+  return report.result === 'pass' ? 0 : report.result === 'violation' ? 1 : 3;
+}
+
+function printReport(report: CheckReport, traceFile: string | null): void {
+  const name = [report.design, ...report.bugs].join(' + ');
+  const where = `${name} (${describeScope(report.scope)}), ${report.mode} mode, seed ${report.seed}`;
+  const effort =
+    report.mode === 'random'
+      ? `${report.runs} schedules, ${report.statesExplored} distinct states`
+      : `${report.statesExplored} states, ${report.steps} transitions`;
+  if (report.result === 'pass') {
+    process.stdout.write(`${where}\nevery property holds (${effort}, ${report.durationMs} ms)\n`);
+    return;
+  }
+  if (report.result === 'incomplete') {
+    process.stdout.write(`${where}\nINCOMPLETE: stopped at --${report.stoppedBy} after ${effort}; no violation so far\n`);
+    return;
+  }
+  const replayed = replayTrace(report.trace!);
+  process.stdout.write(`${where}\nVIOLATED ${report.property}: ${report.message}\ncounterexample: ${report.counterexampleLength} steps (${effort})\n\n`);
+  process.stdout.write(`${stepTable(replayed.rows)}\n\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
+}
+
+function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): number {
+  const results = requests.map((request) => ({ design: request.design.name, ...checkEveryProperty(request) }));
+  endProgress();
+  const files = new Map<string, string>();
+  for (const { design, verdicts } of results) {
+    for (const [property, verdict] of verdicts) {
+      if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(flags.traceDir, `${design}--${property}.json`)));
+    }
+  }
+  const cell = (design: string, property: string): string => {
+    const verdict = results.find((r) => r.design === design)!.verdicts.get(property as never);
+    if (verdict === undefined) return 'not checked';
+    if (verdict === 'holds') return 'holds';
+    if (verdict.result === 'incomplete') return 'incomplete';
+    return `VIOLATED (${verdict.counterexampleLength} steps)`;
+  };
+  if (flags.json === true) {
+    const data = results.map(({ design, verdicts }) => ({
+      design,
+      seed,
+      verdicts: Object.fromEntries(
+        PROPERTIES.map((p) => {
+          const v = verdicts.get(p.id);
+          if (v === undefined) return [p.id, { result: 'not checked' }];
+          if (v === 'holds') return [p.id, { result: 'holds' }];
+          return [p.id, { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: files.get(`${design}/${p.id}`) ?? null }];
+        }),
+      ),
+    }));
+    process.stdout.write(`${JSON.stringify(data)}\n`);
+    return 0;
+  }
+  const scope = requests[0] === undefined ? '' : describeScope(requests[0].scope);
+  process.stdout.write(`every design at ${scope}, ${requests[0]?.mode ?? 'random'} mode, seed ${seed}\n\n`);
+  process.stdout.write(`${table(['property', ...results.map((r) => r.design)], PROPERTIES.map((p) => [p.id, ...results.map((r) => cell(r.design, p.id))]))}\n`);
+  if (files.size > 0) {
+    process.stdout.write(`\ncounterexamples:\n${[...files].map(([what, file]) => `  ${what}: ${file}`).join('\n')}\n`);
+  }
+  return 0;
+}

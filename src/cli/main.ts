@@ -1,0 +1,87 @@
+/**
+ * The `apfcheck` command line: list, check, replay. Exit codes: 0 every
+ * checked property holds (or `--all` completed), 1 a violation was found (or
+ * a replayed violation recurs), 2 bad input or usage, 3 a search stopped at a
+ * budget without covering its scope.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { UsageError } from '../system/scope.js';
+import { TraceFormatError } from '../trace/trace.js';
+import { checkCommand, type CheckFlags } from './check-command.js';
+import { listCommand } from './list-command.js';
+import { replayCommand } from './replay-command.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('apfcheck')
+    .description('Model checker for the KVM asynchronous page fault protocol')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) });
+
+  program
+    .command('list')
+    .description('list the built-in designs, the properties or the bug catalogue')
+    .argument('<what>', 'designs | properties | bugs')
+    .option('--json', 'print JSON')
+    .action((what: string, flags: { json?: boolean }) => setExit(listCommand(what, flags.json === true)));
+
+  program
+    .command('check')
+    .description('check a design (or every design) against the properties')
+    .option('--design <name>', 'design to check (default x86, or the base design of --bug)')
+    .option('--all', 'check every built-in design, property by property, and print a table')
+    .option('--bug <id>', 'undo one catalogued fix (repeatable)', collect, [] as string[])
+    .option('--vcpus <n>', 'vCPUs, 1-4')
+    .option('--tasks <n>', 'guest tasks, 1-6 (at least one per vCPU)')
+    .option('--pages <n>', 'guest pages, 1-4')
+    .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
+    .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
+    .option('--nested', 'the guest may run an L2 (x86)')
+    .option('--hotplug', 'the guest may take CPUs offline and online')
+    .option('--smm', 'SMIs may clear CR0.PG (x86)')
+    .option('--lapic', 'the guest may software-disable its LAPIC (x86)')
+    .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('random'))
+    .option('--seed <n>', 'random seed (printed; default: from the clock)')
+    .option('--runs <n>', 'random mode: schedules to try', '500')
+    .option('--depth <n>', 'random mode: steps per schedule', '60')
+    .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
+    .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')
+    .option('--trace-out <file>', 'where to write the counterexample', './apfcheck-trace.json')
+    .option('--trace-dir <dir>', 'with --all: directory for the counterexamples', 'traces')
+    .option('--json', 'print one JSON object')
+    .option('--quiet', 'no progress on stderr')
+    .action((flags: CheckFlags) => setExit(checkCommand(flags)));
+
+  program
+    .command('replay')
+    .description('re-execute a trace file and report whether its violation recurs')
+    .argument('<file>', 'trace file written by apfcheck check')
+    .option('--json', 'print one JSON object')
+    .action((file: string, flags: { json?: boolean }) => setExit(replayCommand(file, flags.json === true)));
+
+  return program;
+}
+
+/** Runs the CLI on `argv` (without node and script); returns the exit code. */
+export function main(argv: readonly string[]): number {
+  let code = 0;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    program.parse([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit 0; every parse error was already printed by commander
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof UsageError || error instanceof TraceFormatError) {
+      process.stderr.write(`apfcheck: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Parsing of command-line values into the engine's types; every error is a
+ * UsageError naming the option and what it accepts.
+ */
+import { DESIGNS, designByName, type DesignOptions } from '../../machines/design.js';
+import { MUTANTS, mutantById, type Mutant } from '../engine/mutants.js';
+import { UsageError } from '../system/scope.js';
+
+/** A non-negative integer option value. */
+export function integer(name: string, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) > max) {
+      throw new UsageError(`${name} must be an integer from 0 to ${max}, got '${value}'`);
+    }
+    return Number(value);
+  };
+}
+
+export function design(name: string): DesignOptions {
+  try {
+    return designByName(name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export function mutants(ids: readonly string[]): Mutant[] {
+  return ids.map((id) => {
+    const found = mutantById(id);
+    if (found === undefined) throw new UsageError(`unknown bug '${id}': valid bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);
+    return found;
+  });
+}
+
+/** The design a set of mutants belongs to; they must share one base, and agree with --design if given. */
+export function designForMutants(requested: string | undefined, chosen: readonly Mutant[]): DesignOptions {
+  const bases = [...new Set(chosen.map((m) => m.base))];
+  if (bases.length > 1) throw new UsageError(`bugs ${chosen.map((m) => m.id).join(', ')} belong to different designs (${bases.join(', ')}); combine bugs of one design`);
+  const base = bases[0];
+  if (requested !== undefined && base !== undefined && requested !== base) {
+    throw new UsageError(`bug '${chosen[0]!.id}' is a mutant of design '${base}', not '${requested}'`);
+  }
+  return design(requested ?? base ?? DESIGNS[0]!.name);
+}

@@ -1,0 +1,47 @@
+/**
+ * Terminal output helpers: aligned tables, the per-step trace listing, and a
+ * progress line on stderr (only on a TTY, never with --quiet).
+ */
+import type { ReplayRow } from '../trace/replay.js';
+
+/** Left-aligned columns separated by two spaces. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** One line per step: number, actor, action, effect. */
+export function stepTable(rows: readonly ReplayRow[]): string {
+  return table(
+    ['#', 'actor', 'action', 'effect'],
+    rows.map((r) => [String(r.index), r.actor, r.label, r.summary]),
+  );
+}
+
+export interface Progress {
+  update(line: string): void;
+  done(): void;
+}
+
+/** A single self-overwriting status line on stderr when it is a terminal; silent otherwise. */
+export function progressLine(enabled: boolean): Progress {
+  const active = enabled && process.stderr.isTTY === true;
+  let last = 0;
+  return {
+    update(line) {
+      if (!active) return;
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      process.stderr.write(`\r\x1b[K${line}`);
+    },
+    done() {
+      if (active) process.stderr.write('\r\x1b[K');
+    },
+  };
+}

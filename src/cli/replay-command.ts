@@ -1,0 +1,50 @@
+/**
+ * `apfcheck replay FILE [--json]`: exit 1 when the violation recurs, 0 when
+ * the trace now runs clean, 2 for a file that cannot be used or no longer
+ * matches the model.
+ */
+import { readFileSync } from 'node:fs';
+import { replayTrace } from '../trace/replay.js';
+import { parseTrace, TraceFormatError } from '../trace/trace.js';
+import { stepTable } from './output.js';
+
+export function replayCommand(file: string, json: boolean): number {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TraceFormatError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const trace = parseTrace(text, file);
+  const outcome = replayTrace(trace);
+  const code = outcome.status === 'violation' ? 1 : outcome.status === 'clean' ? 0 : 2;
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        file,
+        design: trace.design.name,
+        bugs: trace.bugs,
+        scope: trace.scope,
+        recorded: trace.violation,
+        status: outcome.status,
+        steps: outcome.rows,
+        violation: outcome.status === 'violation' ? outcome.violation : null,
+        divergence: outcome.status === 'diverged' ? { step: outcome.at, reason: outcome.reason } : null,
+      })}\n`,
+    );
+    return code;
+  }
+  const header = [
+    `trace ${file}: design ${[trace.design.name, ...trace.bugs].join(' + ')}`,
+    `recorded violation: ${trace.violation === null ? 'none' : `${trace.violation.property}: ${trace.violation.message}`}`,
+  ];
+  process.stdout.write(`${header.join('\n')}\n\n${stepTable(outcome.rows)}\n\n`);
+  if (outcome.status === 'violation') {
+    process.stdout.write(`VIOLATED ${outcome.violation.property} after step ${outcome.violation.length}: ${outcome.violation.message}\n`);
+  } else if (outcome.status === 'clean') {
+    process.stdout.write('the trace runs clean: no property is violated\n');
+  } else {
+    process.stderr.write(`apfcheck: ${file}: diverged at step ${outcome.at}: ${outcome.reason}\n`);
+  }
+  return code;
+}

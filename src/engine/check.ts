@@ -1,0 +1,154 @@
+/**
+ * One check: a design (with mutants), a scope, a mode and a budget in; a
+ * verdict, the counterexample and its trace out. The CLI and the tests both
+ * call this; the random and exhaustive engines do the searching.
+ */
+import type { DesignOptions } from '../../machines/design.js';
+import { LIVENESS, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
+import { validateScope, type Scope } from '../system/scope.js';
+import type { SystemConfig } from '../system/system.js';
+import { buildTrace, type Trace } from '../trace/trace.js';
+import { exhaustiveCheck } from './exhaustive.js';
+import { applyMutants, type Mutant } from './mutants.js';
+import { randomCheck } from './random.js';
+import { walkLabels, type PropertySet } from './verdict.js';
+
+export type Mode = 'random' | 'exhaustive';
+
+export interface CheckRequest {
+  readonly design: DesignOptions;
+  readonly mutants: readonly Mutant[];
+  readonly scope: Scope;
+  readonly mode: Mode;
+  readonly seed: number;
+  /** random mode: schedules to try */
+  readonly runs: number;
+  /** random mode: steps per schedule */
+  readonly depth: number;
+  /** exhaustive mode budgets */
+  readonly maxStates?: number;
+  readonly maxSeconds?: number;
+  /** properties to check (default: all) */
+  readonly properties?: readonly Property[];
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface CheckReport {
+  readonly design: string;
+  readonly bugs: readonly string[];
+  readonly scope: Scope;
+  readonly mode: Mode;
+  readonly seed: number;
+  readonly result: 'pass' | 'violation' | 'incomplete';
+  readonly property: PropertyId | null;
+  readonly message: string | null;
+  readonly runs: number;
+  readonly steps: number;
+  readonly statesExplored: number;
+  readonly durationMs: number;
+  readonly counterexampleLength: number | null;
+  readonly trace: Trace | null;
+  /** exhaustive mode: why it stopped early */
+  readonly stoppedBy?: 'max-states' | 'max-seconds';
+}
+
+function propertySet(properties: readonly Property[] | undefined): PropertySet {
+  const chosen = properties ?? [...SAFETY, ...LIVENESS];
+  return {
+    safety: SAFETY.filter((p) => chosen.includes(p)),
+    liveness: LIVENESS.filter((p) => chosen.includes(p)),
+  };
+}
+
+/** Runs one check. Throws UsageError for an inconsistent scope. */
+export function runCheck(request: CheckRequest): CheckReport {
+  const design = applyMutants(request.design, request.mutants);
+  const scope = validateScope(request.scope, design);
+  const config: SystemConfig = { design, scope };
+  const properties = propertySet(request.properties);
+  const started = Date.now();
+  const base = {
+    design: request.design.name,
+    bugs: request.mutants.map((m) => m.id),
+    scope,
+    mode: request.mode,
+    seed: request.seed,
+  };
+
+  let runs: number;
+  let steps: number;
+  let statesExplored: number;
+  let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string } } | undefined;
+  let incomplete: 'max-states' | 'max-seconds' | undefined;
+  if (request.mode === 'random') {
+    const result = randomCheck(config, properties, {
+      seed: request.seed,
+      runs: request.runs,
+      depth: request.depth,
+      onProgress: (done) => request.onProgress?.(`${design.name}: ${done} schedules`),
+    });
+    ({ runs, steps, statesExplored } = result);
+    counterexample = result.counterexample;
+  } else {
+    const result = exhaustiveCheck(config, properties, {
+      ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
+      ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
+      onProgress: (p) => request.onProgress?.(`${design.name}: ${p.states} states, frontier ${p.frontier}, depth ${p.depth}`),
+    });
+    runs = 1;
+    steps = result.transitions;
+    statesExplored = result.states;
+    counterexample = result.counterexample;
+    incomplete = result.stoppedBy;
+  }
+
+  const durationMs = Date.now() - started;
+  if (counterexample === undefined) {
+    return {
+      ...base,
+      result: incomplete === undefined ? 'pass' : 'incomplete',
+      property: null,
+      message: null,
+      runs,
+      steps,
+      statesExplored,
+      durationMs,
+      counterexampleLength: null,
+      trace: null,
+      ...(incomplete === undefined ? {} : { stoppedBy: incomplete }),
+    };
+  }
+  const walked = walkLabels(config, counterexample.labels)!;
+  const violation = { property: counterexample.violation.property, message: counterexample.violation.message };
+  const trace = buildTrace(config, { bugs: base.bugs, mode: request.mode, seed: request.mode === 'random' ? request.seed : null }, walked.steps, walked.states, violation);
+  return {
+    ...base,
+    result: 'violation',
+    property: violation.property,
+    message: violation.message,
+    runs,
+    steps,
+    statesExplored,
+    durationMs,
+    counterexampleLength: walked.steps.length,
+    trace,
+  };
+}
+
+/** Per-property verdicts for one design: after each violation, the violated property is set aside and the rest checked again. */
+export function checkEveryProperty(request: CheckRequest): { readonly verdicts: ReadonlyMap<PropertyId, CheckReport | 'holds'>; readonly reports: readonly CheckReport[] } {
+  let remaining: readonly Property[] = request.properties ?? [...SAFETY, ...LIVENESS];
+  const verdicts = new Map<PropertyId, CheckReport | 'holds'>();
+  const reports: CheckReport[] = [];
+  while (remaining.length > 0) {
+    const report = runCheck({ ...request, properties: remaining });
+    reports.push(report);
+    if (report.result !== 'violation') {
+      for (const p of remaining) verdicts.set(p.id, report.result === 'pass' ? 'holds' : report);
+      break;
+    }
+    verdicts.set(report.property!, report);
+    remaining = remaining.filter((p) => p.id !== report.property);
+  }
+  return { verdicts, reports };
+}

@@ -1,0 +1,149 @@
+/**
+ * Exhaustive bounded model checking: breadth-first search of every
+ * interleaving in scope. Safety is checked on every state (and, for the
+ * properties that judge a step, on every transition); a violation comes with
+ * the shortest path to it. Liveness is checked on the complete graph: a state
+ * from which no fair path (see properties/fair-continuation.ts) reaches the
+ * goal is a violation, found by backward reachability from the goal states.
+ */
+import type { LivenessProperty } from '../../properties/index.js';
+import { isFairStep } from '../../properties/fair-continuation.js';
+import { atRest } from '../../properties/no-stuck-guest.js';
+import { waiters } from '../../properties/observe.js';
+import { applyStep, enabledSteps, initialState, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
+
+export interface ExhaustiveOptions {
+  readonly maxStates?: number;
+  readonly maxSeconds?: number;
+  /** called every few thousand states */
+  readonly onProgress?: (progress: { states: number; frontier: number; depth: number }) => void;
+}
+
+export interface ExhaustiveResult {
+  readonly states: number;
+  readonly transitions: number;
+  /** BFS levels completed */
+  readonly depth: number;
+  /** every reachable state was explored */
+  readonly complete: boolean;
+  /** why the search stopped early, if it did without a violation */
+  readonly stoppedBy?: 'max-states' | 'max-seconds';
+  readonly frontier: number;
+  readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
+}
+
+/** Liveness goals: for each property, the predicates whose fair reachability it demands, and when a state needs one. */
+function livenessGoals(property: LivenessProperty, config: SystemConfig): { needs: (s: SystemState) => boolean; goal: (s: SystemState) => boolean }[] {
+  if (property.id === 'no-stuck-guest') return [{ needs: (s) => !atRest(s), goal: atRest }];
+  // no-lost-wakeup: one goal per task, "this task is not waiting"
+  const goals: { needs: (s: SystemState) => boolean; goal: (s: SystemState) => boolean }[] = [];
+  for (let task = 0; task < config.scope.tasks; task++) {
+    const waiting = (s: SystemState) => waiters(s).some((w) => w.task === task);
+    goals.push({ needs: waiting, goal: (s) => !waiting(s) });
+  }
+  return goals;
+}
+
+/** Exhaustive search of `config` against `properties`. */
+export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, options: ExhaustiveOptions = {}): ExhaustiveResult {
+  const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
+  const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
+  const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
+
+  const initial = initialState(config);
+  const ids = new Map<string, number>([[stateKey(initial), 0]]);
+  const states: SystemState[] = [initial];
+  const parent: number[] = [-1];
+  const via: (Step | null)[] = [null];
+  const reverseFair: number[][] = [[]];
+  const pathTo = (id: number): Step[] => {
+    const path: Step[] = [];
+    for (let at = id; parent[at]! >= 0; at = parent[at]!) path.push(via[at]!);
+    return path.reverse();
+  };
+  const counterexample = (path: Step[], property: Violation['property'], message: string) => ({
+    labels: path.map((s) => s.label),
+    steps: path,
+    violation: { property, message, length: path.length },
+  });
+  const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions'>): ExhaustiveResult => ({
+    states: states.length,
+    transitions,
+    ...partial,
+  });
+
+  let transitions = 0;
+  const first = safetyViolation(properties.safety, initial);
+  if (first !== undefined) return result({ depth: 0, complete: false, frontier: 0, counterexample: counterexample([], first[0], first[1]) });
+
+  let frontier = [0];
+  let depth = 0;
+  while (frontier.length > 0) {
+    const next: number[] = [];
+    for (const id of frontier) {
+      const state = states[id]!;
+      for (const step of enabledSteps(state)) {
+        transitions++;
+        const successor = applyStep(state, step);
+        const key = stateKey(successor);
+        let successorId = ids.get(key);
+        if (successorId === undefined) {
+          successorId = states.length;
+          ids.set(key, successorId);
+          states.push(successor);
+          parent.push(id);
+          via.push(step);
+          reverseFair.push([]);
+          const found = safetyViolation(properties.safety, successor, state);
+          if (found !== undefined) {
+            return result({ depth: depth + 1, complete: false, frontier: next.length, counterexample: counterexample(pathTo(successorId), found[0], found[1]) });
+          }
+          next.push(successorId);
+        } else if (stepProperties.length > 0) {
+          const found = safetyViolation(stepProperties, successor, state);
+          if (found !== undefined) {
+            return result({ depth: depth + 1, complete: false, frontier: next.length, counterexample: counterexample([...pathTo(id), step], found[0], found[1]) });
+          }
+        }
+        if (isFairStep(step)) reverseFair[successorId]!.push(id);
+        if (states.length % 5000 === 0) options.onProgress?.({ states: states.length, frontier: next.length, depth: depth + 1 });
+        if (states.length >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: next.length });
+        if (states.length % 1000 === 0 && Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: next.length });
+      }
+    }
+    frontier = next;
+    if (next.length > 0) depth++;
+  }
+
+  for (const property of properties.liveness) {
+    for (const { needs, goal } of livenessGoals(property, config)) {
+      // backward closure: the states from which a fair path reaches the goal, or kills the guest
+      // (a death is a safety violation, reported as such, as the random mode's fair search does)
+      const canReach = new Uint8Array(states.length);
+      const queue: number[] = [];
+      states.forEach((s, id) => {
+        if (goal(s) || s.guests.some((g) => g.context.panic !== null)) {
+          canReach[id] = 1;
+          queue.push(id);
+        }
+      });
+      while (queue.length > 0) {
+        const id = queue.pop()!;
+        for (const from of reverseFair[id]!) {
+          if (canReach[from] === 0) {
+            canReach[from] = 1;
+            queue.push(from);
+          }
+        }
+      }
+      // states are numbered in BFS order, so the first stuck one is the shallowest
+      const stuck = states.findIndex((s, id) => canReach[id] === 0 && needs(s));
+      if (stuck >= 0) {
+        const message = property.check(states[stuck]!) ?? `${property.id}: no fair path from this state reaches the goal`;
+        return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(stuck), property.id, message) });
+      }
+    }
+  }
+  return result({ depth, complete: true, frontier: 0 });
+}

@@ -1,0 +1,105 @@
+/**
+ * The bug catalogue of `../shared/protocol/bugs.md` as mutants: each undoes
+ * exactly one fix of its base design by overriding design options (data, not
+ * a forked machine), and names the smallest scope that shows it.
+ */
+import type { PropertyId } from '../../properties/types.js';
+import type { Scope } from '../system/scope.js';
+import type { DesignOptions } from '../../machines/design.js';
+
+export interface Mutant {
+  /** the id users type (`--bug`) */
+  readonly id: string;
+  /** design the fix belongs to */
+  readonly base: string;
+  /** upstream commit of the fix (or of the change that introduced the bug) */
+  readonly commit: string;
+  /** what the fix prevented, in one line */
+  readonly description: string;
+  /** the property the mutant breaks */
+  readonly breaks: PropertyId;
+  /** the design options the fix changed, set back */
+  readonly override: Partial<DesignOptions>;
+  /** the smallest scope that shows the bug (switches and sizes on top of the default scope) */
+  readonly scope: Partial<Scope>;
+}
+
+export const MUTANTS: readonly Mutant[] = [
+  {
+    id: 'pending-exception-df',
+    base: 'x86-legacy',
+    commit: '2a266f23550b',
+    description: 'a second async #PF queued while one is pending combines into a double fault',
+    breaks: 'single-slot',
+    override: { checkPendingException: false },
+    scope: { pages: 2 },
+  },
+  {
+    id: 'send-always-kernel',
+    base: 'x86',
+    commit: '3a7c8fafd1b4',
+    description: 'the guest asks for SEND_ALWAYS and waits in kernel mode: not-present lands in code that cannot sleep and halts the CPU',
+    breaks: 'injection-context',
+    override: { guestSetsSendAlways: true, kernelModeNotPresent: 'wait' },
+    scope: {},
+  },
+  {
+    id: 'ready-without-not-present',
+    base: 'x86',
+    commit: '2a18b7e7cd88',
+    description: 'page-ready injected for a fault whose not-present never was (synthetic halt path): a dummy nobody frees',
+    breaks: 'no-orphan-page-ready',
+    override: { pageReadyNeedsNotPresent: false },
+    scope: {},
+  },
+  {
+    id: 'lapic-disabled-drop',
+    base: 'x86',
+    commit: '2f15d027c05f',
+    description: 'token written while the LAPIC is software-disabled: the interrupt is dropped, the slot never clears',
+    breaks: 'no-stuck-guest',
+    override: { lapicGate: false, rescanOnLapicEnable: false },
+    scope: { lapic: true },
+  },
+  {
+    id: 'deliver-with-paging-off',
+    base: 'x86',
+    commit: '57cb3bb0dc89',
+    description: 'not-present delivered while the guest runs with CR0.PG=0',
+    breaks: 'injection-context',
+    override: { pagingGate: false },
+    scope: { smm: true },
+  },
+  {
+    id: 'destroy-without-flush',
+    base: 'x86',
+    commit: '3d75b8aa5c29',
+    description: 'clearing the completion queue frees done items while async_pf_execute may still run (use after free)',
+    breaks: 'work-lifetime',
+    override: { flushWorkOnClear: false },
+    scope: { hotplug: true },
+  },
+  {
+    id: 'clear-queue-on-paging-off',
+    base: 'x86',
+    commit: 'ab4e41eb9fab',
+    description: 'an SMI (CR0.PG toggle) throws away queued and completed work without telling the guest',
+    breaks: 'no-lost-wakeup',
+    override: { clearQueueOnPagingToggle: true, rescanOnPagingEnable: false },
+    scope: { smm: true },
+  },
+];
+
+/** Looks up a mutant; the error names the valid ids. */
+export function mutantById(id: string): Mutant | undefined {
+  return MUTANTS.find((m) => m.id === id);
+}
+
+/** The design with the mutants' fixes undone, in order; the name records them. */
+export function applyMutants(design: DesignOptions, mutants: readonly Mutant[]): DesignOptions {
+  if (mutants.length === 0) return design;
+  return mutants.reduce<DesignOptions>(
+    (d, m) => ({ ...d, ...m.override }),
+    { ...design, name: `${design.name}+${mutants.map((m) => m.id).join('+')}` },
+  );
+}

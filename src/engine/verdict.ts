@@ -1,0 +1,71 @@
+/**
+ * Judging a path: the one place that decides whether a sequence of steps
+ * violates a property. Safety is checked on every state the path reaches,
+ * liveness on the state it ends in. Random search, minimisation and replay
+ * all go through here.
+ */
+import type { LivenessProperty, PropertyId, SafetyProperty } from '../../properties/index.js';
+import { applyStep, enabledSteps, initialState, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+
+export interface Violation {
+  readonly property: PropertyId;
+  readonly message: string;
+  /** number of steps of the path up to and including the violating state (liveness: the whole path) */
+  readonly length: number;
+}
+
+export interface PropertySet {
+  readonly safety: readonly SafetyProperty[];
+  readonly liveness: readonly LivenessProperty[];
+}
+
+/** The first safety violation of `state` among `safety`, if any. */
+export function safetyViolation(safety: readonly SafetyProperty[], state: SystemState, previous?: SystemState): [PropertyId, string] | undefined {
+  for (const property of safety) {
+    const message = property.check(state, previous);
+    if (message !== undefined) return [property.id, message];
+  }
+  return undefined;
+}
+
+/** The first liveness violation at `state` among `liveness`, if any. */
+export function livenessViolation(liveness: readonly LivenessProperty[], state: SystemState): [PropertyId, string] | undefined {
+  for (const property of liveness) {
+    const message = property.check(state);
+    if (message !== undefined) return [property.id, message];
+  }
+  return undefined;
+}
+
+/** The states a path of step labels goes through, or undefined if some label is not enabled when its turn comes. */
+export function walkLabels(config: SystemConfig, labels: readonly string[]): { states: SystemState[]; steps: Step[] } | undefined {
+  let state = initialState(config);
+  const states = [state];
+  const steps: Step[] = [];
+  for (const label of labels) {
+    const step = enabledSteps(state).find((s) => s.label === label);
+    if (step === undefined) return undefined;
+    state = applyStep(state, step);
+    states.push(state);
+    steps.push(step);
+  }
+  return { states, steps };
+}
+
+/** The first violation along a path of labels (undefined if none, or if the path is not executable). */
+export function judgeLabels(config: SystemConfig, labels: readonly string[], properties: PropertySet): Violation | undefined {
+  const walked = walkLabels(config, labels);
+  if (walked === undefined) return undefined;
+  return judgeStates(walked.states, properties);
+}
+
+/** The first violation along a sequence of states starting at the initial one. */
+export function judgeStates(states: readonly SystemState[], properties: PropertySet): Violation | undefined {
+  for (let i = 0; i < states.length; i++) {
+    const found = safetyViolation(properties.safety, states[i]!, states[i - 1]);
+    if (found !== undefined) return { property: found[0], message: found[1], length: i };
+  }
+  const last = states.at(-1)!;
+  const live = livenessViolation(properties.liveness, last);
+  return live === undefined ? undefined : { property: live[0], message: live[1], length: states.length - 1 };
+}

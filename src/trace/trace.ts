@@ -1,0 +1,210 @@
+/**
+ * Counterexample traces: the file format (`apfcheck-trace/1`), its schema,
+ * state digests and the one-line summary of what each step changed.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { DesignOptions } from '../../machines/design.js';
+import type { PropertyId } from '../../properties/index.js';
+import { PROPERTIES } from '../../properties/index.js';
+import { formatToken, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+
+export const TRACE_FORMAT = 'apfcheck-trace/1';
+
+export interface TraceStep {
+  readonly label: string;
+  readonly actor: string;
+  /** what the step changed, in one line */
+  readonly summary: string;
+  /** digest of the state after the step */
+  readonly digest: string;
+}
+
+export interface Trace {
+  readonly format: typeof TRACE_FORMAT;
+  readonly design: { readonly name: string; readonly options: DesignOptions; readonly hash: string };
+  readonly scope: SystemConfig['scope'];
+  readonly bugs: readonly string[];
+  readonly mode: 'random' | 'exhaustive';
+  readonly seed: number | null;
+  readonly initialDigest: string;
+  readonly steps: readonly TraceStep[];
+  readonly violation: { readonly property: PropertyId; readonly message: string } | null;
+}
+
+/** 16 hex digits of SHA-256: stable across machines and Node versions. */
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** Digest of a state (its canonical key). */
+export function digestOf(state: SystemState): string {
+  return shortHash(stateKey(state));
+}
+
+/** Hash of design options, independent of key order. */
+export function designHash(options: DesignOptions): string {
+  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => a.localeCompare(b)));
+  return shortHash(JSON.stringify(sorted));
+}
+
+const propertyIds = PROPERTIES.map((p) => p.id) as [PropertyId, ...PropertyId[]];
+
+const designSchema = z.object({
+  name: z.string(),
+  summary: z.string(),
+  section: z.string(),
+  notPresent: z.enum(['exception', 'sdei']),
+  pageReady: z.enum(['exception', 'interrupt']),
+  slotLayout: z.enum(['split', 'single']),
+  ack: z.enum(['msr', 'hypercall', 'none']),
+  tokenShift: z.number().int().min(0).max(31),
+  fallback: z.enum(['synthetic-halt', 'refault']),
+  checkPendingException: z.boolean(),
+  userOnlyUnlessSendAlways: z.boolean(),
+  guestSetsSendAlways: z.boolean(),
+  pagingGate: z.boolean(),
+  interruptsGate: z.boolean(),
+  vectorWindowGate: z.boolean(),
+  notPresentNeedsFreeSlot: z.boolean(),
+  sdeiBusyGate: z.boolean(),
+  completionScan: z.enum(['request', 'every-entry']),
+  pageReadyNeedsNotPresent: z.boolean(),
+  lapicGate: z.boolean(),
+  cancelPendingNotPresent: z.boolean(),
+  rescanOnLapicEnable: z.boolean(),
+  rescanOnPagingEnable: z.boolean(),
+  flushWorkOnClear: z.boolean(),
+  clearQueueOnPagingToggle: z.boolean(),
+  kernelModeNotPresent: z.enum(['panic', 'wait']),
+  deferredSleep: z.boolean(),
+  exceptionEntryWindow: z.boolean(),
+  disablesApfOnCrash: z.boolean(),
+  dummyNodes: z.boolean(),
+  x86PlatformEvents: z.boolean(),
+}) satisfies z.ZodType<DesignOptions>;
+
+const scopeSchema = z.object({
+  vcpus: z.number().int(),
+  tasks: z.number().int(),
+  pages: z.number().int(),
+  limit: z.number().int(),
+  sendAlways: z.boolean(),
+  nested: z.boolean(),
+  hotplug: z.boolean(),
+  smm: z.boolean(),
+  lapic: z.boolean(),
+});
+
+const hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits');
+
+export const traceSchema = z.object({
+  format: z.literal(TRACE_FORMAT),
+  design: z.object({ name: z.string(), options: designSchema, hash: hex16 }),
+  scope: scopeSchema,
+  bugs: z.array(z.string()),
+  mode: z.enum(['random', 'exhaustive']),
+  seed: z.number().int().nullable(),
+  initialDigest: hex16,
+  steps: z.array(z.object({ label: z.string(), actor: z.string(), summary: z.string(), digest: hex16 })),
+  violation: z.object({ property: z.enum(propertyIds), message: z.string() }).nullable(),
+});
+
+/** Thrown for a trace file that cannot be used; the message names the field. */
+export class TraceFormatError extends Error {
+  override readonly name = 'TraceFormatError';
+}
+
+/** Parses and validates trace text; throws TraceFormatError with a one-line reason. */
+export function parseTrace(text: string, source: string): Trace {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new TraceFormatError(`${source}: not JSON (${(error as Error).message}); the file may be truncated`);
+  }
+  const format = (data as { format?: unknown } | null)?.format;
+  if (typeof format === 'string' && format !== TRACE_FORMAT) {
+    throw new TraceFormatError(`${source}: format '${format}' is not supported; this apfcheck reads ${TRACE_FORMAT}`);
+  }
+  const parsed = traceSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
+    throw new TraceFormatError(`${source}: field '${field}': ${issue.message}`);
+  }
+  if (parsed.data.design.hash !== designHash(parsed.data.design.options)) {
+    throw new TraceFormatError(`${source}: field 'design.hash' does not match design.options (the file was edited)`);
+  }
+  return parsed.data as Trace;
+}
+
+// ---------------------------------------------------------------------------
+// What changed in a step
+
+function describeTasks(state: SystemState, v: number): string[] {
+  return state.guests[v]!.context.tasks.map((t) => t.status);
+}
+
+/** One line naming what a step changed: slot contents, events raised, task states, queue/done sizes. */
+export function describeChange(before: SystemState, after: SystemState): string {
+  const parts: string[] = [];
+  after.hosts.forEach((h, v) => {
+    const was = before.hosts[v]!.context;
+    const now = h.context;
+    const tag = after.hosts.length > 1 ? `v${v} ` : '';
+    if (now.area.reason !== was.area.reason) parts.push(`${tag}reason=${now.area.reason}`);
+    if (now.area.token !== was.area.token) parts.push(`${tag}token=${now.area.token === 0 ? '0' : formatToken(now.area.token)}`);
+    if (JSON.stringify(now.exception) !== JSON.stringify(was.exception)) {
+      parts.push(now.exception === null ? `${tag}exception taken` : `${tag}${now.exception.kind} exception queued (${formatToken(now.exception.token)})`);
+    }
+    if (now.irq !== was.irq) parts.push(`${tag}irq ${now.irq ? 'raised' : 'taken'}`);
+    if (now.sdei !== was.sdei) parts.push(now.sdei === null ? `${tag}sdei taken` : `${tag}sdei raised (${formatToken(now.sdei)})`);
+    if (now.items.length !== was.items.length || now.done.length !== was.done.length) {
+      parts.push(`${tag}queued=${now.items.length} done=${now.done.length}`);
+    }
+    if (now.pageReadyPending !== was.pageReadyPending) parts.push(`${tag}pageready_pending=${now.pageReadyPending ? 1 : 0}`);
+    const run = (h.value as { run: string }).run;
+    if (run !== (before.hosts[v]!.value as { run: string }).run) parts.push(`${tag}${run === 'apfHalted' ? 'synthetic halt' : 'vcpu runs'}`);
+    if (now.msrEnabled !== was.msrEnabled) parts.push(`${tag}APF ${now.msrEnabled ? 'on' : 'off'} (host)`);
+  });
+  after.guests.forEach((g, v) => {
+    const wasTasks = describeTasks(before, v);
+    describeTasks(after, v).forEach((status, local) => {
+      if (status !== wasTasks[local]) parts.push(`task${local * after.config.scope.vcpus + v} ${status}`);
+    });
+    const exec = g.value as string;
+    if (exec !== (before.guests[v]!.value as string) && exec !== 'panicked') parts.push(`cpu${v} ${exec}`);
+    if (g.context.panic !== null && before.guests[v]!.context.panic === null) parts.push(`cpu${v} PANIC (${g.context.panic})`);
+  });
+  after.resident.forEach((r, p) => {
+    if (r !== before.resident[p]) parts.push(`page${p} ${r ? 'in' : 'out'}`);
+  });
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+/** Builds a trace from a path of steps and the states it went through. */
+export function buildTrace(
+  config: SystemConfig,
+  meta: { readonly bugs: readonly string[]; readonly mode: Trace['mode']; readonly seed: number | null },
+  steps: readonly Step[],
+  states: readonly SystemState[],
+  violation: Trace['violation'],
+): Trace {
+  return {
+    format: TRACE_FORMAT,
+    design: { name: config.design.name, options: config.design, hash: designHash(config.design) },
+    scope: config.scope,
+    bugs: meta.bugs,
+    mode: meta.mode,
+    seed: meta.seed,
+    initialDigest: digestOf(states[0]!),
+    steps: steps.map((step, i) => ({
+      label: step.label,
+      actor: step.actor,
+      summary: describeChange(states[i]!, states[i + 1]!),
+      digest: digestOf(states[i + 1]!),
+    })),
+    violation,
+  };
+}
