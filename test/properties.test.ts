@@ -1,0 +1,213 @@
+/**
+ * Every property has a hand-built trace that violates it and one where it
+ * holds. Where a mutant of bugs.md (or a design variant) makes the violation
+ * reachable, the trace is a real interleaving; for the three properties no
+ * design or mutant of the model can break (the machines themselves rule the
+ * violation out), the state is edited by hand to show the check can fail.
+ */
+import { describe, expect, it } from 'vitest';
+import { designByName, type DesignOptions } from '../machines/design.js';
+import { PROPERTIES, propertyById, type Property } from '../properties/index.js';
+import { applyMutants, mutantById } from '../src/engine/mutants.js';
+import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
+import { initialState, machinesOf, type SystemState } from '../src/system/system.js';
+import { play } from './support/script.js';
+
+/** The states a scripted run goes through. */
+function run(design: DesignOptions, scope: Partial<Scope>, labels: readonly string[]): SystemState[] {
+  const states = [initialState({ design, scope: { ...DEFAULT_SCOPE, ...scope } })];
+  for (const label of labels) states.push(play(states.at(-1)!, label));
+  return states;
+}
+
+const mutant = (id: string): DesignOptions => {
+  const m = mutantById(id)!;
+  return applyMutants(designByName(m.base), [m]);
+};
+
+/** The property's verdict on a run: safety on every state (with its predecessor), liveness on the last. */
+function verdict(property: Property, states: readonly SystemState[]): string | undefined {
+  if (property.kind === 'liveness') return property.check(states.at(-1)!);
+  for (let i = 0; i < states.length; i++) {
+    const message = property.check(states[i]!, states[i - 1]);
+    if (message !== undefined) return message;
+  }
+  return undefined;
+}
+
+const X86_NORMAL = [
+  'cpu0: task0 touches page0',
+  'cpu0: takes #PF (token 0x1000)',
+  'cpu0: schedule() -> task1',
+  'worker 0x1000: async_pf_execute done (page0 in)',
+  'worker 0x1000: async_pf_execute returns',
+  'vcpu0: vcpu_enter_guest',
+  'cpu0: takes page-ready interrupt',
+  'cpu0: wrmsr MSR_KVM_ASYNC_PF_ACK',
+];
+
+describe('every property holds on the x86 normal sequence', () => {
+  const states = run(designByName('x86'), {}, X86_NORMAL);
+  it.each(PROPERTIES.map((p) => [p.id, p] as const))('%s holds', (_, property) => {
+    expect(verdict(property, states)).toBeUndefined();
+  });
+});
+
+interface Case {
+  readonly property: string;
+  readonly why: string;
+  readonly broken: DesignOptions;
+  readonly fixed: DesignOptions;
+  readonly scope: Partial<Scope>;
+  readonly labels: readonly string[];
+  readonly message: RegExp;
+}
+
+const SMI_AFTER_SLEEP = ['cpu0: task0 touches page0', 'cpu0: takes #PF (token 0x1000)', 'cpu0: schedule() -> task1', 'cpu0: SMI: CR0.PG=0'];
+
+const CASES: readonly Case[] = [
+  {
+    property: 'no-lost-wakeup',
+    why: 'clear-queue-on-paging-off: the SMI drops the sleeper\'s work item',
+    broken: mutant('clear-queue-on-paging-off'),
+    fixed: designByName('x86'),
+    scope: { smm: true },
+    labels: SMI_AFTER_SLEEP,
+    message: /task0 \(cpu0\) sleeps on token 0x1000 and no fair continuation wakes it/,
+  },
+  {
+    property: 'no-stuck-guest',
+    why: 'lapic-disabled-drop: the page-ready interrupt is dropped, the slot stays busy',
+    broken: mutant('lapic-disabled-drop'),
+    fixed: designByName('x86'),
+    scope: { lapic: true },
+    labels: [
+      'cpu0: task0 touches page0',
+      'cpu0: takes #PF (token 0x1000)',
+      'cpu0: schedule() -> task1',
+      'cpu0: syscall (enter kernel)',
+      'cpu0: preempt_disable',
+      'cpu0: LAPIC software-disable',
+      'cpu0: task1 touches page0',
+    ],
+    message: /stuck: .*vcpu0 is in synthetic halt/,
+  },
+  {
+    property: 'no-orphan-page-ready',
+    why: 'ready-without-not-present: the synthetic-halt fault still gets a page-ready',
+    broken: mutant('ready-without-not-present'),
+    fixed: designByName('x86'),
+    scope: {},
+    labels: ['cpu0: syscall (enter kernel)', 'cpu0: task0 touches page0', 'worker 0x1000: async_pf_execute done (page0 in)', 'vcpu0: vcpu_enter_guest (leaves synthetic halt)'],
+    message: /page-ready for token 0x1000 raised on vcpu0, whose not-present was never injected/,
+  },
+  {
+    property: 'single-slot',
+    why: 'pending-exception-df: #PF delivery faults on the stack page and a second async #PF is queued',
+    broken: mutant('pending-exception-df'),
+    fixed: designByName('x86-legacy'),
+    scope: { pages: 2 },
+    labels: ['cpu0: task0 touches page0', 'cpu0: #PF delivery faults on page1 (stack)'],
+    message: /#DF/,
+  },
+  {
+    property: 'injection-context',
+    why: 'deliver-with-paging-off: not-present queued inside SMM',
+    broken: mutant('deliver-with-paging-off'),
+    fixed: designByName('x86'),
+    scope: { smm: true },
+    labels: ['cpu0: SMI: CR0.PG=0', 'cpu0: task0 touches page0'],
+    message: /CR0\.PG=0/,
+  },
+  {
+    property: 'work-lifetime',
+    why: 'destroy-without-flush: INIT frees a done item whose worker has not returned',
+    broken: mutant('destroy-without-flush'),
+    fixed: designByName('x86'),
+    scope: { hotplug: true },
+    labels: [
+      'cpu0: kvm_guest_cpu_offline (APF off, wake all local)',
+      'cpu0: task0 touches page0',
+      'worker 0x1000: async_pf_execute done (page0 in)',
+      'vcpu0: INIT (kvm_vcpu_reset)',
+    ],
+    message: /freed while async_pf_execute still ran/,
+  },
+  {
+    property: 'token-unique',
+    why: 'a variant with no vCPU bits in the token (shift 0): both vCPUs allocate token 1',
+    broken: { ...designByName('x86'), name: 'x86-shift0', tokenShift: 0 },
+    fixed: designByName('x86'),
+    scope: { vcpus: 2, tasks: 2 },
+    labels: ['cpu0: task0 touches page0', 'cpu1: task1 touches page0'],
+    message: /outstanding on vcpu0 and vcpu1/,
+  },
+];
+
+describe.each(CASES)('$property', (c) => {
+  it(`is violated: ${c.why}`, () => {
+    expect(verdict(propertyById(c.property), run(c.broken, c.scope, c.labels))).toMatch(c.message);
+  });
+  it('holds on the same steps in the fixed design', () => {
+    expect(verdict(propertyById(c.property), run(c.fixed, c.scope, c.labels))).toBeUndefined();
+  });
+});
+
+describe('no-stale-write', () => {
+  const panicThenComplete = [
+    'cpu0: syscall (enter kernel)',
+    'cpu0: task0 touches page0',
+    'cpu0: takes #PF (token 0x1000)', // SEND_ALWAYS on a v5.8+ guest: panic
+  ];
+  it('is violated when the guest crashes without turning APF off and the host still writes page-ready', () => {
+    const crashKeepsApf = { ...designByName('x86'), name: 'x86-no-crash-shutdown', disablesApfOnCrash: false };
+    const states = run(crashKeepsApf, { sendAlways: true }, [
+      ...panicThenComplete,
+      'worker 0x1000: async_pf_execute done (page0 in)',
+      'vcpu0: vcpu_enter_guest',
+    ]);
+    expect(verdict(propertyById('no-stale-write'), states)).toMatch(/host wrote the async-PF area after the guest crashed without turning APF off/);
+  });
+  it('holds when kvm_crash_shutdown turns APF off: the work is cancelled, nothing is written', () => {
+    const states = run(designByName('x86'), { sendAlways: true }, panicThenComplete);
+    expect(states.at(-1)!.hosts[0]!.context.msrEnabled).toBe(false);
+    expect(states.at(-1)!.hosts[0]!.context.items).toEqual([]);
+    expect(verdict(propertyById('no-stale-write'), states)).toBeUndefined();
+  });
+});
+
+describe('properties no design of the model can break, shown failing on edited states', () => {
+  const x86 = designByName('x86');
+  const sleeping = run(x86, {}, X86_NORMAL.slice(0, 2)).at(-1)!;
+
+  it('no-double-injection: a second dequeue of one item (the token observer counts it)', () => {
+    const delivered = run(x86, {}, X86_NORMAL.slice(0, 6)).at(-1)!;
+    expect(propertyById('no-double-injection').kind).toBe('safety');
+    const observer = delivered.tokens[0]!;
+    const twice = machinesOf(x86).token.step(observer, { type: 'DEQUEUED', delivered: true }).next;
+    const edited: SystemState = { ...delivered, tokens: [twice] };
+    expect(verdict(propertyById('no-double-injection'), [edited])).toMatch(/page-ready for token 0x1000 was raised twice/);
+    expect(verdict(propertyById('no-double-injection'), [delivered])).toBeUndefined();
+  });
+
+  it('bounded-outstanding: two items for one gfn on a vCPU', () => {
+    const host = sleeping.hosts[0]!;
+    const item = host.context.items[0]!;
+    const edited: SystemState = {
+      ...sleeping,
+      hosts: [{ ...host, context: { ...host.context, items: [item, { ...item, token: 0x2000 }] } }],
+    };
+    expect(verdict(propertyById('bounded-outstanding'), [edited])).toMatch(/two outstanding items for the same gfn/);
+    expect(verdict(propertyById('bounded-outstanding'), [sleeping])).toBeUndefined();
+  });
+
+  it('guest-atomicity: a dummy node beside the sleeper of the same token', () => {
+    const guest = sleeping.guests[0]!;
+    const edited: SystemState = {
+      ...sleeping,
+      guests: [{ ...guest, context: { ...guest.context, nodes: [...guest.context.nodes, { token: 0x1000, task: -1 }] } }],
+    };
+    expect(verdict(propertyById('guest-atomicity'), [edited])).toMatch(/two sleeper-table nodes for token 0x1000/);
+    expect(verdict(propertyById('guest-atomicity'), [sleeping])).toBeUndefined();
+  });
+});
