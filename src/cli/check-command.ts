@@ -67,8 +67,9 @@ function writeTrace(report: CheckReport, file: string): string {
 }
 
 function jsonReport(report: CheckReport, traceFile: string | null) {
-  const { trace: _trace, stoppedBy: _stopped, ...rest } = report;
-  return { ...rest, traceFile };
+  const { trace: _trace, stoppedBy, ...rest } = report;
+  // exhaustive mode uses no randomness: its seed is reported as null
+  return { ...rest, seed: report.mode === 'random' ? report.seed : null, stoppedBy: stoppedBy ?? null, traceFile };
 }
 
 export function checkCommand(flags: CheckFlags): number {
@@ -109,7 +110,8 @@ export function checkCommand(flags: CheckFlags): number {
 
 function printReport(report: CheckReport, traceFile: string | null): void {
   const name = [report.design, ...report.bugs].join(' + ');
-  const where = `${name} (${describeScope(report.scope)}), ${report.mode} mode, seed ${report.seed}`;
+  const seed = report.mode === 'random' ? `, seed ${report.seed}` : '';
+  const where = `${name} (${describeScope(report.scope)}), ${report.mode} mode${seed}`;
   const effort =
     report.mode === 'random'
       ? `${report.runs} schedules, ${report.statesExplored} distinct states`
@@ -160,7 +162,8 @@ function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: nu
     return 0;
   }
   const scope = requests[0] === undefined ? '' : describeScope(requests[0].scope);
-  process.stdout.write(`every design at ${scope}, ${requests[0]?.mode ?? 'random'} mode, seed ${seed}\n\n`);
+  const mode = requests[0]?.mode ?? 'random';
+  process.stdout.write(`every design at ${scope}, ${mode} mode${mode === 'random' ? `, seed ${seed}` : ''}\n\n`);
   process.stdout.write(`${table(['property', ...results.map((r) => r.design)], PROPERTIES.map((p) => [p.id, ...results.map((r) => cell(r.design, p.id))]))}\n`);
   if (files.size > 0) {
     process.stdout.write(`\ncounterexamples:\n${[...files].map(([what, file]) => `  ${what}: ${file}`).join('\n')}\n`);

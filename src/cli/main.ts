@@ -16,9 +16,9 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('apfcheck')
     .description('Model checker for the KVM asynchronous page fault protocol')
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) });
+    // one line, like every other usage error: "apfcheck: <what was wrong>"
+    .configureOutput({ outputError: (text, write) => write(`apfcheck: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) });
 
   program
     .command('list')

@@ -6,12 +6,11 @@ import { DESIGNS, designByName, type DesignOptions } from '../../machines/design
 import { MUTANTS, mutantById, type Mutant } from '../engine/mutants.js';
 import { UsageError } from '../system/scope.js';
 
-/** A non-negative integer option value. */
-export function integer(name: string, max = Number.MAX_SAFE_INTEGER) {
+/** A non-negative integer option value, at most `max` when given (ranges of scope fields are checked by the scope). */
+export function integer(name: string, max?: number) {
   return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) > max) {
-      throw new UsageError(`${name} must be an integer from 0 to ${max}, got '${value}'`);
-    }
+    if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, got '${value}'`);
+    if (max !== undefined && Number(value) > max) throw new UsageError(`${name} must be at most ${max}, got ${value}`);
     return Number(value);
   };
 }

@@ -35,7 +35,7 @@ export function replayCommand(file: string, json: boolean): number {
     return code;
   }
   const header = [
-    `trace ${file}: design ${[trace.design.name, ...trace.bugs].join(' + ')}`,
+    `trace ${file}: design ${trace.design.name}${trace.bugs.length > 0 ? ` (bugs: ${trace.bugs.join(', ')})` : ''}`,
     `recorded violation: ${trace.violation === null ? 'none' : `${trace.violation.property}: ${trace.violation.message}`}`,
   ];
   process.stdout.write(`${header.join('\n')}\n\n${stepTable(outcome.rows)}\n\n`);

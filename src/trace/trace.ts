@@ -133,6 +133,9 @@ export function parseTrace(text: string, source: string): Trace {
     const field = issue.path.length > 0 ? issue.path.join('.') : '(top level)';
     throw new TraceFormatError(`${source}: field '${field}': ${issue.message}`);
   }
+  if (parsed.data.design.name !== parsed.data.design.options.name) {
+    throw new TraceFormatError(`${source}: field 'design.name' ('${parsed.data.design.name}') does not match design.options.name`);
+  }
   if (parsed.data.design.hash !== designHash(parsed.data.design.options)) {
     throw new TraceFormatError(`${source}: field 'design.hash' does not match design.options (the file was edited)`);
   }
@@ -167,6 +170,11 @@ export function describeChange(before: SystemState, after: SystemState): string 
     const run = (h.value as { run: string }).run;
     if (run !== (before.hosts[v]!.value as { run: string }).run) parts.push(`${tag}${run === 'apfHalted' ? 'synthetic halt' : 'vcpu runs'}`);
     if (now.msrEnabled !== was.msrEnabled) parts.push(`${tag}APF ${now.msrEnabled ? 'on' : 'off'} (host)`);
+    if (now.paging !== was.paging) parts.push(`${tag}CR0.PG=${now.paging ? 1 : 0}`);
+    if (now.lapicEnabled !== was.lapicEnabled) parts.push(`${tag}LAPIC ${now.lapicEnabled ? 'enabled' : 'disabled'}`);
+    if (now.inL2 !== was.inL2) parts.push(`${tag}${now.inL2 ? 'in L2' : 'in L1'}`);
+    if (now.kicked !== was.kicked && now.kicked) parts.push(`${tag}kicked`);
+    if (now.readyRequest !== was.readyRequest) parts.push(`${tag}KVM_REQ_APF_READY ${now.readyRequest ? 'set' : 'cleared'}`);
   });
   after.guests.forEach((g, v) => {
     const wasTasks = describeTasks(before, v);

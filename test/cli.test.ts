@@ -1,0 +1,441 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { designByName } from '../machines/design.js';
+import { main } from '../src/cli/main.js';
+import { applyStep, enabledSteps, initialState, type SystemConfig } from '../src/system/system.js';
+import { designHash, digestOf, parseTrace, type Trace } from '../src/trace/trace.js';
+
+// ---------------------------------------------------------------------------
+// helpers
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in-process with stdout and stderr captured. */
+function run(...argv: string[]): Run {
+  const out: string[] = [];
+  const err: string[] = [];
+  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
+    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as typeof process.stdout.write);
+  vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
+  try {
+    const code = main(argv);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-'));
+});
+afterAll(() => {
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh path in the temp dir. */
+let counter = 0;
+function tmpFile(name: string): string {
+  counter += 1;
+  return path.join(tmp, `${counter}-${name}`);
+}
+
+/** Lines of a captured stream, without the final empty one. */
+function lines(text: string): string[] {
+  return text.split('\n').filter((l, i, all) => !(l === '' && i === all.length - 1));
+}
+
+/** Exit 2, nothing on stdout, one `apfcheck: ...` line on stderr, no stack trace. */
+function expectUsageError(result: Run): string {
+  expect(result.code).toBe(2);
+  expect(result.stdout).toBe('');
+  expect(result.stderr).not.toContain('    at ');
+  expect(lines(result.stderr)).toHaveLength(1);
+  expect(result.stderr).toMatch(/^apfcheck: /);
+  return result.stderr;
+}
+
+/** Exit 2 from commander's own parsing: the same single `apfcheck: ...` line, pointing at --help. */
+function expectParseError(result: Run): string {
+  const message = expectUsageError(result);
+  expect(message).toMatch(/\(see --help\)\n$/);
+  return message;
+}
+
+function readJson(file: string): Record<string, any> {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, any>;
+}
+
+function writeJson(file: string, data: unknown): string {
+  fs.writeFileSync(file, `${JSON.stringify(data, null, 2)}\n`);
+  return file;
+}
+
+const DESIGN_NAMES = ['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei'];
+const PROPERTY_IDS = [
+  'no-lost-wakeup',
+  'no-double-injection',
+  'no-stuck-guest',
+  'no-orphan-page-ready',
+  'single-slot',
+  'injection-context',
+  'bounded-outstanding',
+  'token-unique',
+  'work-lifetime',
+  'no-stale-write',
+  'guest-atomicity',
+];
+
+// traces shared by the replay tests (each made once)
+let rfcv1Trace: string;
+let mutantTrace: string;
+beforeAll(() => {
+  rfcv1Trace = path.join(tmp, 'rfcv1.json');
+  expect(run('check', '--design', 'arm64-rfcv1', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', rfcv1Trace).code).toBe(1);
+  mutantTrace = path.join(tmp, 'mutant.json');
+  expect(run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', mutantTrace).code).toBe(1);
+});
+
+// ---------------------------------------------------------------------------
+
+describe('list', () => {
+  it.each(['designs', 'properties', 'bugs'])('list %s exits 0 and prints a table', (what) => {
+    const result = run('list', what);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(lines(result.stdout).length).toBeGreaterThan(2);
+    expect(lines(result.stdout)[1]).toMatch(/^-+(  -+)+$/);
+  });
+
+  it('lists the four designs, in order, as text and JSON', () => {
+    const text = run('list', 'designs');
+    for (const name of DESIGN_NAMES) expect(text.stdout).toContain(name);
+    const json = run('list', 'designs', '--json');
+    expect(json.code).toBe(0);
+    const data = JSON.parse(json.stdout) as { name: string; options: { name: string } }[];
+    expect(Array.isArray(data)).toBe(true);
+    expect(data.map((d) => d.name)).toEqual(DESIGN_NAMES);
+    expect(data.map((d) => d.options.name)).toEqual(DESIGN_NAMES);
+  });
+
+  it('lists the eleven properties as JSON', () => {
+    const json = run('list', 'properties', '--json');
+    expect(json.code).toBe(0);
+    const data = JSON.parse(json.stdout) as { id: string; kind: string }[];
+    expect(Array.isArray(data)).toBe(true);
+    expect(data.map((p) => p.id).sort()).toEqual([...PROPERTY_IDS].sort());
+    for (const p of data) expect(['safety', 'liveness']).toContain(p.kind);
+  });
+
+  it('lists the bugs as JSON, each with a base design and a property it breaks', () => {
+    const json = run('list', 'bugs', '--json');
+    expect(json.code).toBe(0);
+    const data = JSON.parse(json.stdout) as { id: string; base: string; breaks: string }[];
+    expect(Array.isArray(data)).toBe(true);
+    expect(data.map((b) => b.id)).toContain('clear-queue-on-paging-off');
+    expect(data.map((b) => b.id)).toContain('pending-exception-df');
+    for (const bug of data) {
+      expect(DESIGN_NAMES).toContain(bug.base);
+      expect(PROPERTY_IDS).toContain(bug.breaks);
+    }
+  });
+
+  it('rejects an unknown list with the valid choices', () => {
+    const message = expectUsageError(run('list', 'nonsense'));
+    expect(message).toContain("'nonsense'");
+    expect(message).toContain('designs, properties, bugs');
+  });
+});
+
+describe('check', () => {
+  it('passes x86 in random mode', () => {
+    const result = run('check', '--design', 'x86', '--seed', '1', '--runs', '100', '--quiet');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('every property holds');
+    expect(result.stdout).toContain('seed 1');
+    expect(result.stdout).not.toContain('VIOLATED');
+  });
+
+  it('finds the arm64 RFCv1 single-slot violation in random mode and writes the trace', () => {
+    const file = tmpFile('t.json');
+    const result = run('check', '--design', 'arm64-rfcv1', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('VIOLATED single-slot');
+    expect(result.stdout).toContain(`trace written to ${file}`);
+    expect(fs.existsSync(file)).toBe(true);
+    const trace = readJson(file);
+    expect(trace.format).toBe('apfcheck-trace/1');
+    expect(trace.violation.property).toBe('single-slot');
+    expect(trace.seed).toBe(1);
+    expect(trace.mode).toBe('random');
+  });
+
+  it('prints one JSON object for an exhaustive check', () => {
+    const file = tmpFile('e.json');
+    const result = run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--json', '--trace-out', file);
+    expect(result.code).toBe(1);
+    expect(lines(result.stdout)).toHaveLength(1);
+    const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    expect(Object.keys(report).sort()).toEqual(
+      [
+        'design',
+        'bugs',
+        'scope',
+        'mode',
+        'seed',
+        'result',
+        'property',
+        'message',
+        'runs',
+        'steps',
+        'statesExplored',
+        'durationMs',
+        'traceFile',
+        'counterexampleLength',
+        'stoppedBy',
+      ].sort(),
+    );
+    expect(report).toMatchObject({
+      design: 'arm64-rfcv1',
+      bugs: [],
+      mode: 'exhaustive',
+      seed: null,
+      stoppedBy: null,
+      result: 'violation',
+      property: 'single-slot',
+      traceFile: file,
+    });
+    expect(typeof report.message).toBe('string');
+    expect(typeof report.counterexampleLength).toBe('number');
+    expect(report.counterexampleLength).toBe(readJson(file).steps.length);
+  });
+
+  it('stops at --max-states with exit 3', () => {
+    const result = run('check', '--design', 'x86', '--mode', 'exhaustive', '--max-states', '50', '--quiet');
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain('INCOMPLETE');
+    expect(result.stdout).toContain('max-states');
+  });
+
+  it('checks a bug on its base design and scope', () => {
+    const file = tmpFile('m.json');
+    const result = run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('VIOLATED no-lost-wakeup');
+    expect(result.stdout).toMatch(/^x86 \+ clear-queue-on-paging-off \(.*\+smm\)/);
+    const trace = readJson(file);
+    expect(trace.bugs).toEqual(['clear-queue-on-paging-off']);
+    expect(trace.scope.smm).toBe(true);
+    expect(trace.violation.property).toBe('no-lost-wakeup');
+  });
+
+  it('is deterministic for a fixed seed', () => {
+    const argv = (file: string) => ['check', '--design', 'arm64-rfcv1', '--seed', '7', '--runs', '200', '--quiet', '--json', '--trace-out', file];
+    const [fileA, fileB] = [tmpFile('det-a.json'), tmpFile('det-b.json')];
+    const a = run(...argv(fileA));
+    const b = run(...argv(fileB));
+    expect(a.code).toBe(1);
+    expect(b.code).toBe(1);
+    const [ra, rb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as Record<string, unknown>[];
+    expect(ra!.seed).toBe(7);
+    expect(rb!.property).toBe(ra!.property);
+    expect(rb!.counterexampleLength).toBe(ra!.counterexampleLength);
+    expect(fs.readFileSync(fileB)).toEqual(fs.readFileSync(fileA));
+  });
+});
+
+describe('usage errors', () => {
+  it('rejects an unknown design, naming the valid ones', () => {
+    const message = expectUsageError(run('check', '--design', 'ppc'));
+    expect(message).toContain("'ppc'");
+    for (const name of DESIGN_NAMES) expect(message).toContain(name);
+  });
+
+  it('rejects an unknown bug, naming the valid ones', () => {
+    const message = expectUsageError(run('check', '--bug', 'nope'));
+    expect(message).toContain("unknown bug 'nope'");
+    expect(message).toContain('clear-queue-on-paging-off');
+  });
+
+  it.each([
+    [['--vcpus', '9'], /vcpus must be an integer from 1 to 4, got 9/],
+    [['--vcpus', 'abc'], /--vcpus must be a whole number, got 'abc'/],
+    [['--tasks', '1', '--vcpus', '2'], /tasks \(1\) must be at least vcpus \(2\)/],
+    [['--design', 'arm64-rfcv1', '--smm'], /smm is an x86 switch; design 'arm64-rfcv1'/],
+    [['--design', 'x86', '--bug', 'pending-exception-df'], /bug 'pending-exception-df' is a mutant of design 'x86-legacy', not 'x86'/],
+    [['--all', '--design', 'x86'], /--all/],
+    [['--max-states', '5'], /--max-states .* --mode exhaustive/],
+  ])('check %j exits 2 with one line', (args, pattern) => {
+    const message = expectUsageError(run('check', '--quiet', '--seed', '1', '--runs', '1', ...args));
+    expect(message).toMatch(pattern);
+  });
+
+  it('rejects an invalid --mode choice', () => {
+    const message = expectParseError(run('check', '--mode', 'fast'));
+    expect(message).toContain("'fast'");
+    expect(message).toContain('random, exhaustive');
+  });
+
+  it('rejects an unknown option', () => {
+    expect(expectParseError(run('check', '--frobnicate'))).toContain("unknown option '--frobnicate'");
+  });
+
+  it('rejects an unknown command', () => {
+    expect(expectParseError(run('frobnicate'))).toContain("unknown command 'frobnicate'");
+  });
+});
+
+describe('help', () => {
+  it('--help exits 0 and lists the commands', () => {
+    const result = run('--help');
+    expect(result.code).toBe(0);
+    for (const command of ['list', 'check', 'replay']) expect(result.stdout).toContain(command);
+  });
+
+  it('check --help exits 0 and lists the options', () => {
+    const result = run('check', '--help');
+    expect(result.code).toBe(0);
+    for (const option of ['--design', '--bug', '--mode', '--trace-out', '--max-states']) expect(result.stdout).toContain(option);
+  });
+});
+
+describe('replay', () => {
+  it('replays a violating trace: step table and VIOLATED, exit 1', () => {
+    const trace = readJson(rfcv1Trace);
+    const result = run('replay', rfcv1Trace);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toMatch(/#\s+actor\s+action\s+effect/);
+    for (const step of trace.steps as { label: string }[]) expect(result.stdout).toContain(step.label);
+    expect(result.stdout).toContain(`VIOLATED single-slot after step ${trace.steps.length}`);
+  });
+
+  it('prints one JSON object with --json', () => {
+    const trace = readJson(rfcv1Trace);
+    const result = run('replay', '--json', rfcv1Trace);
+    expect(result.code).toBe(1);
+    expect(lines(result.stdout)).toHaveLength(1);
+    const data = JSON.parse(result.stdout) as Record<string, any>;
+    expect(data.status).toBe('violation');
+    expect(data.file).toBe(rfcv1Trace);
+    expect(data.design).toBe('arm64-rfcv1');
+    expect(data.violation.property).toBe('single-slot');
+    expect(data.recorded).toEqual(trace.violation);
+    expect(data.steps).toHaveLength(trace.steps.length);
+    expect(data.divergence).toBeNull();
+  });
+
+  it('prints byte-identical output twice', () => {
+    const a = run('replay', rfcv1Trace);
+    const b = run('replay', rfcv1Trace);
+    expect(b).toEqual(a);
+    expect(run('replay', '--json', rfcv1Trace)).toEqual(run('replay', '--json', rfcv1Trace));
+  });
+
+  it('rejects a missing file', () => {
+    const missing = path.join(tmp, 'does-not-exist.json');
+    const message = expectUsageError(run('replay', missing));
+    expect(message).toContain(missing);
+    expect(message).toContain('ENOENT');
+  });
+
+  it('rejects a truncated file as not JSON', () => {
+    const text = fs.readFileSync(rfcv1Trace, 'utf8');
+    const file = tmpFile('truncated.json');
+    fs.writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
+    const message = expectUsageError(run('replay', file));
+    expect(message).toContain('truncated');
+    expect(message).toContain(file);
+  });
+
+  it('rejects another format version by name', () => {
+    const file = writeJson(tmpFile('v2.json'), { ...readJson(rfcv1Trace), format: 'apfcheck-trace/2' });
+    expect(expectUsageError(run('replay', file))).toContain("format 'apfcheck-trace/2' is not supported");
+  });
+
+  it('rejects a missing field, naming its path', () => {
+    const trace = readJson(rfcv1Trace);
+    delete trace.steps[0].digest;
+    const file = writeJson(tmpFile('no-digest.json'), trace);
+    expect(expectUsageError(run('replay', file))).toContain("field 'steps.0.digest'");
+  });
+
+  it('rejects edited design options whose hash was not updated', () => {
+    const trace = readJson(rfcv1Trace);
+    trace.design.options.lapicGate = !trace.design.options.lapicGate;
+    const file = writeJson(tmpFile('edited.json'), trace);
+    expect(expectUsageError(run('replay', file))).toContain('design.hash');
+  });
+
+  it('reports a trace whose step digest was altered as diverged at that step', () => {
+    const trace = readJson(rfcv1Trace);
+    const digest: string = trace.steps[2].digest;
+    trace.steps[2].digest = `${digest[0] === '0' ? '1' : '0'}${digest.slice(1)}`;
+    const file = writeJson(tmpFile('diverged.json'), trace);
+    const result = run('replay', file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).not.toContain('    at ');
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toContain('diverged at step 3');
+    expect(result.stdout).not.toContain('VIOLATED');
+
+    const json = run('replay', '--json', file);
+    expect(json.code).toBe(2);
+    const data = JSON.parse(json.stdout) as Record<string, any>;
+    expect(data.status).toBe('diverged');
+    expect(data.divergence.step).toBe(3);
+    expect(data.steps).toHaveLength(2);
+  });
+});
+
+describe('replay of a mutant trace', () => {
+  it('recurs as a violation on the mutant', () => {
+    const result = run('replay', mutantTrace);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('VIOLATED no-lost-wakeup');
+  });
+
+  it('runs clean when the same steps are replayed with the fix applied', () => {
+    const trace = parseTrace(fs.readFileSync(mutantTrace, 'utf8'), mutantTrace);
+    const fixed = designByName('x86');
+    expect(trace.design.options).not.toEqual(fixed);
+    const config: SystemConfig = { design: fixed, scope: trace.scope };
+    let state = initialState(config);
+    const initialDigest = digestOf(state);
+    const steps = trace.steps.map((recorded) => {
+      const step = enabledSteps(state).find((s) => s.label === recorded.label);
+      expect(step, `'${recorded.label}' is enabled in the fixed design`).toBeDefined();
+      state = applyStep(state, step!);
+      return { ...recorded, digest: digestOf(state) };
+    });
+    // the fix changes where the path goes (else this test would prove nothing)
+    expect(steps.map((s) => s.digest)).not.toEqual(trace.steps.map((s) => s.digest));
+    const patched: Trace = {
+      ...trace,
+      design: { name: fixed.name, options: fixed, hash: designHash(fixed) },
+      initialDigest,
+      steps,
+    };
+    const file = writeJson(tmpFile('fixed.json'), patched);
+
+    const result = run('replay', file);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('runs clean');
+    expect(result.stdout).not.toContain('VIOLATED');
+  });
+});
