@@ -11,7 +11,7 @@ import type { Mutant } from '../engine/mutants.js';
 import { DEFAULT_SCOPE, UsageError, type Scope } from '../system/scope.js';
 import { replayTrace } from '../trace/replay.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
-import { progressLine, stepTable, table } from './output.js';
+import { bar, progressLine, stepTable, table } from './output.js';
 
 export interface CheckFlags {
   readonly design?: string;
@@ -92,7 +92,12 @@ export function checkCommand(flags: CheckFlags): number {
     depth: integer('--depth', 10_000)(flags.depth),
     ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states')(flags.maxStates) }),
     ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),
-    onProgress: (line) => progress.update(line),
+    onProgress: (p) =>
+      progress.update(
+        'total' in p
+          ? `${p.design} ${bar(p.done, p.total)} ${Math.min(p.done, p.total)}/${p.total} schedules`
+          : `${p.design}: ${p.states} states, frontier ${p.frontier}, depth ${p.depth}`,
+      ),
   });
 
   if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);

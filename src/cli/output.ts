@@ -23,6 +23,12 @@ export function stepTable(rows: readonly ReplayRow[]): string {
   );
 }
 
+/** `[#####-----]` for done out of total (clamped: shrinking runs past the total). */
+export function bar(done: number, total: number, width = 20): string {
+  const filled = total <= 0 ? width : Math.min(width, Math.round((done / total) * width));
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+}
+
 export interface Progress {
   update(line: string): void;
   done(): void;

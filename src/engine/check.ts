@@ -30,8 +30,13 @@ export interface CheckRequest {
   readonly maxSeconds?: number;
   /** properties to check (default: all) */
   readonly properties?: readonly Property[];
-  readonly onProgress?: (line: string) => void;
+  readonly onProgress?: (progress: CheckProgress) => void;
 }
+
+/** Progress of a running check: schedules done (random) or states, frontier and depth (exhaustive). */
+export type CheckProgress =
+  | { readonly design: string; readonly done: number; readonly total: number }
+  | { readonly design: string; readonly states: number; readonly frontier: number; readonly depth: number };
 
 export interface CheckReport {
   readonly design: string;
@@ -85,7 +90,7 @@ export function runCheck(request: CheckRequest): CheckReport {
       seed: request.seed,
       runs: request.runs,
       depth: request.depth,
-      onProgress: (done) => request.onProgress?.(`${design.name}: ${done} schedules`),
+      onProgress: (done) => request.onProgress?.({ design: design.name, done, total: request.runs }),
     });
     ({ runs, steps, statesExplored } = result);
     counterexample = result.counterexample;
@@ -93,7 +98,7 @@ export function runCheck(request: CheckRequest): CheckReport {
     const result = exhaustiveCheck(config, properties, {
       ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
       ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
-      onProgress: (p) => request.onProgress?.(`${design.name}: ${p.states} states, frontier ${p.frontier}, depth ${p.depth}`),
+      onProgress: (p) => request.onProgress?.({ design: design.name, ...p }),
     });
     runs = 1;
     steps = result.transitions;
