@@ -84,8 +84,13 @@ export interface DesignOptions {
   readonly pageReadyNeedsNotPresent: boolean;
   /** `kvm_arch_can_dequeue_async_page_present` requires `kvm_lapic_enabled` (2f15d027c05f). */
   readonly lapicGate: boolean;
-  /** SDEI design: a still-pending not-present SDEI for the same token is cancelled instead of sending page-ready (§5 step 4). */
-  readonly cancelPendingNotPresent: boolean;
+  /**
+   * A not-present still pending when page-ready is about to be raised is cancelled
+   * instead, and no page-ready is sent: SDEI design 'same-token' (`kvm_sdei_cancel`,
+   * §5 step 4); 9a6e7c39810e (2017, reverted by 84b09f33a5de) 'any-token', on the
+   * #PF exception, without comparing tokens (§2.8).
+   */
+  readonly cancelPendingNotPresent: 'never' | 'same-token' | 'any-token';
   /** LAPIC enable (SPIV, APICBASE) raises `KVM_REQ_APF_READY` (2f15d027c05f). */
   readonly rescanOnLapicEnable: boolean;
   /** CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab). */
@@ -135,7 +140,7 @@ const x86: DesignOptions = {
   completionScan: 'request',
   pageReadyNeedsNotPresent: true,
   lapicGate: true,
-  cancelPendingNotPresent: false,
+  cancelPendingNotPresent: 'never',
   rescanOnLapicEnable: true,
   rescanOnPagingEnable: true,
   flushWorkOnClear: true,
@@ -196,7 +201,7 @@ const arm64Sdei: DesignOptions = {
   interruptsGate: false,
   notPresentNeedsFreeSlot: true,
   sdeiBusyGate: true,
-  cancelPendingNotPresent: true,
+  cancelPendingNotPresent: 'same-token',
   lapicGate: false,
   rescanOnLapicEnable: false,
   rescanOnPagingEnable: false,

@@ -171,9 +171,15 @@ export function createHostMachine(design: DesignOptions) {
     return true;
   };
 
-  /** SDEI design: the head's not-present SDEI is still pending, so it is cancelled (`kvm_sdei_cancel`). */
-  const headCancellable = (c: HostContext): boolean =>
-    design.cancelPendingNotPresent && c.sdei !== null && c.done[0] === c.sdei;
+  /** The not-present still waiting to be taken: an SDEI event, or a queued async #PF. */
+  const pendingNotPresent = (c: HostContext): number | null => c.sdei ?? (c.exception?.kind === 'np' ? c.exception.token : null);
+
+  /** A pending not-present is cancelled instead of raising page-ready: SDEI `kvm_sdei_cancel` (same token), 9a6e7c39810e (any token). */
+  const headCancellable = (c: HostContext): boolean => {
+    const pending = pendingNotPresent(c);
+    if (design.cancelPendingNotPresent === 'never' || pending === null) return false;
+    return design.cancelPendingNotPresent === 'any-token' || c.done[0] === pending;
+  };
 
   /** `kvm_arch_can_dequeue_async_page_present` (x86) / `kvm_arch_can_inject_async_page_present` (legacy, RFCv1) / SDEI. */
   const canDequeue = (c: HostContext): boolean => {
@@ -183,7 +189,8 @@ export function createHostMachine(design: DesignOptions) {
     if (design.lapicGate && !c.lapicEnabled) return false;
     const guest = c.scanGuest;
     if (design.pageReady === 'exception') {
-      if (c.exception !== null) return false;
+      // `kvm_can_do_async_pf`: no injection over a pending exception (2a266f23550b)
+      if (design.checkPendingException && c.exception !== null) return false;
       if (design.interruptsGate && guest !== null && !guest.irqsOn) return false;
       if (design.vectorWindowGate && guest !== null && guest.pcInVectors) return false;
     }
@@ -236,8 +243,8 @@ export function createHostMachine(design: DesignOptions) {
         const item = head(context);
         return item.wakeAll || item.injected || !design.pageReadyNeedsNotPresent;
       },
-      /** SDEI design: the head's not-present is still pending: cancel it, no PPI (§5 step 4). */
-      headCancelsPendingSdei: ({ context }) => canDequeue(context) && context.msrEnabled && headCancellable(context),
+      /** a not-present is still pending: cancel it, raise no page-ready (SDEI §5 step 4; 9a6e7c39810e). */
+      headCancelsPendingNotPresent: ({ context }) => canDequeue(context) && context.msrEnabled && headCancellable(context),
       /** loop: head dequeued without a guest event (APF off, or never announced: 2a18b7e7cd88). */
       headDropped: ({ context }) => canDequeue(context),
       /** `kvm_async_pf_wakeup_all` queues a wake-all item only when `done` is empty. */
@@ -309,7 +316,8 @@ export function createHostMachine(design: DesignOptions) {
         const pageReadyPending = design.ack !== 'none';
         // `kvm_apic_set_irq` on a software-disabled LAPIC drops the interrupt
         if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending };
-        const exception: PendingException = { kind: 'pr', token };
+        // over a still-pending #PF, kvm_multiple_exception() makes a #DF (no check before 2a266f23550b)
+        const exception: PendingException = context.exception === null ? { kind: 'pr', token } : { kind: 'df', token };
         return { area, exception, pageReadyPending };
       }),
       /** report the announced dequeue. */
@@ -318,10 +326,14 @@ export function createHostMachine(design: DesignOptions) {
         token: head(context).token,
         delivered: true,
       })),
-      /** SDEI design: `kvm_sdei_cancel` the still-pending not-present for the head's token, free the area. */
-      cancelPendingSdei: assign({ sdei: null, area: { reason: 0, token: 0 } }),
+      /** `kvm_sdei_cancel` / 9a6e7c39810e: drop the pending not-present and clear the area it was announced in. */
+      cancelPendingNotPresent: assign(({ context }) => ({
+        sdei: null,
+        exception: context.exception?.kind === 'np' ? null : context.exception,
+        area: { reason: 0, token: 0 },
+      })),
       /** report the cancelled not-present. */
-      reportSdeiCancelled: emit(({ context }) => ({ type: 'notPresent.cancelled' as const, token: head(context).token })),
+      reportNotPresentCancelled: emit(({ context }) => ({ type: 'notPresent.cancelled' as const, token: pendingNotPresent(context)! })),
       /** report a dequeue without a guest event. */
       reportDropped: emit(({ context }) => ({
         type: 'work.dequeued' as const,
@@ -459,8 +471,11 @@ export function createHostMachine(design: DesignOptions) {
             always: [
               /** `kvm_arch_async_page_present`: announce the head */
               { guard: 'headDelivers', actions: ['deliverHead', 'reportDelivered', 'dequeueHead'] },
-              /** SDEI: cancel the still-pending not-present, no PPI */
-              { guard: 'headCancelsPendingSdei', actions: ['cancelPendingSdei', 'reportSdeiCancelled', 'reportDropped', 'dequeueHead'] },
+              /** cancel the still-pending not-present, raise no page-ready (SDEI; 9a6e7c39810e) */
+              {
+                guard: 'headCancelsPendingNotPresent',
+                actions: ['reportNotPresentCancelled', 'cancelPendingNotPresent', 'reportDropped', 'dequeueHead'],
+              },
               /** dequeue without a guest event */
               { guard: 'headDropped', actions: ['reportDropped', 'dequeueHead'] },
               /** loop exit */

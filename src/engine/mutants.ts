@@ -35,6 +35,17 @@ export const MUTANTS: readonly Mutant[] = [
     scope: { pages: 2 },
   },
   {
+    id: 'cancel-unmatched-not-present',
+    base: 'x86-legacy',
+    commit: '9a6e7c39810e',
+    description:
+      'a page-ready that finds a not-present #PF pending cancels both, tokens unchecked: two valid events dropped, a task sleeps forever',
+    breaks: 'no-lost-wakeup',
+    // the cancel is only reachable without the pending-exception check of the page-ready path (84b09f33a5de's message)
+    override: { cancelPendingNotPresent: 'any-token', checkPendingException: false },
+    scope: { pages: 2 },
+  },
+  {
     id: 'send-always-kernel',
     base: 'x86',
     commit: '3a7c8fafd1b4',

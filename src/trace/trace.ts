@@ -71,7 +71,7 @@ const designSchema = z.object({
   completionScan: z.enum(['request', 'every-entry']),
   pageReadyNeedsNotPresent: z.boolean(),
   lapicGate: z.boolean(),
-  cancelPendingNotPresent: z.boolean(),
+  cancelPendingNotPresent: z.enum(['never', 'same-token', 'any-token']),
   rescanOnLapicEnable: z.boolean(),
   rescanOnPagingEnable: z.boolean(),
   flushWorkOnClear: z.boolean(),
