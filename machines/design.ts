@@ -91,6 +91,8 @@ export interface DesignOptions {
    * #PF exception, without comparing tokens (§2.8).
    */
   readonly cancelPendingNotPresent: 'never' | 'same-token' | 'any-token';
+  /** full barriers around the request/kick and ACK paths (68c35f89d016): no store buffering between them. */
+  readonly kickBarriers: boolean;
   /** LAPIC enable (SPIV, APICBASE) raises `KVM_REQ_APF_READY` (2f15d027c05f). */
   readonly rescanOnLapicEnable: boolean;
   /** CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab). */
@@ -141,6 +143,7 @@ const x86: DesignOptions = {
   pageReadyNeedsNotPresent: true,
   lapicGate: true,
   cancelPendingNotPresent: 'never',
+  kickBarriers: true,
   rescanOnLapicEnable: true,
   rescanOnPagingEnable: true,
   flushWorkOnClear: true,

@@ -59,8 +59,10 @@ export interface HostContext {
   readonly done: readonly number[];
   /** `apf.gfns`: outstanding gfns (sorted) */
   readonly gfns: readonly number[];
-  /** `apf.pageready_pending` */
+  /** `apf.pageready_pending` as other CPUs see it */
   readonly pageReadyPending: boolean;
+  /** without 68c35f89d016's `smp_store_mb`: the ACK handler's `pageready_pending = false` still sits in the vCPU's store buffer */
+  readonly ackStoreBuffered: boolean;
   /** `KVM_REQ_APF_READY` */
   readonly readyRequest: boolean;
   /** `kvm_vcpu_kick` (or a guest exit): the vCPU passes `vcpu_enter_guest` before more guest code runs */
@@ -95,6 +97,7 @@ export type HostEvent =
   | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView }
   | { type: 'WORKER_DONE'; token: number }
   | { type: 'WORKER_RETURNED'; token: number }
+  | { type: 'STORE_BUFFER_DRAINS' }
   | { type: 'ENTER_GUEST'; guest: GuestView }
   | { type: 'EXCEPTION_TAKEN' }
   | { type: 'IRQ_TAKEN' }
@@ -144,6 +147,7 @@ export function initialHostContext(input: HostInput): HostContext {
     done: [],
     gfns: [],
     pageReadyPending: false,
+    ackStoreBuffered: false,
     readyRequest: false,
     kicked: false,
     lapicEnabled: true,
@@ -235,6 +239,8 @@ export function createHostMachine(design: DesignOptions) {
       signalsCompletion: () => design.completionScan === 'request',
       /** the kick is skipped while `pageready_pending` (the ACK will rescan, §2.4). */
       kickNeeded: ({ context }) => !context.pageReadyPending,
+      /** without the barriers of 68c35f89d016 the ACK handler's store and the rescan's loads may be reordered */
+      storesReorder: () => !design.kickBarriers,
       /** x86 `KVM_REQ_APF_READY` pending, or pre-5.8/RFCv1 polling on every entry. */
       scanDue: ({ context }) => context.readyRequest || design.completionScan === 'every-entry',
       /** `kvm_check_async_pf_completion` loop: head to be dequeued and announced to the guest. */
@@ -262,7 +268,14 @@ export function createHostMachine(design: DesignOptions) {
       /** `kvm_setup_async_pf` + `kvm_add_async_pf_gfn`: allocate, add to `queue`, `queued++`, `schedule_work`. */
       queueAsyncWork: assign(({ context, event }, params: { injected: boolean }) => {
         const e = event as FaultEvent;
-        const item: WorkItem = { token: e.token, gfn: e.gfn, injected: params.injected, wakeAll: false, completed: false, workerRunning: false };
+        const item: WorkItem = {
+          token: e.token,
+          gfn: e.gfn,
+          injected: params.injected,
+          wakeAll: false,
+          completed: false,
+          workerRunning: false,
+        };
         return { items: [...context.items, item], gfns: [...context.gfns, e.gfn].sort((a, b) => a - b) };
       }),
       /** report the new item: its token lifecycle starts. */
@@ -356,7 +369,10 @@ export function createHostMachine(design: DesignOptions) {
       })),
       /** `kvm_async_pf_wakeup_all`: a `~0` item straight onto `done`, `queued++` without the limit check. */
       queueWakeAll: assign(({ context }) => ({
-        items: [...context.items, { token: WAKE_ALL, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false }],
+        items: [
+          ...context.items,
+          { token: WAKE_ALL, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false },
+        ],
         done: [...context.done, WAKE_ALL],
       })),
       /** `kvm_pv_enable_async_pf` without the enable bits. */
@@ -394,6 +410,10 @@ export function createHostMachine(design: DesignOptions) {
       }),
       /** ACK: `pageready_pending = false` (x86 MSR write; SDEI IRQ_ACK also lowers the PPI). */
       clearPageReadyPending: assign({ pageReadyPending: false }),
+      /** ACK without `smp_store_mb`: the store waits in the store buffer. */
+      bufferPendingClear: assign({ ackStoreBuffered: true }),
+      /** the store buffer drains: `pageready_pending = false` becomes visible. */
+      drainPendingClear: assign({ ackStoreBuffered: false, pageReadyPending: false }),
       /** SPIV write clearing / setting APIC_SPIV_APIC_ENABLED. */
       setLapic: assign((_, params: { enabled: boolean }) => ({ lapicEnabled: params.enabled })),
       /** `kvm_post_set_cr0`: CR0.PG changed (SMI entry / RSM). */
@@ -463,7 +483,11 @@ export function createHostMachine(design: DesignOptions) {
               /** `vcpu_enter_guest`: `KVM_REQ_APF_READY` (x86) or every iteration (pre-5.8, RFCv1) */
               ENTER_GUEST: [{ guard: 'scanDue', target: 'scanning', actions: 'startScan' }, { actions: 'consumeKick' }],
               /** MSR_KVM_ASYNC_PF_ACK / IRQ_ACK: clear `pageready_pending`, lower the PPI, rescan */
-              ACK: { target: 'scanning', actions: ['clearPageReadyPending', 'takeIrq', 'startScan'] },
+              ACK: [
+                /** no barrier: the rescan's loads run before the cleared flag is visible (store buffering) */
+                { guard: 'storesReorder', target: 'scanning', actions: ['bufferPendingClear', 'takeIrq', 'startScan'] },
+                { target: 'scanning', actions: ['clearPageReadyPending', 'takeIrq', 'startScan'] },
+              ],
             },
           },
           /** `while (!list_empty_careful(&done) && can_dequeue)` */
@@ -495,6 +519,8 @@ export function createHostMachine(design: DesignOptions) {
       ],
       /** `async_pf_execute` returns after `__kvm_vcpu_wake_up` and `mmput` */
       WORKER_RETURNED: { actions: 'workerReturned' },
+      /** the vCPU's store buffer drains the ACK handler's `pageready_pending = false` */
+      STORE_BUFFER_DRAINS: { actions: 'drainPendingClear' },
       /** `kvm_pv_enable_async_pf` enabling: `kvm_async_pf_wakeup_all` (request + kick via present_queued) */
       APF_ENABLE: [
         { guard: and(['doneEmpty', 'signalsCompletion']), actions: ['enableApf', 'queueWakeAll', 'requestReady', 'kick'] },

@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName, type DesignOptions } from '../machines/design.js';
 import { exhaustiveCheck } from '../src/engine/exhaustive.js';
+import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
 import type { EventObject } from 'xstate';
 import type { GuestContext } from '../machines/guest.js';
 import type { ComponentState } from '../src/system/component.js';
@@ -44,18 +45,15 @@ const RUNS: readonly Run[] = [
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, sendAlways: true }, maxStates: 8_000 },
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, nested: true }, maxStates: 8_000 },
   { design: designByName('x86-legacy'), scope: ALL_EVENTS(designByName('x86-legacy')), maxStates: 20_000 },
-  // undone fixes (the mutants of bugs.md) and gates switched off
-  { design: variant('x86', { checkPendingException: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
+  // every catalogued mutant at its own scope
+  ...MUTANTS.map((m) => ({ design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope }, maxStates: 8_000 })),
+  // gates switched off beyond the catalogue
   // no IF gate and SEND_ALWAYS: not-present lands with IF=0 (the x86 guest panics)
   { design: variant('x86', { interruptsGate: false }), scope: { ...DEFAULT_SCOPE, sendAlways: true }, maxStates: 8_000 },
-  // SEND_ALWAYS with the pre-5.8 halting wait (the send-always-kernel mutant): halted waiters woken by the interrupt
-  { design: variant('x86', { guestSetsSendAlways: true, kernelModeNotPresent: 'wait' }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
+  { design: variant('x86', { dummyNodes: false }), scope: { ...DEFAULT_SCOPE, hotplug: true }, maxStates: 8_000 },
+  { design: variant('arm64-rfcv1', { vectorWindowGate: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   // two outstanding tokens: a page-ready for one returns into the halt loop of the other
   { design: designByName('x86-legacy'), scope: { ...DEFAULT_SCOPE, pages: 2 }, maxStates: 20_000 },
-  { design: variant('x86', { clearQueueOnPagingToggle: true }), scope: { ...DEFAULT_SCOPE, smm: true }, maxStates: 8_000 },
-  { design: variant('x86', { dummyNodes: false }), scope: { ...DEFAULT_SCOPE, hotplug: true }, maxStates: 8_000 },
-  { design: variant('x86', { pageReadyNeedsNotPresent: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
-  { design: variant('arm64-rfcv1', { vectorWindowGate: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
 ];
 
 /**

@@ -8,7 +8,7 @@ import { DESIGNS, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
 import type { Mutant } from '../engine/mutants.js';
-import { DEFAULT_SCOPE, UsageError, type Scope } from '../system/scope.js';
+import { DEFAULT_SCOPE, SCOPE_SWITCHES, UsageError, type Scope } from '../system/scope.js';
 import { replayTrace } from '../trace/replay.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
@@ -26,6 +26,7 @@ export interface CheckFlags {
   readonly hotplug?: boolean;
   readonly smm?: boolean;
   readonly lapic?: boolean;
+  readonly idlePoll?: boolean;
   readonly mode: Mode;
   readonly seed?: string;
   readonly runs: string;
@@ -51,12 +52,13 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
     ...(flags.hotplug ? { hotplug: true } : {}),
     ...(flags.smm ? { smm: true } : {}),
     ...(flags.lapic ? { lapic: true } : {}),
+    ...(flags.idlePoll ? { idlePoll: true } : {}),
   };
   return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
 }
 
 function describeScope(scope: Scope): string {
-  const switches = (['sendAlways', 'nested', 'hotplug', 'smm', 'lapic'] as const).filter((s) => scope[s]);
+  const switches = SCOPE_SWITCHES.filter((s) => scope[s]);
   return `vcpus=${scope.vcpus} tasks=${scope.tasks} pages=${scope.pages} limit=${scope.limit}${switches.length > 0 ? ` +${switches.join(' +')}` : ''}`;
 }
 

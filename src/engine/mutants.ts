@@ -99,6 +99,16 @@ export const MUTANTS: readonly Mutant[] = [
     override: { clearQueueOnPagingToggle: true, rescanOnPagingEnable: false },
     scope: { smm: true },
   },
+  {
+    id: 'missed-kick',
+    base: 'x86',
+    commit: '68c35f89d016',
+    description:
+      'without full barriers the worker reads a stale pageready_pending and skips the kick while the ACK rescan misses the new item',
+    breaks: 'no-stuck-guest',
+    override: { kickBarriers: false },
+    scope: { idlePoll: true },
+  },
 ];
 
 /** Looks up a mutant; the error names the valid ids. */

@@ -23,6 +23,8 @@ export interface Scope {
   readonly smm: boolean;
   /** the guest may software-disable its LAPIC (x86 only) */
   readonly lapic: boolean;
+  /** the guest idles with idle=poll: an idle vCPU stays in guest mode and leaves it only when kicked */
+  readonly idlePoll: boolean;
 }
 
 /** The default scope: the core protocol (faults, workers, task switches, IRQ and preemption windows), no platform events. */
@@ -36,10 +38,11 @@ export const DEFAULT_SCOPE: Scope = {
   hotplug: false,
   smm: false,
   lapic: false,
+  idlePoll: false,
 };
 
 /** Names of the boolean scope switches, as the CLI spells them. */
-export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'hotplug', 'smm', 'lapic'] as const;
+export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'hotplug', 'smm', 'lapic', 'idlePoll'] as const;
 
 /** Thrown for input a user can fix; the CLI prints the message and exits 2. */
 export class UsageError extends Error {

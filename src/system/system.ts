@@ -47,6 +47,7 @@ export type StepKind =
   | 'swap-out'
   | 'worker-done'
   | 'worker-return'
+  | 'store-drain'
   | 'enter-guest'
   | 'take-exception'
   | 'take-irq'
@@ -140,10 +141,14 @@ function guestView(g: ComponentState<GuestContext>): GuestView {
   };
 }
 
-/** The vCPU executes guest code now: not in synthetic halt, not kicked out, guest alive. */
+/**
+ * The vCPU executes guest code now: not in synthetic halt, not kicked out,
+ * not still finishing the ACK exit (a buffered store drains before VM entry,
+ * which serialises), guest alive.
+ */
 function vcpuInGuest(state: SystemState, v: number): boolean {
   const h = state.hosts[v]!;
-  return hostRun(h) === 'running' && !h.context.kicked && guestExec(state.guests[v]!) !== 'panicked';
+  return hostRun(h) === 'running' && !h.context.kicked && !h.context.ackStoreBuffered && guestExec(state.guests[v]!) !== 'panicked';
 }
 
 /** Every token value the system still refers to on vCPU `v` (host items, area, lines; guest nodes, handler; observers). */
@@ -297,12 +302,17 @@ function hostSteps(state: SystemState, v: number): Step[] {
       out.push(step('worker-return', v, item.token, `worker${v}`, `worker ${formatToken(item.token)}: async_pf_execute returns`));
     }
   }
+  if (h.ackStoreBuffered) {
+    out.push(step('store-drain', v, 0, `host${v}`, `vcpu${v}: store buffer drains (pageready_pending=0 visible)`));
+  }
   const halted = hostRun(host) === 'apfHalted';
   const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
-  const outOfGuest = h.kicked || exec === 'idle' || exec === 'apfHalt';
+  // HLT (and the pre-5.8/RFCv1 halt loop) exits to the host; idle=poll stays in guest mode until kicked
+  const idleExits = exec === 'idle' && !state.config.scope.idlePoll;
+  const outOfGuest = h.kicked || idleExits || exec === 'apfHalt';
   const requestDue = h.readyRequest && outOfGuest && !halted;
   const pollDue = design.completionScan === 'every-entry' && h.done.length > 0 && !halted && exec !== 'panicked';
-  if (h.kicked || wakesFromHalt || requestDue || pollDue) {
+  if ((h.kicked || wakesFromHalt || requestDue || pollDue) && !h.ackStoreBuffered) {
     out.push(step('enter-guest', v, 0, `host${v}`, `vcpu${v}: vcpu_enter_guest${halted ? ' (leaves synthetic halt)' : ''}`));
   }
   if (state.config.scope.hotplug && !state.guests[v]!.context.apfEnabled) {
@@ -474,6 +484,9 @@ export function applyStep(state: SystemState, s: Step): SystemState {
     }
     case 'worker-return':
       d.host(v, { type: 'WORKER_RETURNED', token: s.arg as number });
+      break;
+    case 'store-drain':
+      d.host(v, { type: 'STORE_BUFFER_DRAINS' });
       break;
     case 'enter-guest':
       d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) });

@@ -72,6 +72,7 @@ const designSchema = z.object({
   pageReadyNeedsNotPresent: z.boolean(),
   lapicGate: z.boolean(),
   cancelPendingNotPresent: z.enum(['never', 'same-token', 'any-token']),
+  kickBarriers: z.boolean(),
   rescanOnLapicEnable: z.boolean(),
   rescanOnPagingEnable: z.boolean(),
   flushWorkOnClear: z.boolean(),
@@ -94,6 +95,7 @@ const scopeSchema = z.object({
   hotplug: z.boolean(),
   smm: z.boolean(),
   lapic: z.boolean(),
+  idlePoll: z.boolean(),
 });
 
 const hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits');
