@@ -315,6 +315,10 @@ export function createHostMachine(design: DesignOptions) {
         readyRequest: false,
         scanGuest: (event as Extract<HostEvent, { type: 'ENTER_GUEST' | 'ACK' }>).guest,
       })),
+      /** the fault was an exit: the vCPU passes `vcpu_enter_guest` again, which handles a pending request or (pre-5.8, RFCv1) polls `done`. */
+      noteEntryWork: assign(({ context }) => ({
+        kicked: context.kicked || context.readyRequest || (design.completionScan === 'every-entry' && context.done.length > 0),
+      })),
       /** `vcpu_enter_guest` with nothing to scan: just re-enter. */
       consumeKick: assign({ kicked: false }),
       /** end of `kvm_check_async_pf_completion`. */
@@ -437,13 +441,13 @@ export function createHostMachine(design: DesignOptions) {
               /** EPT/NPT violation or stage-2 abort on a page that needs I/O (`__kvm_mmu_faultin_pfn`, §2.5) */
               EPT_VIOLATION: [
                 /** §2.5 step 1 */
-                { guard: 'mustFaultInSynchronously', actions: 'faultInSync' },
+                { guard: 'mustFaultInSynchronously', actions: ['faultInSync', 'noteEntryWork'] },
                 /** §2.5 step 2: x86 synthetic halt */
                 { guard: and(['gfnOutstanding', 'haltsOnRepeatedFault']), target: 'apfHalted' },
-                /** §3: RFCv1 returns to the guest unmapped; it will fault again */
-                { guard: 'gfnOutstanding' },
+                /** §3: RFCv1 returns to the guest unmapped; it will fault again (each re-fault is a run-loop iteration) */
+                { guard: 'gfnOutstanding', actions: 'noteEntryWork' },
                 /** §2.5 step 3: `kvm_setup_async_pf` refuses */
-                { guard: 'queueFull', actions: 'faultInSync' },
+                { guard: 'queueFull', actions: ['faultInSync', 'noteEntryWork'] },
                 /** §2.5 step 4: queue work and inject not-present */
                 {
                   guard: 'canDeliverNotPresent',
@@ -451,6 +455,7 @@ export function createHostMachine(design: DesignOptions) {
                     { type: 'queueAsyncWork', params: { injected: true } },
                     { type: 'reportQueued', params: { injected: true } },
                     'injectNotPresent',
+                    'noteEntryWork',
                   ],
                 },
                 /** §2.5 step 4: queue work, cannot announce it: synthetic halt (RFCv1 never gets here) */

@@ -27,6 +27,7 @@ export interface CheckFlags {
   readonly smm?: boolean;
   readonly lapic?: boolean;
   readonly idlePoll?: boolean;
+  readonly timerExits?: boolean;
   readonly mode: Mode;
   readonly seed?: string;
   readonly runs: string;
@@ -53,6 +54,7 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
     ...(flags.smm ? { smm: true } : {}),
     ...(flags.lapic ? { lapic: true } : {}),
     ...(flags.idlePoll ? { idlePoll: true } : {}),
+    ...(flags.timerExits ? { timerExits: true } : {}),
   };
   return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
 }

@@ -43,6 +43,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--smm', 'SMIs may clear CR0.PG (x86)')
     .option('--lapic', 'the guest may software-disable its LAPIC (x86)')
     .option('--idle-poll', 'the guest idles with idle=poll (an idle vCPU leaves guest mode only when kicked)')
+    .option('--timer-exits', 'the host timer makes the vCPU exit now and then (every entry path runs eventually)')
     .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('random'))
     .option('--seed <n>', 'random seed (printed; default: from the clock)')
     .option('--runs <n>', 'random mode: schedules to try', '500')

@@ -43,7 +43,8 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'no-lost-wakeup',
     // the cancel is only reachable without the pending-exception check of the page-ready path (84b09f33a5de's message)
     override: { cancelPendingNotPresent: 'any-token', checkPendingException: false },
-    scope: { pages: 2 },
+    // timer exits: without them the pre-5.8 design loses wakeups on its own (no kick), which would hide this bug
+    scope: { pages: 2, timerExits: true },
   },
   {
     id: 'send-always-kernel',

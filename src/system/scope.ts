@@ -25,6 +25,12 @@ export interface Scope {
   readonly lapic: boolean;
   /** the guest idles with idle=poll: an idle vCPU stays in guest mode and leaves it only when kicked */
   readonly idlePoll: boolean;
+  /**
+   * the host's timer makes the vCPU exit now and then, so every entry path
+   * (requests, the pre-5.8/RFCv1 poll of `done`) runs sooner or later; off, the
+   * vCPU leaves guest mode only when it faults, writes an MSR, halts or is kicked
+   */
+  readonly timerExits: boolean;
 }
 
 /** The default scope: the core protocol (faults, workers, task switches, IRQ and preemption windows), no platform events. */
@@ -39,10 +45,11 @@ export const DEFAULT_SCOPE: Scope = {
   smm: false,
   lapic: false,
   idlePoll: false,
+  timerExits: false,
 };
 
 /** Names of the boolean scope switches, as the CLI spells them. */
-export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'hotplug', 'smm', 'lapic', 'idlePoll'] as const;
+export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'hotplug', 'smm', 'lapic', 'idlePoll', 'timerExits'] as const;
 
 /** Thrown for input a user can fix; the CLI prints the message and exits 2. */
 export class UsageError extends Error {

@@ -263,7 +263,13 @@ function guestSteps(state: SystemState, v: number): Step[] {
   }
   if (exec === 'vectors') out.push(step('leave-vectors', v, 0, `guest${v}`, `cpu${v}: branches out of the vector table`));
   if (exec === 'notifyResume') out.push(step('notify-resume', v, 0, `guest${v}`, `cpu${v}: reschedule IPI, do_notify_resume`));
-  if (exec === 'kernelEntry') out.push(step('kernel-entry-done', v, 0, `guest${v}`, `cpu${v}: kernel_entry saved ELR_EL1`));
+  if (exec === 'kernelEntry') {
+    out.push(step('kernel-entry-done', v, 0, `guest${v}`, `cpu${v}: kernel_entry saved ELR_EL1`));
+    // kernel_entry stores the registers to the kernel stack, which the host may have swapped out
+    state.resident.forEach((isResident, page) => {
+      if (!isResident) out.push(step('delivery-fault', v, page, `guest${v}`, `cpu${v}: kernel_entry faults on page${page} (stack)`));
+    });
+  }
   if (exec === 'acking') {
     const how = design.ack === 'msr' ? 'wrmsr MSR_KVM_ASYNC_PF_ACK' : 'IRQ_ACK hypercall';
     out.push(step('ack', v, 0, `guest${v}`, `cpu${v}: ${how}`));
@@ -309,9 +315,9 @@ function hostSteps(state: SystemState, v: number): Step[] {
   const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
   // HLT (and the pre-5.8/RFCv1 halt loop) exits to the host; idle=poll stays in guest mode until kicked
   const idleExits = exec === 'idle' && !state.config.scope.idlePoll;
-  const outOfGuest = h.kicked || idleExits || exec === 'apfHalt';
+  const outOfGuest = h.kicked || idleExits || exec === 'apfHalt' || state.config.scope.timerExits;
   const requestDue = h.readyRequest && outOfGuest && !halted;
-  const pollDue = design.completionScan === 'every-entry' && h.done.length > 0 && !halted && exec !== 'panicked';
+  const pollDue = design.completionScan === 'every-entry' && h.done.length > 0 && outOfGuest && !halted && exec !== 'panicked';
   if ((h.kicked || wakesFromHalt || requestDue || pollDue) && !h.ackStoreBuffered) {
     out.push(step('enter-guest', v, 0, `host${v}`, `vcpu${v}: vcpu_enter_guest${halted ? ' (leaves synthetic halt)' : ''}`));
   }

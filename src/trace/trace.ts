@@ -96,6 +96,7 @@ const scopeSchema = z.object({
   smm: z.boolean(),
   lapic: z.boolean(),
   idlePoll: z.boolean(),
+  timerExits: z.boolean(),
 });
 
 const hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits');
