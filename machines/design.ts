@@ -97,8 +97,8 @@ export interface DesignOptions {
   readonly rescanOnLapicEnable: boolean;
   /** CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab). */
   readonly rescanOnPagingEnable: boolean;
-  /** `kvm_clear_async_pf_completion_queue` flushes each done item before freeing it (3d75b8aa5c29). */
-  readonly flushWorkOnClear: boolean;
+  /** every done item is flushed before it is freed, by the completion scan and by the queue clear (3d75b8aa5c29). */
+  readonly flushWorkBeforeFree: boolean;
   /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on every CR0.PG toggle. */
   readonly clearQueueOnPagingToggle: boolean;
 
@@ -109,13 +109,11 @@ export interface DesignOptions {
    * schedule, else halt (`native_safe_halt` / `wfi`) until woken.
    */
   readonly kernelModeNotPresent: 'panic' | 'wait';
-  /** SDEI design: the handler only records (task, token); the task sleeps on return to user (`do_notify_resume`). */
-  readonly deferredSleep: boolean;
   /** arm64: an exception is entered in two steps (vectors, then kernel_entry saving ELR_EL1); a second one in between clobbers ELR. */
   readonly exceptionEntryWindow: boolean;
   /** the crash path turns APF off before kdump reuses memory (`kvm_crash_shutdown`, 3d6b84132d2a; x86 since 2021). */
   readonly disablesApfOnCrash: boolean;
-  /** `kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.7). */
+  /** `kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.7); the SDEI design's PPI handler only looks its table up (§5 step 5). */
   readonly dummyNodes: boolean;
   /** x86 only: SMI / CR0.PG toggles, LAPIC software-disable and L2 entry are environment events (§2.7). */
   readonly x86PlatformEvents: boolean;
@@ -146,10 +144,9 @@ const x86: DesignOptions = {
   kickBarriers: true,
   rescanOnLapicEnable: true,
   rescanOnPagingEnable: true,
-  flushWorkOnClear: true,
+  flushWorkBeforeFree: true,
   clearQueueOnPagingToggle: false,
   kernelModeNotPresent: 'panic',
-  deferredSleep: false,
   exceptionEntryWindow: false,
   disablesApfOnCrash: true,
   dummyNodes: true,
@@ -208,7 +205,7 @@ const arm64Sdei: DesignOptions = {
   lapicGate: false,
   rescanOnLapicEnable: false,
   rescanOnPagingEnable: false,
-  deferredSleep: true,
+  dummyNodes: false,
   disablesApfOnCrash: false,
   x86PlatformEvents: false,
 };

@@ -54,6 +54,8 @@ export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
 
 export interface GuestContext {
   readonly vcpu: number;
+  /** the host's ASYNC_PF_PER_VCPU (SDEI `SLOTS`) */
+  readonly slots: number;
   /** per-CPU `async_pf_enabled` (older: `apf_reason.enabled`) */
   readonly apfEnabled: boolean;
   /** CPL 3 / EL0 */
@@ -77,8 +79,6 @@ export type GuestEvent =
   | { type: 'SCHEDULE'; task: number }
   /** the async #PF / data-abort handler runs: x86 `reason` is the flags value read-and-zeroed */
   | { type: 'ASYNC_EXCEPTION'; token: number; reason: number }
-  /** arm64: an exception arrives and the CPU enters its vectors */
-  | { type: 'ENTER_VECTORS'; token: number; reason: number }
   /** arm64: branch from the vector table to `el1_sync`/`el0_sync` (PC leaves the window) */
   | { type: 'LEAVE_VECTORS' }
   /** arm64: `kernel_entry` has saved ELR_EL1/SPSR_EL1; the handler runs */
@@ -126,12 +126,15 @@ export type GuestEffect =
 export interface GuestInput {
   readonly vcpu: number;
   readonly taskCount: number;
+  /** the host's ASYNC_PF_PER_VCPU, as the SDEI guest learns it (`SLOTS`) */
+  readonly slots: number;
 }
 
 /** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable. */
 export function initialGuestContext(input: GuestInput): GuestContext {
   return {
     vcpu: input.vcpu,
+    slots: input.slots,
     apfEnabled: true,
     user: true,
     irqsOn: true,
@@ -160,7 +163,7 @@ const wakeNode = (tasks: readonly GuestTask[], node: SleepNode): GuestTask[] => 
 
 /** Builds the guest machine of a design. */
 export function createGuestMachine(design: DesignOptions) {
-  type Async = Extract<GuestEvent, { type: 'ASYNC_EXCEPTION' | 'SDEI_EVENT' | 'PAGE_READY_IRQ' | 'ENTER_VECTORS' }>;
+  type Async = Extract<GuestEvent, { type: 'ASYNC_EXCEPTION' | 'SDEI_EVENT' | 'PAGE_READY_IRQ' }>;
   const handled = (context: Ctx): HandledEvent => {
     if (context.handling === null) throw new Error(`guest cpu${context.vcpu}: handler runs without an event`);
     return context.handling;
@@ -207,11 +210,11 @@ export function createGuestMachine(design: DesignOptions) {
       panicsOnBadContext: () => design.kernelModeNotPresent === 'panic',
       /** per-CPU `async_pf_enabled` is false (CPU offline, or crashed). */
       apfOff: ({ context }) => !context.apfEnabled,
-      /** the event interrupted code with IF=0. */
+      /** `__kvm_handle_async_pf`: `!(regs->flags & X86_EFLAGS_IF)`, the event interrupted code with IF=0. */
       interruptsDisabled: ({ context }) => !context.irqsOn,
-      /** the event interrupted kernel code. */
+      /** `__kvm_handle_async_pf`: `!user_mode(regs)`, the event interrupted kernel code. */
       inKernelMode: ({ context }) => !context.user,
-      /** an async event is being entered (not the CPU's own syscall entry). */
+      /** arm64 `el1_sync`/`el0_sync` after `kernel_entry`: an async data abort goes to `do_mem_abort`, a syscall to `el0_svc` (§3). */
       enteringAsyncEvent: ({ context }) => context.handling !== null,
       /** arm64: exceptions enter through the vectors and `kernel_entry`. */
       entersThroughVectors: () => design.exceptionEntryWindow,
@@ -219,25 +222,23 @@ export function createGuestMachine(design: DesignOptions) {
       dummyFiled: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context) && n.task < 0),
       /** the waiter may `schedule()`: user mode, or pre-5.8/RFCv1 kernel code that is preemptible (IRQs on, no preempt count) and not the idle task. */
       canSchedule: ({ context }) => context.current >= 0 && (context.user || (context.preemptible && context.irqsOn)),
-      /** the page-ready handler got the broadcast token `~0`. */
+      /** `kvm_async_pf_task_wake`: `token == ~0` means `apf_task_wake_all` (§2.6). */
       isWakeAll: ({ context }) => tokenOf(context) === WAKE_ALL,
       /** `_find_apf_task`: a node (sleeper or dummy) for this token. */
       nodeFound: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context)),
       /** `kvm_async_pf_task_wake` files a dummy when no node exists. */
       filesDummy: () => design.dummyNodes,
-      /** the handler returns to a running task (or to a halted waiter it just woke). SDEI: a task with TIF pending goes to `do_notify_resume`. */
+      /** exception/IRQ return (`irqentry_exit`, arm64 `kernel_exit`) into a running task, or into the halted waiter it just woke. */
       returnsToTask: ({ context }) => context.tasks[context.current]?.status === 'running',
-      /** the handler returns into the pre-5.8/RFCv1 halt loop, whose waiter is still hashed. */
+      /** return into the pre-5.8/RFCv1 `kvm_async_pf_task_wait` halt loop, whose waiter is still hashed (`native_safe_halt` / `wfi` again). */
       returnsToHaltLoop: ({ context }) => context.tasks[context.current]?.status === 'halted',
       /** the design acknowledges page-ready (x86 ACK MSR, SDEI IRQ_ACK). */
       hasAck: () => design.ack !== 'none',
-      /** SDEI handler: per-CPU table (2 x host slots) has room; else -ENOSPC. */
-      sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.tasks.length,
-      /** `schedule()` target is runnable. */
+      /** `kvm_async_pf_sdei_handler`: the per-CPU table (2 x the host's SLOTS) has room; else -ENOSPC (§5 step 2). */
+      sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.slots,
+      /** `schedule()` / `pick_next_task`: the chosen task is on the run queue. */
       taskRunnable: ({ context, event }) =>
         context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
-      /** the design's guest sets SEND_ALWAYS when enabling (pre-5.8 Linux). */
-      setsSendAlways: () => design.guestSetsSendAlways,
     },
     actions: {
       /** `panic()`: the guest is dead. */
@@ -277,6 +278,7 @@ export function createGuestMachine(design: DesignOptions) {
         tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
         current: -1,
       })),
+      /** trace point: what the not-present handler did with the token (feeds the token lifecycle, §2.6 guest view). */
       reportNotPresent: emit(({ context }, params: { outcome: 'sleeping' | 'dummy-consumed' | 'halted' | 'recorded' | 'rejected' }) => ({
         type: 'notPresent.seen' as const,
         token: tokenOf(context),
@@ -295,10 +297,12 @@ export function createGuestMachine(design: DesignOptions) {
         nodes: [],
         tasks: context.nodes.reduce<GuestTask[]>((tasks, node) => wakeNode(tasks, node), [...context.tasks]),
       })),
+      /** trace point: the tokens whose sleepers `apf_task_wake_all` woke on this CPU. */
       reportWakeAll: emit(({ context }) => ({
         type: 'wakeAll.local' as const,
         tokens: context.nodes.filter((n) => n.task >= 0).map((n) => n.token),
       })),
+      /** trace point: what `kvm_async_pf_task_wake` did with the token (§2.6 guest view). */
       reportPageReady: emit(({ context }, params: { outcome: PageReadyOutcome }) => ({
         type: 'pageReady.seen' as const,
         token: tokenOf(context),
@@ -306,9 +310,9 @@ export function createGuestMachine(design: DesignOptions) {
       })),
       /** the ACK write: MSR_KVM_ASYNC_PF_ACK = 1 / `ARM_SMCCC_KVM_FUNC_ASYNC_PF_IRQ_ACK`. */
       writeAck: emit({ type: 'ack' as const }),
-      /** the event's token (CR2 / FAR / area) and reason as the handler reads them. */
+      /** exception/IRQ entry: the token (CR2 / FAR / area) and flags/reason the handler will read (`exc_page_fault` -> `kvm_handle_async_pf`, `do_lockdown`). */
       holdEvent: assign(({ event }) => ({ handling: { token: (event as Async).token, reason: (event as Async).reason } })),
-      /** the handler is done with the event. */
+      /** the handler returns (`irqentry_exit` / `kernel_exit`): it is done with the event. */
       releaseEvent: assign({ handling: null }),
       /** `schedule()`: switch to the chosen task; it resumes in user mode with IRQs on. */
       switchTo: assign(({ context, event }) => {
@@ -322,7 +326,7 @@ export function createGuestMachine(design: DesignOptions) {
           preemptible: true,
         };
       }),
-      /** the CPU enters the idle loop (kernel, IRQs on, HLT/WFI). */
+      /** `schedule()` finds nothing runnable: `do_idle` (kernel, IRQs on, HLT / WFI). */
       enterIdle: assign({ current: -1, user: false, irqsOn: true, preemptible: false }),
       /** `local_irq_disable` / `local_irq_enable`. */
       setIrqs: assign((_, params: { on: boolean }) => ({ irqsOn: params.on })),
@@ -332,9 +336,11 @@ export function createGuestMachine(design: DesignOptions) {
       setPreemptible: assign((_, params: { on: boolean }) => ({ preemptible: params.on })),
       /** `kvm_pv_disable_apf`: write 0 to the enable register; `async_pf_enabled = false`. */
       disableApf: assign({ apfEnabled: false }),
+      /** the MSR_KVM_ASYNC_PF_EN = 0 write reaches the host (`kvm_pv_enable_async_pf` disabling). */
       reportDisable: emit({ type: 'apf.disable' as const }),
       /** `kvm_guest_cpu_init`: write the area address with the enable bits. */
       enableApf: assign({ apfEnabled: true }),
+      /** the MSR_KVM_ASYNC_PF_EN write with the enable bits reaches the host (RFCv1: the IMPDEF sysreg, SDEI: SMCCC ENABLE). */
       reportEnable: emit({ type: 'apf.enable' as const, sendAlways: design.guestSetsSendAlways }),
     },
   }).createMachine({

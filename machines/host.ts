@@ -118,7 +118,7 @@ export type HostEvent =
 export type HostEffect =
   | { type: 'fault.sync'; gfn: number }
   | { type: 'work.queued'; token: number; gfn: number; injected: boolean }
-  | { type: 'work.dequeued'; token: number; delivered: boolean }
+  | { type: 'work.dequeued'; token: number; delivered: boolean; workerRunning: boolean }
   | { type: 'work.cancelled'; tokens: readonly number[]; workerRunning: readonly number[] }
   | { type: 'notPresent.cancelled'; token: number };
 
@@ -208,7 +208,6 @@ export function createHostMachine(design: DesignOptions) {
     if (item === undefined) throw new Error(`host vcpu${c.vcpu}: done token ${token} has no work item`);
     return item;
   };
-  const headToken = (c: HostContext): number => (head(c).wakeAll ? WAKE_ALL : head(c).token);
 
   return setup({
     types: {
@@ -278,7 +277,7 @@ export function createHostMachine(design: DesignOptions) {
         };
         return { items: [...context.items, item], gfns: [...context.gfns, e.gfn].sort((a, b) => a - b) };
       }),
-      /** report the new item: its token lifecycle starts. */
+      /** trace point (`trace_kvm_async_pf_not_present` / `_doublefault`): the new item, its token lifecycle starts. */
       reportQueued: emit(({ event }, params: { injected: boolean }) => {
         const e = event as FaultEvent;
         return { type: 'work.queued' as const, token: e.token, gfn: e.gfn, injected: params.injected };
@@ -319,13 +318,13 @@ export function createHostMachine(design: DesignOptions) {
       noteEntryWork: assign(({ context }) => ({
         kicked: context.kicked || context.readyRequest || (design.completionScan === 'every-entry' && context.done.length > 0),
       })),
-      /** `vcpu_enter_guest` with nothing to scan: just re-enter. */
+      /** `vcpu_enter_guest` with no `KVM_REQ_APF_READY` (x86): just re-enter. */
       consumeKick: assign({ kicked: false }),
-      /** end of `kvm_check_async_pf_completion`. */
+      /** `kvm_check_async_pf_completion` returns (its loop condition failed). */
       endScan: assign({ scanGuest: null }),
       /** `kvm_arch_async_page_present`: token (or `~0`) / reason READY into the area, raise the event, set `pageready_pending`. */
       deliverHead: assign(({ context }) => {
-        const token = headToken(context);
+        const token = head(context).token;
         const area: ApfArea =
           design.slotLayout === 'split'
             ? { reason: context.area.reason, token }
@@ -337,11 +336,12 @@ export function createHostMachine(design: DesignOptions) {
         const exception: PendingException = context.exception === null ? { kind: 'pr', token } : { kind: 'df', token };
         return { area, exception, pageReadyPending };
       }),
-      /** report the announced dequeue. */
+      /** trace point: the head was dequeued and announced; without the flush (3d75b8aa5c29) it is freed under a running worker. */
       reportDelivered: emit(({ context }) => ({
         type: 'work.dequeued' as const,
         token: head(context).token,
         delivered: true,
+        workerRunning: !design.flushWorkBeforeFree && head(context).workerRunning,
       })),
       /** `kvm_sdei_cancel` / 9a6e7c39810e: drop the pending not-present and clear the area it was announced in. */
       cancelPendingNotPresent: assign(({ context }) => ({
@@ -349,13 +349,14 @@ export function createHostMachine(design: DesignOptions) {
         exception: context.exception?.kind === 'np' ? null : context.exception,
         area: { reason: 0, token: 0 },
       })),
-      /** report the cancelled not-present. */
+      /** trace point: the not-present that `kvm_sdei_cancel` / 9a6e7c39810e dropped. */
       reportNotPresentCancelled: emit(({ context }) => ({ type: 'notPresent.cancelled' as const, token: pendingNotPresent(context)! })),
-      /** report a dequeue without a guest event. */
+      /** trace point: the head was dequeued without a guest event (same flush caveat). */
       reportDropped: emit(({ context }) => ({
         type: 'work.dequeued' as const,
         token: head(context).token,
         delivered: false,
+        workerRunning: !design.flushWorkBeforeFree && head(context).workerRunning,
       })),
       /** `list_del(queue)`, `queued--`, `kvm_flush_and_free_async_pf_work` (waits for the worker), free; `kvm_del_async_pf_gfn`. */
       dequeueHead: assign(({ context }) => {
@@ -384,9 +385,9 @@ export function createHostMachine(design: DesignOptions) {
       /** report every item `kvm_clear_async_pf_completion_queue` is about to cancel or free. */
       reportCancelled: emit(({ context }) => ({
         type: 'work.cancelled' as const,
-        tokens: context.items.map((w) => (w.wakeAll ? WAKE_ALL : w.token)),
+        tokens: context.items.map((w) => w.token),
         // without the flush (3d75b8aa5c29) a done item is freed while async_pf_execute may still run
-        workerRunning: design.flushWorkOnClear ? [] : context.items.filter((w) => w.workerRunning).map((w) => w.token),
+        workerRunning: design.flushWorkBeforeFree ? [] : context.items.filter((w) => w.workerRunning).map((w) => w.token),
       })),
       /** `kvm_clear_async_pf_completion_queue` + `kvm_async_pf_hash_reset`: cancel queued work, free done items. */
       clearQueue: assign({ items: [], done: [], gfns: [] }),
@@ -401,19 +402,21 @@ export function createHostMachine(design: DesignOptions) {
         readyRequest: false,
         pageReadyPending: false,
       }),
-      /** the guest took the pending exception (injected at entry). */
+      /** `kvm_inject_exception` at `vcpu_enter_guest` (arm64: the injected data abort is taken): the line is free again. */
       takeException: assign({ exception: null }),
-      /** the guest took the interrupt (IRR -> ISR / PPI acknowledged). */
+      /** the guest accepts the interrupt (`kvm_cpu_get_interrupt`: IRR -> ISR; arm64: the PPI is acknowledged). */
       takeIrq: assign({ irq: false }),
-      /** the guest took the SDEI event. */
+      /** the SDEI event is delivered (`kvm_sdei_deliver`): no longer pending. */
       takeSdei: assign({ sdei: null }),
       /** the guest writes zero to the area: flags/reason read-and-zeroed, token zeroed. */
       guestClearsArea: assign(({ context, event }) => {
         const e = event as Extract<HostEvent, { type: 'GUEST_CLEARS_AREA' }>;
         return { area: { reason: e.reason ? 0 : context.area.reason, token: e.token ? 0 : context.area.token } };
       }),
-      /** ACK: `pageready_pending = false` (x86 MSR write; SDEI IRQ_ACK also lowers the PPI). */
+      /** ACK: `pageready_pending = false` (x86 MSR write, SDEI IRQ_ACK). */
       clearPageReadyPending: assign({ pageReadyPending: false }),
+      /** SDEI IRQ_ACK also lowers the level-triggered PPI; x86's ACK MSR leaves the APIC alone. */
+      lowerPpiOnAck: assign(({ context }) => ({ irq: design.ack === 'hypercall' ? false : context.irq })),
       /** ACK without `smp_store_mb`: the store waits in the store buffer. */
       bufferPendingClear: assign({ ackStoreBuffered: true }),
       /** the store buffer drains: `pageready_pending = false` becomes visible. */
@@ -490,8 +493,8 @@ export function createHostMachine(design: DesignOptions) {
               /** MSR_KVM_ASYNC_PF_ACK / IRQ_ACK: clear `pageready_pending`, lower the PPI, rescan */
               ACK: [
                 /** no barrier: the rescan's loads run before the cleared flag is visible (store buffering) */
-                { guard: 'storesReorder', target: 'scanning', actions: ['bufferPendingClear', 'takeIrq', 'startScan'] },
-                { target: 'scanning', actions: ['clearPageReadyPending', 'takeIrq', 'startScan'] },
+                { guard: 'storesReorder', target: 'scanning', actions: ['bufferPendingClear', 'lowerPpiOnAck', 'startScan'] },
+                { target: 'scanning', actions: ['clearPageReadyPending', 'lowerPpiOnAck', 'startScan'] },
               ],
             },
           },

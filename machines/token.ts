@@ -22,13 +22,17 @@ export interface TokenContext {
   readonly dequeues: number;
   /** the item was freed while `async_pf_execute` still ran (use after free, 3d75b8aa5c29) */
   readonly freedWhileWorkerRan: boolean;
+  /** its not-present was cancelled before the guest took it */
+  readonly notPresentCancelled: boolean;
 }
 
 export type TokenEvent =
   /** `async_pf_execute` finished: the item is on `done` */
   | { type: 'COMPLETED' }
   /** `kvm_check_async_pf_completion` dequeued it: announced to the guest or not */
-  | { type: 'DEQUEUED'; delivered: boolean }
+  | { type: 'DEQUEUED'; delivered: boolean; workerRunning: boolean }
+  /** the pending not-present was cancelled before the guest took it (`kvm_sdei_cancel`, 9a6e7c39810e) */
+  | { type: 'NOT_PRESENT_CANCELLED' }
   /** the guest freed the slot after this token's page-ready (ACK, or reason read on no-ACK designs) */
   | { type: 'SLOT_RELEASED' }
   /** `kvm_clear_async_pf_completion_queue` */
@@ -59,28 +63,33 @@ export const tokenMachine = setup({
   guards: {
     /** `notpresent_injected` was set by `kvm_arch_async_page_not_present` */
     wasNotified: ({ context }) => context.notified,
-    /** the dequeue raised a guest event */
+    /** `kvm_arch_async_page_present` raised page-ready for the dequeued item (§2.6 DELIVERED) */
     announced: ({ event }) => event.type === 'DEQUEUED' && event.delivered,
-    /** the guest filed a sleeper for the token (slept or halted or recorded) */
+    /** `kvm_async_pf_task_wait_schedule` hashed a sleeper (or the RFCv1 halt loop, or the SDEI table entry) for the token */
     guestWaits: ({ event }) =>
       event.type === 'GUEST_NOT_PRESENT' && (event.outcome === 'sleeping' || event.outcome === 'halted' || event.outcome === 'recorded'),
-    /** the not-present found the dummy left by an earlier page-ready */
+    /** `kvm_async_pf_queue_task` found the dummy left by an earlier page-ready (§2.6 DUMMY -> consumed) */
     dummyConsumed: ({ event }) => event.type === 'GUEST_NOT_PRESENT' && event.outcome === 'dummy-consumed',
-    /** page-ready woke the sleeper */
+    /** `kvm_async_pf_task_wake` -> `apf_task_wake_one` woke the sleeper */
     woke: ({ event }) => event.type === 'GUEST_PAGE_READY' && event.outcome === 'woken',
-    /** a second page-ready found the dummy and unhashed it */
+    /** `kvm_async_pf_task_wake` found a dummy (a second page-ready) and unhashed it */
     dummyUnhashed: ({ event }) => event.type === 'GUEST_PAGE_READY' && event.outcome === 'dummy-unhashed',
-    /** page-ready found no node and filed a dummy */
+    /** `kvm_async_pf_task_wake` found no node and hashed a dummy (wake before wait, §2.7) */
     filedDummy: ({ event }) => event.type === 'GUEST_PAGE_READY' && event.outcome === 'dummy-filed',
   },
   actions: {
-    /** count a not-present the guest took */
+    /** S2 bookkeeping: a not-present the guest took (`exc_page_fault` / `do_lockdown` / SDEI handler) */
     countNotPresent: assign(({ context }) => ({ notPresentSeen: saturate(context.notPresentSeen) })),
-    /** count a page-ready the host raised */
+    /** S2 bookkeeping: a page-ready `kvm_arch_async_page_present` raised */
     countPageReady: assign(({ context }) => ({ pageReadyRaised: saturate(context.pageReadyRaised) })),
-    /** count a dequeue (the item is flushed and freed: `kvm_flush_and_free_async_pf_work`) */
-    countDequeue: assign(({ context }) => ({ dequeues: saturate(context.dequeues) })),
-    /** note a free under a running worker */
+    /** S2/S7 bookkeeping: `kvm_check_async_pf_completion` dequeued and freed the item; note a free under a running worker */
+    countDequeue: assign(({ context, event }) => ({
+      dequeues: saturate(context.dequeues),
+      freedWhileWorkerRan: context.freedWhileWorkerRan || (event.type === 'DEQUEUED' && event.workerRunning),
+    })),
+    /** S1 bookkeeping: `kvm_sdei_cancel` / 9a6e7c39810e dropped the not-present, the guest will never take it */
+    noteNotPresentCancelled: assign({ notPresentCancelled: true }),
+    /** S7 bookkeeping: `kvm_clear_async_pf_completion_queue` freed the item under a running worker (no flush) */
     noteFree: assign(({ context, event }) => ({
       freedWhileWorkerRan: context.freedWhileWorkerRan || (event.type === 'CANCELLED' && event.workerRunning),
     })),
@@ -89,19 +98,26 @@ export const tokenMachine = setup({
   /** one `struct kvm_async_pf` and its token */
   id: 'token',
   type: 'parallel',
-  context: ({ input }) => ({ ...input, notPresentSeen: 0, pageReadyRaised: 0, dequeues: 0, freedWhileWorkerRan: false }),
+  context: ({ input }) => ({
+    ...input,
+    notPresentSeen: 0,
+    pageReadyRaised: 0,
+    dequeues: 0,
+    freedWhileWorkerRan: false,
+    notPresentCancelled: false,
+  }),
   states: {
     /** the host's view (§2.6) */
     host: {
       initial: 'created',
       states: {
-        /** `kvm_setup_async_pf` returned; decide by `notpresent_injected` */
+        /** `kvm_setup_async_pf` returned; branch on `notpresent_injected` (§2.6) */
         created: { always: [{ guard: 'wasNotified', target: 'queuedNotified' }, { target: 'queuedHalted' }] },
-        /** on `queue`, not-present injected */
+        /** §2.6 QUEUED_NOTIFIED: on `async_pf.queue`, not-present injected */
         queuedNotified: { on: { COMPLETED: 'doneNotified' } },
-        /** on `queue`, vCPU in synthetic halt */
+        /** §2.6 QUEUED_HALTED: on `async_pf.queue`, the vCPU in synthetic halt */
         queuedHalted: { on: { COMPLETED: 'doneHalted' } },
-        /** on `done`, will be announced */
+        /** §2.6 DONE (notified): on `async_pf.done`, page-ready due at dequeue */
         doneNotified: {
           on: {
             DEQUEUED: [
@@ -110,7 +126,7 @@ export const tokenMachine = setup({
             ],
           },
         },
-        /** on `done`, never announced: dropped at dequeue (2a18b7e7cd88) */
+        /** §2.6 DONE (halted): on `async_pf.done`, dropped at dequeue since 2a18b7e7cd88 (a mutant may still announce it) */
         doneHalted: {
           on: {
             DEQUEUED: [
@@ -119,18 +135,20 @@ export const tokenMachine = setup({
             ],
           },
         },
-        /** token in the slot, page-ready raised, `pageready_pending` */
+        /** §2.6 DELIVERED: token in the slot, page-ready raised, `pageready_pending` */
         delivered: { on: { SLOT_RELEASED: 'acked' } },
-        /** the guest freed the slot */
+        /** §2.6 ACKED: the guest zeroed the slot (and wrote MSR_KVM_ASYNC_PF_ACK / IRQ_ACK) */
         acked: {},
-        /** dequeued without a guest event */
+        /** §2.6 DROPPED: dequeued without a guest event (APF off, never announced, or SDEI cancel) */
         dropped: {},
-        /** freed by `kvm_clear_async_pf_completion_queue`: no page-ready ever */
+        /** §2.6 CANCELLED: freed by `kvm_clear_async_pf_completion_queue`, no page-ready ever */
         cancelled: {},
       },
       on: {
         /** disable / reset / destroy */
         CANCELLED: { target: '.cancelled', actions: 'noteFree' },
+        /** `kvm_sdei_cancel` / 9a6e7c39810e dropped the pending not-present */
+        NOT_PRESENT_CANCELLED: { actions: 'noteNotPresentCancelled' },
         /** a second dequeue of the same item: only a broken protocol gets here, and it is counted */
         DEQUEUED: [
           { guard: 'announced', actions: ['countDequeue', 'countPageReady'] },
@@ -142,28 +160,28 @@ export const tokenMachine = setup({
     guest: {
       initial: 'notSeen',
       states: {
-        /** the guest has not seen this token */
+        /** §2.6 NOT_SEEN */
         notSeen: {
           on: {
             GUEST_NOT_PRESENT: { guard: 'guestWaits', target: 'sleeping', actions: 'countNotPresent' },
             GUEST_PAGE_READY: { guard: 'filedDummy', target: 'dummy' },
           },
         },
-        /** a task sleeps (or halts, or is recorded for `do_notify_resume`) on the token */
+        /** §2.6 SLEEPING: node on the sleeper's stack (RFCv1 halt loop, SDEI table entry) */
         sleeping: {
           on: {
             GUEST_PAGE_READY: [{ guard: 'woke', target: 'woken' }, { guard: 'filedDummy', target: 'sleepingWithDummy' }],
             GUEST_WOKEN_BY_ALL: 'woken',
           },
         },
-        /** a task sleeps and a dummy for the same token is hashed too (0547758a6de3's race) */
+        /** a sleeper and a dummy hashed for one token: the race 0547758a6de3 + baec4f5a018f close */
         sleepingWithDummy: {
           on: {
             GUEST_PAGE_READY: { guard: 'woke', target: 'woken' },
             GUEST_WOKEN_BY_ALL: 'woken',
           },
         },
-        /** page-ready came first: a dummy node waits for the not-present */
+        /** §2.6 DUMMY: page-ready came first, `kzalloc`'d dummy node waits for the not-present */
         dummy: {
           on: {
             GUEST_NOT_PRESENT: [
@@ -173,7 +191,7 @@ export const tokenMachine = setup({
             GUEST_PAGE_READY: { guard: 'dummyUnhashed', target: 'notSeen' },
           },
         },
-        /** the sleeper was woken, or never had to sleep */
+        /** §2.6 WOKEN: the sleeper was woken (or consumed the dummy and never slept) */
         woken: {
           on: {
             /** a stale page-ready after a local wake-all files a dummy nobody consumes (§2.7, inferred) */

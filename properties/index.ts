@@ -42,12 +42,3 @@ export function propertyById(id: string): Property {
   }
   return found;
 }
-
-/** The first safety violation of `state` (reached from `previous`), as [property, message]. */
-export function firstSafetyViolation(state: Parameters<SafetyProperty['check']>[0], previous?: Parameters<SafetyProperty['check']>[1]): [PropertyId, string] | undefined {
-  for (const property of SAFETY) {
-    const message = property.check(state, previous);
-    if (message !== undefined) return [property.id, message];
-  }
-  return undefined;
-}

@@ -16,8 +16,13 @@ export const noOrphanPageReady: SafetyProperty = {
   summary: 'page-ready(t) only follows a not-present(t) that was injected (~0 excepted)',
   check(state: SystemState) {
     for (const t of state.tokens) {
-      if (!t.context.notified && t.context.pageReadyRaised > 0) {
-        return `page-ready for token ${formatToken(t.context.token)} raised on vcpu${t.context.vcpu}, whose not-present was never injected (synthetic halt path)`;
+      if (t.context.pageReadyRaised === 0) continue;
+      const token = formatToken(t.context.token);
+      if (!t.context.notified) {
+        return `page-ready for token ${token} raised on vcpu${t.context.vcpu}, whose not-present was never injected (synthetic halt path)`;
+      }
+      if (t.context.notPresentCancelled) {
+        return `page-ready for token ${token} raised on vcpu${t.context.vcpu}, whose not-present was cancelled before the guest took it`;
       }
     }
     return undefined;

@@ -1,7 +1,6 @@
 /**
  * Read-only views of a system state in the properties' own words.
  */
-import { WAKE_ALL } from '../machines/host.js';
 import { formatToken, globalTask, type SystemState } from '../src/system/system.js';
 
 export interface Waiter {
@@ -46,6 +45,6 @@ export function panicked(state: SystemState): number[] {
 /** Every token of outstanding work items (wake-all items excluded), with its vCPU. */
 export function outstandingTokens(state: SystemState): { vcpu: number; token: number; gfn: number }[] {
   return state.hosts.flatMap((h, vcpu) =>
-    h.context.items.filter((w) => !w.wakeAll && w.token !== WAKE_ALL).map((w) => ({ vcpu, token: w.token, gfn: w.gfn })),
+    h.context.items.filter((w) => !w.wakeAll).map((w) => ({ vcpu, token: w.token, gfn: w.gfn })),
   );
 }

@@ -89,7 +89,7 @@ function directCases(): { machine: MachineName; state: ComponentState<unknown>; 
     {
       machine: 'token',
       state: token,
-      events: [{ type: 'COMPLETED' }, ...[true, true, false].map((delivered) => ({ type: 'DEQUEUED', delivered }) as EventObject)],
+      events: [{ type: 'COMPLETED' }, ...[true, true, false].map((delivered) => ({ type: 'DEQUEUED', delivered, workerRunning: false }) as EventObject)],
     },
   ];
 }

@@ -86,9 +86,9 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'destroy-without-flush',
     base: 'x86',
     commit: '3d75b8aa5c29',
-    description: 'clearing the completion queue frees done items while async_pf_execute may still run (use after free)',
+    description: 'done items are freed (queue clear, completion scan) while async_pf_execute may still run (use after free)',
     breaks: 'work-lifetime',
-    override: { flushWorkOnClear: false },
+    override: { flushWorkBeforeFree: false },
     scope: { hotplug: true },
   },
   {

@@ -117,7 +117,7 @@ export function initialState(config: SystemConfig): SystemState {
   return {
     config,
     hosts: vcpus.map((vcpu) => machines.host.initial({ vcpu, limit: scope.limit, sendAlways })),
-    guests: vcpus.map((vcpu) => machines.guest.initial({ vcpu, taskCount: tasksOn(scope, vcpu).length })),
+    guests: vcpus.map((vcpu) => machines.guest.initial({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
     tokens: [],
     resident: Array.from({ length: scope.pages }, () => false),
   };
@@ -242,7 +242,7 @@ function guestSteps(state: SystemState, v: number): Step[] {
   const exec = guestExec(guest);
   const out: Step[] = [];
   if (!vcpuInGuest(state, v)) return out;
-  const atRest = exec === 'running' || exec === 'idle' || exec === 'apfHalt';
+  const restingExec = exec === 'running' || exec === 'idle' || exec === 'apfHalt';
 
   // An exception or SDEI event queued by the host is injected at the very entry: no guest instruction runs first.
   if (h.exception !== null) {
@@ -255,10 +255,10 @@ function guestSteps(state: SystemState, v: number): Step[] {
     );
     return [take, ...faults];
   }
-  if (h.sdei !== null && atRest) {
+  if (h.sdei !== null && restingExec) {
     return [step('take-sdei', v, 0, `guest${v}`, `cpu${v}: takes SDEI not-present (token ${formatToken(h.sdei)})`)];
   }
-  if (h.irq && atRest && guestView(guest).irqsOn && h.lapicEnabled) {
+  if (h.irq && restingExec && guestView(guest).irqsOn && h.lapicEnabled) {
     out.push(step('take-irq', v, 0, `guest${v}`, `cpu${v}: takes page-ready interrupt`));
   }
   if (exec === 'vectors') out.push(step('leave-vectors', v, 0, `guest${v}`, `cpu${v}: branches out of the vector table`));
@@ -394,7 +394,7 @@ class Draft {
         return;
       }
       case 'work.dequeued':
-        this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered });
+        this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered, workerRunning: effect.workerRunning });
         return;
       case 'work.cancelled':
         for (const token of effect.tokens) {
@@ -402,6 +402,7 @@ class Draft {
         }
         return;
       case 'notPresent.cancelled':
+        this.token(effect.token, { type: 'NOT_PRESENT_CANCELLED' });
         return;
     }
   }

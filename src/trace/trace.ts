@@ -44,7 +44,8 @@ export function digestOf(state: SystemState): string {
 
 /** Hash of design options, independent of key order. */
 export function designHash(options: DesignOptions): string {
-  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => a.localeCompare(b)));
+  // code-unit order, not localeCompare: the hash must not depend on the machine's locale
+  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   return shortHash(JSON.stringify(sorted));
 }
 
@@ -75,10 +76,9 @@ const designSchema = z.object({
   kickBarriers: z.boolean(),
   rescanOnLapicEnable: z.boolean(),
   rescanOnPagingEnable: z.boolean(),
-  flushWorkOnClear: z.boolean(),
+  flushWorkBeforeFree: z.boolean(),
   clearQueueOnPagingToggle: z.boolean(),
   kernelModeNotPresent: z.enum(['panic', 'wait']),
-  deferredSleep: z.boolean(),
   exceptionEntryWindow: z.boolean(),
   disablesApfOnCrash: z.boolean(),
   dummyNodes: z.boolean(),
