@@ -8,6 +8,7 @@
  * the guest can never reach without outside help.
  */
 import { applyStep, enabledSteps, stateKey, type Step, type SystemState } from '../src/system/system.js';
+import type { LivenessProperty } from './types.js';
 
 const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
 
@@ -41,7 +42,7 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
   if (goal(start)) return 'reachable';
   const seen = new Set<string>([stateKey(start)]);
   let frontier = [start];
-  let guestDied = false;
+  let deathSeen = false;
   while (frontier.length > 0) {
     const next: SystemState[] = [];
     for (const state of frontier) {
@@ -49,8 +50,8 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
         if (!isFairStep(step)) continue;
         const successor = applyStep(state, step);
         if (goal(successor)) return 'reachable';
-        if (successor.guests.some((g) => g.context.panic !== null)) {
-          guestDied = true;
+        if (guestDied(successor)) {
+          deathSeen = true;
           continue;
         }
         const key = stateKey(successor);
@@ -62,5 +63,23 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
     }
     frontier = next;
   }
-  return guestDied ? 'unknown' : 'unreachable';
+  return deathSeen ? 'unknown' : 'unreachable';
+}
+
+/** A guest died: liveness is left to the safety property that reports the death. */
+export function guestDied(state: SystemState): boolean {
+  return state.guests.some((g) => g.context.panic !== null);
+}
+
+/**
+ * The violation message if some goal of `property` is pending in `state` and
+ * no fair continuation reaches it; undefined otherwise (also when the search
+ * budget runs out: an unknown is not a violation).
+ */
+export function livenessViolationAt(property: LivenessProperty, state: SystemState, budget = DEFAULT_FAIR_BUDGET): string | undefined {
+  if (guestDied(state)) return undefined;
+  for (const goal of property.goals(state.config)) {
+    if (goal.pending(state) && fairlyReachable(state, goal.reached, budget) === 'unreachable') return goal.explain(state);
+  }
+  return undefined;
 }

@@ -2,10 +2,10 @@
  * injection-context (S4). Not-present is only injected where the guest can
  * take it: never with IF=0, never at CPL0 unless the guest asked for
  * SEND_ALWAYS (and a v5.8+ Linux guest never does: it panics), never with
- * paging off (57cb3bb0dc89), never to an L2 whose L1 did not opt in, never
- * (arm64) inside the vector window or another SDEI handler. Upheld by
+ * paging off (57cb3bb0dc89), never to an L2 whose L1 did not opt in. Upheld by
  * `kvm_can_do_async_pf` and `kvm_can_deliver_async_pf` (reference §2.5, §2.7,
- * §6 S4; 3a7c8fafd1b4).
+ * §6 S4; 3a7c8fafd1b4). An injection into arm64's vector window, or over an
+ * unsaved ELR_EL1, is the single-slot property's.
  */
 import { PANIC_MESSAGES } from '../machines/guest.js';
 import type { SystemState } from '../src/system/system.js';
@@ -16,7 +16,7 @@ export const injectionContext: SafetyProperty = {
   id: 'injection-context',
   label: 'S4',
   kind: 'safety',
-  summary: 'not-present never lands with IF=0, at CPL0 (v5.8+ guest), with paging off, in L2 or the vector window',
+  summary: 'not-present never lands where the guest cannot sleep (IF=0, non-preemptible kernel), with paging off, or in L2',
   check(state: SystemState) {
     for (const [v, h] of state.hosts.entries()) {
       const c = h.context;

@@ -9,27 +9,24 @@
  * Checked on the end of a run: some waiter must be wakeable by a fair
  * continuation (see fair-continuation.ts).
  */
-import type { SystemState } from '../src/system/system.js';
-import { DEFAULT_FAIR_BUDGET, fairlyReachable } from './fair-continuation.js';
-import { describeWaiter, panicked, waiters } from './observe.js';
-import type { LivenessProperty } from './types.js';
+import type { SystemConfig, SystemState } from '../src/system/system.js';
+import { describeWaiter, waiters } from './observe.js';
+import type { LivenessGoal, LivenessProperty } from './types.js';
 
 export const noLostWakeup: LivenessProperty = {
   id: 'no-lost-wakeup',
   label: 'L1',
   kind: 'liveness',
   summary: 'every task sleeping on a token is eventually woken (page-ready, ~0, or the guest wake-all)',
-  check(state: SystemState, budget = DEFAULT_FAIR_BUDGET) {
-    if (panicked(state).length > 0) return undefined; // a dead guest is reported by the safety properties
-    for (const waiter of waiters(state)) {
-      const stillWaiting = (s: SystemState) => {
-        const status = s.guests[waiter.vcpu]!.context.tasks[waiter.local]?.status;
-        return status === 'sleeping' || status === 'halted';
+  goals(config: SystemConfig): LivenessGoal[] {
+    // one goal per task: "this task is not waiting on async PF"
+    return Array.from({ length: config.scope.tasks }, (_, task) => {
+      const waiter = (s: SystemState) => waiters(s).find((w) => w.task === task);
+      return {
+        pending: (s: SystemState) => waiter(s) !== undefined,
+        reached: (s: SystemState) => waiter(s) === undefined,
+        explain: (s: SystemState) => `${describeWaiter(waiter(s)!)} and no fair continuation wakes it`,
       };
-      if (fairlyReachable(state, (s) => !stillWaiting(s), budget) === 'unreachable') {
-        return `${describeWaiter(waiter)} and no fair continuation wakes it`;
-      }
-    }
-    return undefined;
+    });
   },
 };

@@ -9,9 +9,8 @@
  * interrupt) and 68c35f89d016 (kick lost to store buffering).
  */
 import type { SystemState } from '../src/system/system.js';
-import { DEFAULT_FAIR_BUDGET, fairlyReachable } from './fair-continuation.js';
-import { apfHalted, describeWaiter, panicked, waiters } from './observe.js';
-import type { LivenessProperty } from './types.js';
+import { apfHalted, describeWaiter, waiters } from './observe.js';
+import type { LivenessGoal, LivenessProperty } from './types.js';
 
 /** Progress: nobody waits on async PF, no synthetic halt, nothing left on `done`. */
 export function atRest(state: SystemState): boolean {
@@ -27,16 +26,16 @@ function describeStuck(state: SystemState): string {
   return parts.join('; ');
 }
 
+const REST: LivenessGoal = {
+  pending: (s) => !atRest(s),
+  reached: atRest,
+  explain: (s) => `stuck: ${describeStuck(s)}, and no fair continuation makes progress`,
+};
+
 export const noStuckGuest: LivenessProperty = {
   id: 'no-stuck-guest',
   label: 'L2/L3',
   kind: 'liveness',
   summary: 'no waiting task, synthetic halt or done list that a fair continuation can never clear',
-  check(state: SystemState, budget = DEFAULT_FAIR_BUDGET) {
-    if (panicked(state).length > 0) return undefined; // a dead guest is reported by the safety properties
-    if (fairlyReachable(state, atRest, budget) === 'unreachable') {
-      return `stuck: ${describeStuck(state)}, and no fair continuation makes progress`;
-    }
-    return undefined;
-  },
+  goals: () => [REST],
 };

@@ -3,7 +3,7 @@
  * check. Safety properties judge one state (and the step into it); liveness
  * properties judge what can still happen from a state.
  */
-import type { SystemState } from '../src/system/system.js';
+import type { SystemConfig, SystemState } from '../src/system/system.js';
 
 export type PropertyId =
   | 'no-lost-wakeup'
@@ -34,14 +34,25 @@ export interface SafetyProperty extends PropertyBase {
   check(state: SystemState, previous?: SystemState): string | undefined;
 }
 
+/** One thing a liveness property asks to happen eventually. */
+export interface LivenessGoal {
+  /** the state is waiting for the progress */
+  readonly pending: (state: SystemState) => boolean;
+  /** the progress has been made */
+  readonly reached: (state: SystemState) => boolean;
+  /** why a pending state is a violation, in kernel terms */
+  readonly explain: (state: SystemState) => string;
+}
+
+/**
+ * A liveness property: every goal that is pending in a state must be reachable
+ * from it by a fair continuation (properties/fair-continuation.ts). The random
+ * mode and replay decide this from a run's last state, the exhaustive mode on
+ * the whole graph; both read the same goals.
+ */
 export interface LivenessProperty extends PropertyBase {
   readonly kind: 'liveness';
-  /**
-   * The violation message if, from `state`, no fair continuation makes the
-   * progress the property asks for; undefined when progress is reachable or
-   * the search budget ran out (see `ProgressVerdict`).
-   */
-  check(state: SystemState, budget?: number): string | undefined;
+  goals(config: SystemConfig): readonly LivenessGoal[];
 }
 
 export type Property = SafetyProperty | LivenessProperty;

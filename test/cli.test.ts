@@ -280,9 +280,22 @@ describe('usage errors', () => {
     [['--design', 'x86', '--bug', 'pending-exception-df'], /bug 'pending-exception-df' is a mutant of design 'x86-legacy', not 'x86'/],
     [['--all', '--design', 'x86'], /--all/],
     [['--max-states', '5'], /--max-states .* --mode exhaustive/],
+    [['--depth', '0'], /--depth must be from 1 to 10000, got 0/],
   ])('check %j exits 2 with one line', (args, pattern) => {
     const message = expectUsageError(run('check', '--quiet', '--seed', '1', '--runs', '1', ...args));
     expect(message).toMatch(pattern);
+  });
+
+  it('rejects --runs 0 rather than passing on no evidence', () => {
+    expect(expectUsageError(run('check', '--quiet', '--runs', '0'))).toMatch(/--runs must be from 1 to/);
+  });
+
+  it.each([
+    ['a missing directory', () => path.join(tmp, 'no-such-dir', 'x.json'), /ENOENT \(does the directory .*no-such-dir exist\?\)/],
+    ['a directory', () => tmp, /EISDIR/],
+  ])('reports an unwritable --trace-out (%s) in one line', (_, target, pattern) => {
+    const result = run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--trace-out', target());
+    expect(expectUsageError(result)).toMatch(pattern);
   });
 
   it('rejects an invalid --mode choice', () => {

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { designByName, type DesignOptions } from '../machines/design.js';
+import { livenessViolationAt } from '../properties/fair-continuation.js';
 import { PROPERTIES, propertyById, type Property } from '../properties/index.js';
 import { applyMutants, mutantById } from '../src/engine/mutants.js';
 import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
@@ -27,7 +28,7 @@ const mutant = (id: string): DesignOptions => {
 
 /** The property's verdict on a run: safety on every state (with its predecessor), liveness on the last. */
 function verdict(property: Property, states: readonly SystemState[]): string | undefined {
-  if (property.kind === 'liveness') return property.check(states.at(-1)!);
+  if (property.kind === 'liveness') return livenessViolationAt(property, states.at(-1)!);
   for (let i = 0; i < states.length; i++) {
     const message = property.check(states[i]!, states[i - 1]);
     if (message !== undefined) return message;

@@ -2,14 +2,13 @@
  * `apfcheck check`: one design (stops at the first violation, writes its
  * trace) or `--all` (every design, property by property, a table).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DESIGNS, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
 import type { Mutant } from '../engine/mutants.js';
 import { DEFAULT_SCOPE, SCOPE_SWITCHES, UsageError, type Scope } from '../system/scope.js';
-import { replayTrace } from '../trace/replay.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -64,10 +63,26 @@ function describeScope(scope: Scope): string {
   return `vcpus=${scope.vcpus} tasks=${scope.tasks} pages=${scope.pages} limit=${scope.limit}${switches.length > 0 ? ` +${switches.join(' +')}` : ''}`;
 }
 
+/** Writes a counterexample; an unwritable path is the user's to fix, so it is a UsageError. */
 function writeTrace(report: CheckReport, file: string): string {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(report.trace, null, 2)}\n`);
+  try {
+    writeFileSync(file, `${JSON.stringify(report.trace, null, 2)}\n`);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const hint = code === 'ENOENT' ? ` (does the directory ${dirname(file)} exist?)` : '';
+    throw new UsageError(`cannot write the trace to ${file}: ${code}${hint}`);
+  }
   return file;
+}
+
+/** Creates the --trace-dir directory (one level). */
+function ensureDirectory(dir: string): void {
+  if (existsSync(dir)) return;
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    throw new UsageError(`cannot create the trace directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
 }
 
 function jsonReport(report: CheckReport, traceFile: string | null) {
@@ -92,8 +107,8 @@ export function checkCommand(flags: CheckFlags): number {
     scope: scopeFrom(flags, mutantList),
     mode: flags.mode,
     seed,
-    runs: integer('--runs')(flags.runs),
-    depth: integer('--depth', 10_000)(flags.depth),
+    runs: integer('--runs', 10_000_000, 1)(flags.runs),
+    depth: integer('--depth', 10_000, 1)(flags.depth),
     ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states')(flags.maxStates) }),
     ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),
     onProgress: (p) =>
@@ -133,15 +148,16 @@ function printReport(report: CheckReport, traceFile: string | null): void {
     process.stdout.write(`${where}\nINCOMPLETE: stopped at --${report.stoppedBy} after ${effort}; no violation so far\n`);
     return;
   }
-  const replayed = replayTrace(report.trace!);
+  const rows = report.trace!.steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: step.summary }));
   process.stdout.write(`${where}\nVIOLATED ${report.property}: ${report.message}\ncounterexample: ${report.counterexampleLength} steps (${effort})\n\n`);
-  process.stdout.write(`${stepTable(replayed.rows)}\n\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
+  process.stdout.write(`${stepTable(rows)}\n\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
 }
 
 function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): number {
   const results = requests.map((request) => ({ design: request.design.name, ...checkEveryProperty(request) }));
   endProgress();
   const files = new Map<string, string>();
+  if (results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null))) ensureDirectory(flags.traceDir);
   for (const { design, verdicts } of results) {
     for (const [property, verdict] of verdicts) {
       if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(flags.traceDir, `${design}--${property}.json`)));

@@ -84,6 +84,8 @@ export function main(argv: readonly string[]): number {
       process.stderr.write(`apfcheck: ${error.message}\n`);
       return 2;
     }
-    throw error;
+    // a broken model invariant is ours, not the user's: say so in one line, with what to send
+    process.stderr.write(`apfcheck: internal error: ${(error as Error).message} (please report it with the command line)\n`);
+    return 2;
   }
 }

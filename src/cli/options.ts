@@ -6,12 +6,15 @@ import { DESIGNS, designByName, type DesignOptions } from '../../machines/design
 import { MUTANTS, mutantById, type Mutant } from '../engine/mutants.js';
 import { UsageError } from '../system/scope.js';
 
-/** A non-negative integer option value, at most `max` when given (ranges of scope fields are checked by the scope). */
-export function integer(name: string, max?: number) {
+/** A whole-number option value within [min, max] when given (ranges of scope fields are checked by the scope). */
+export function integer(name: string, max?: number, min = 0) {
   return (value: string): number => {
     if (!/^\d+$/.test(value)) throw new UsageError(`${name} must be a whole number, got '${value}'`);
-    if (max !== undefined && Number(value) > max) throw new UsageError(`${name} must be at most ${max}, got ${value}`);
-    return Number(value);
+    const n = Number(value);
+    if (n < min || (max !== undefined && n > max)) {
+      throw new UsageError(`${name} must be from ${min} to ${max ?? 'any size'}, got ${value}`);
+    }
+    return n;
   };
 }
 

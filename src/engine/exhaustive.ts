@@ -6,10 +6,7 @@
  * from which no fair path (see properties/fair-continuation.ts) reaches the
  * goal is a violation, found by backward reachability from the goal states.
  */
-import type { LivenessProperty } from '../../properties/index.js';
-import { isFairStep } from '../../properties/fair-continuation.js';
-import { atRest } from '../../properties/no-stuck-guest.js';
-import { waiters } from '../../properties/observe.js';
+import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
 import { applyStep, enabledSteps, initialState, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
@@ -31,18 +28,6 @@ export interface ExhaustiveResult {
   readonly stoppedBy?: 'max-states' | 'max-seconds';
   readonly frontier: number;
   readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
-}
-
-/** Liveness goals: for each property, the predicates whose fair reachability it demands, and when a state needs one. */
-function livenessGoals(property: LivenessProperty, config: SystemConfig): { needs: (s: SystemState) => boolean; goal: (s: SystemState) => boolean }[] {
-  if (property.id === 'no-stuck-guest') return [{ needs: (s) => !atRest(s), goal: atRest }];
-  // no-lost-wakeup: one goal per task, "this task is not waiting"
-  const goals: { needs: (s: SystemState) => boolean; goal: (s: SystemState) => boolean }[] = [];
-  for (let task = 0; task < config.scope.tasks; task++) {
-    const waiting = (s: SystemState) => waiters(s).some((w) => w.task === task);
-    goals.push({ needs: waiting, goal: (s) => !waiting(s) });
-  }
-  return goals;
 }
 
 /** Exhaustive search of `config` against `properties`. */
@@ -117,13 +102,13 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   }
 
   for (const property of properties.liveness) {
-    for (const { needs, goal } of livenessGoals(property, config)) {
+    for (const { pending, reached, explain } of property.goals(config)) {
       // backward closure: the states from which a fair path reaches the goal, or kills the guest
       // (a death is a safety violation, reported as such, as the random mode's fair search does)
       const canReach = new Uint8Array(states.length);
       const queue: number[] = [];
       states.forEach((s, id) => {
-        if (goal(s) || s.guests.some((g) => g.context.panic !== null)) {
+        if (reached(s) || guestDied(s)) {
           canReach[id] = 1;
           queue.push(id);
         }
@@ -138,10 +123,9 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
         }
       }
       // states are numbered in BFS order, so the first stuck one is the shallowest
-      const stuck = states.findIndex((s, id) => canReach[id] === 0 && needs(s));
+      const stuck = states.findIndex((s, id) => canReach[id] === 0 && pending(s));
       if (stuck >= 0) {
-        const message = property.check(states[stuck]!) ?? `${property.id}: no fair path from this state reaches the goal`;
-        return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(stuck), property.id, message) });
+        return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(stuck), property.id, explain(states[stuck]!)) });
       }
     }
   }

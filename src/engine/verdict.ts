@@ -4,6 +4,7 @@
  * liveness on the state it ends in. Random search, minimisation and replay
  * all go through here.
  */
+import { livenessViolationAt } from '../../properties/fair-continuation.js';
 import type { LivenessProperty, PropertyId, SafetyProperty } from '../../properties/index.js';
 import { applyStep, enabledSteps, initialState, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 
@@ -31,7 +32,7 @@ export function safetyViolation(safety: readonly SafetyProperty[], state: System
 /** The first liveness violation at `state` among `liveness`, if any. */
 export function livenessViolation(liveness: readonly LivenessProperty[], state: SystemState): [PropertyId, string] | undefined {
   for (const property of liveness) {
-    const message = property.check(state);
+    const message = livenessViolationAt(property, state);
     if (message !== undefined) return [property.id, message];
   }
   return undefined;
