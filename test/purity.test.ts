@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../machines/design.js';
 import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
+import { followSchedule } from '../src/engine/random.js';
 import { applyStep, enabledSteps, initialState, stateKey, type SystemState } from '../src/system/system.js';
 
 const SCOPE: Scope = { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2 };
@@ -23,21 +24,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Follows a schedule: each number picks among the enabled steps (modulo their count). */
+/** A walk of a design under a schedule (the random checker's own driver). */
 function walk(designIndex: number, schedule: readonly number[]): { states: SystemState[]; labels: string[] } {
   const design = DESIGNS[designIndex % DESIGNS.length]!;
-  let state = initialState({ design, scope: SCOPE });
-  const states = [state];
-  const labels: string[] = [];
-  for (const choice of schedule) {
-    const steps = enabledSteps(state);
-    if (steps.length === 0) break;
-    const step = steps[choice % steps.length]!;
-    labels.push(step.label);
-    state = applyStep(state, step);
-    states.push(state);
-  }
-  return { states, labels };
+  const walked = followSchedule({ design, scope: SCOPE }, schedule);
+  return { states: walked.states, labels: walked.steps.map((s) => s.label) };
 }
 
 const designs = fc.nat({ max: DESIGNS.length - 1 });

@@ -5,9 +5,9 @@
  * safety properties; a run's last state against the liveness properties.
  */
 import fc from 'fast-check';
-import { applyStep, enabledSteps, initialState, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+import { stateKey, type Step, type SystemConfig } from '../system/system.js';
 import { minimise } from './minimise.js';
-import { judgeStates, walkLabels, type PropertySet, type Violation } from './verdict.js';
+import { judgeStates, walk, walkLabels, type PropertySet, type Violation, type Walk } from './verdict.js';
 
 export interface RandomOptions {
   readonly seed: number;
@@ -29,19 +29,8 @@ export interface RandomResult {
 }
 
 /** Follows a schedule: each number picks among the enabled steps (modulo their count); stops when nothing is enabled. */
-export function followSchedule(config: SystemConfig, schedule: readonly number[]): { states: SystemState[]; steps: Step[] } {
-  let state = initialState(config);
-  const states = [state];
-  const steps: Step[] = [];
-  for (const choice of schedule) {
-    const enabled = enabledSteps(state);
-    if (enabled.length === 0) break;
-    const step = enabled[choice % enabled.length]!;
-    state = applyStep(state, step);
-    states.push(state);
-    steps.push(step);
-  }
-  return { states, steps };
+export function followSchedule(config: SystemConfig, schedule: readonly number[]): Walk {
+  return walk(config, (enabled, at) => (at === schedule.length || enabled.length === 0 ? null : enabled[schedule[at]! % enabled.length]!))!;
 }
 
 /** Random search of `config` against `properties`. */

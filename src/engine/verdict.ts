@@ -38,19 +38,34 @@ export function livenessViolation(liveness: readonly LivenessProperty[], state: 
   return undefined;
 }
 
-/** The states a path of step labels goes through, or undefined if some label is not enabled when its turn comes. */
-export function walkLabels(config: SystemConfig, labels: readonly string[]): { states: SystemState[]; steps: Step[] } | undefined {
+/** A walk from the initial state: the states it went through and the steps it took. */
+export interface Walk {
+  readonly states: SystemState[];
+  readonly steps: Step[];
+}
+
+/**
+ * The one stepping driver: from the initial state, ask `choose` for the next
+ * step among the enabled ones until it returns null (the walk ends there) or
+ * undefined (the walk is not executable).
+ */
+export function walk(config: SystemConfig, choose: (enabled: readonly Step[], at: number) => Step | null | undefined): Walk | undefined {
   let state = initialState(config);
   const states = [state];
   const steps: Step[] = [];
-  for (const label of labels) {
-    const step = enabledSteps(state).find((s) => s.label === label);
+  for (let at = 0; ; at++) {
+    const step = choose(enabledSteps(state), at);
+    if (step === null) return { states, steps };
     if (step === undefined) return undefined;
     state = applyStep(state, step);
     states.push(state);
     steps.push(step);
   }
-  return { states, steps };
+}
+
+/** The walk that takes the steps with these labels, or undefined if some label is not enabled when its turn comes. */
+export function walkLabels(config: SystemConfig, labels: readonly string[]): Walk | undefined {
+  return walk(config, (enabled, at) => (at === labels.length ? null : enabled.find((s) => s.label === labels[at])));
 }
 
 /** The first violation along a path of labels (undefined if none, or if the path is not executable). */
