@@ -70,6 +70,8 @@ export interface GuestContext {
   readonly nodes: readonly SleepNode[];
   /** the async event being handled (arm64: also while it is entered through the vectors) */
   readonly handling: HandledEvent | null;
+  /** nested: the token of a #PF VM-exit L1's KVM has read (`host_apf_flags`) but not yet handled */
+  readonly nestedToken: number | null;
   /** why the guest died, null while alive */
   readonly panic: PanicCause | null;
 }
@@ -97,6 +99,10 @@ export type GuestEvent =
   | { type: 'RETURN_TO_USER' }
   /** SDEI design: the self reschedule IPI, then `do_notify_resume` on the way back to user */
   | { type: 'NOTIFY_RESUME' }
+  /** nested: L0 delivered not-present to this (L1) CPU as a #PF VM-exit of the L2 it was running */
+  | { type: 'NESTED_PF_VMEXIT'; token: number }
+  /** nested: L1's `kvm_handle_page_fault` runs for the saved `host_apf_flags` */
+  | { type: 'L1_HANDLE_PAGE_FAULT' }
   | { type: 'PREEMPT_OFF' }
   | { type: 'PREEMPT_ON' }
   /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers */
@@ -143,6 +149,7 @@ export function initialGuestContext(input: GuestInput): GuestContext {
     current: input.taskCount > 0 ? 0 : -1,
     nodes: [],
     handling: null,
+    nestedToken: null,
     panic: null,
   };
 }
@@ -236,6 +243,10 @@ export function createGuestMachine(design: DesignOptions) {
       hasAck: () => design.ack !== 'none',
       /** `kvm_async_pf_sdei_handler`: the per-CPU table (2 x the host's SLOTS) has room; else -ENOSPC (§5 step 2). */
       sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.slots,
+      /** exception/IRQ return into L1's exit path, which still has to run `kvm_handle_page_fault`. */
+      returnsToNestedExit: ({ context }) => context.nestedToken !== null,
+      /** `kvm_async_pf_queue_task` in L1 finds the dummy a page-ready left in the exit window. */
+      nestedDummyFiled: ({ context }) => context.nodes.some((n) => n.token === context.nestedToken && n.task < 0),
       /** `schedule()` / `pick_next_task`: the chosen task is on the run queue. */
       taskRunnable: ({ context, event }) =>
         context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
@@ -326,6 +337,31 @@ export function createGuestMachine(design: DesignOptions) {
           preemptible: true,
         };
       }),
+      /** nested #PF VM-exit: `vmx_vcpu_run` reads and resets the flags (`host_apf_flags`), then `vcpu_enter_guest` re-enables IRQs before `handle_exit`. */
+      takeNestedExit: assign(({ event }) => ({
+        nestedToken: (event as Extract<GuestEvent, { type: 'NESTED_PF_VMEXIT' }>).token,
+        user: false,
+        irqsOn: true,
+        preemptible: true,
+      })),
+      /** L1's `kvm_handle_page_fault` -> `kvm_async_pf_task_wait_schedule` consumes the dummy and returns. */
+      consumeNestedDummy: assign(({ context }) => ({
+        nodes: context.nodes.filter((n) => !(n.token === context.nestedToken && n.task < 0)),
+        nestedToken: null,
+      })),
+      /** L1's `kvm_async_pf_task_wait_schedule`: hash the sleeper, the L1 vCPU thread sleeps. */
+      sleepOnNestedToken: assign(({ context }) => ({
+        nodes: [...context.nodes, { token: context.nestedToken!, task: context.current }],
+        tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
+        current: -1,
+        nestedToken: null,
+      })),
+      /** trace point: what L1 did with the nested not-present (§2.6 guest view). */
+      reportNestedNotPresent: emit(({ context }, params: { outcome: 'sleeping' | 'dummy-consumed' }) => ({
+        type: 'notPresent.seen' as const,
+        token: context.nestedToken!,
+        outcome: params.outcome,
+      })),
       /** `schedule()` finds nothing runnable: `do_idle` (kernel, IRQs on, HLT / WFI). */
       enterIdle: assign({ current: -1, user: false, irqsOn: true, preemptible: false }),
       /** `local_irq_disable` / `local_irq_enable`. */
@@ -374,6 +410,28 @@ export function createGuestMachine(design: DesignOptions) {
           CPU_OFFLINE: { actions: ['disableApf', 'reportDisable', 'reportWakeAll', 'wakeAllLocal'] },
           /** `kvm_guest_cpu_init` (CPU online / resume) */
           CPU_ONLINE: { actions: ['enableApf', 'reportEnable'] },
+          /** §2.7 "Nested": not-present for the L2 this CPU ran arrives as a #PF VM-exit to L1's KVM */
+          NESTED_PF_VMEXIT: { target: 'l1ExitPending', actions: ['takeNestedExit', 'clearReason'] },
+        },
+      },
+      /** nested: L1's KVM is between the #PF VM-exit and `kvm_handle_page_fault`, with IRQs enabled */
+      l1ExitPending: {
+        on: {
+          ...(design.pageReady === 'interrupt'
+            ? { /** the page-ready interrupt can land in the window */ PAGE_READY_IRQ: { target: 'handlingPageReady', actions: 'holdEvent' } }
+            : {}),
+          /** `kvm_handle_page_fault`: KVM_PV_REASON_PAGE_NOT_PRESENT -> `kvm_async_pf_task_wait_schedule(fault_address)` */
+          L1_HANDLE_PAGE_FAULT: [
+            {
+              guard: 'nestedDummyFiled',
+              target: 'running',
+              actions: [{ type: 'reportNestedNotPresent', params: { outcome: 'dummy-consumed' } }, 'consumeNestedDummy'],
+            },
+            {
+              target: 'idle',
+              actions: [{ type: 'reportNestedNotPresent', params: { outcome: 'sleeping' } }, 'sleepOnNestedToken', 'enterIdle'],
+            },
+          ],
         },
       },
       /** idle loop / scheduler: no task runs; HLT (x86) or WFI (arm64) with IRQs on */
@@ -519,6 +577,7 @@ export function createGuestMachine(design: DesignOptions) {
       /** exception / interrupt return to the interrupted code */
       returning: {
         always: [
+          { guard: 'returnsToNestedExit', target: 'l1ExitPending', actions: 'releaseEvent' },
           { guard: 'returnsToTask', target: 'running', actions: 'releaseEvent' },
           { guard: 'returnsToHaltLoop', target: 'apfHalt', actions: 'releaseEvent' },
           { target: 'idle', actions: ['releaseEvent', 'enterIdle'] },

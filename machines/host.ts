@@ -43,6 +43,8 @@ export interface PendingException {
   /** 'np' async not-present, 'pr' page-ready (exception designs), 'df' #DF from two #PFs (`kvm_multiple_exception`). */
   readonly kind: 'np' | 'pr' | 'df';
   readonly token: number;
+  /** the not-present hit L2 and goes to L1 as a #PF VM-exit (`kvm_inject_page_fault` -> `kvm_queue_exception_vmexit`, §2.7 "Nested") */
+  readonly toL1: boolean;
 }
 
 export interface HostContext {
@@ -71,8 +73,10 @@ export interface HostContext {
   readonly lapicEnabled: boolean;
   /** guest CR0.PG as KVM tracks it (`is_paging`) */
   readonly paging: boolean;
-  /** `is_guest_mode`: a nested L2 runs (L1 did not set DELIVERY_AS_PF_VMEXIT) */
+  /** `is_guest_mode`: a nested L2 runs */
   readonly inL2: boolean;
+  /** `apf.delivery_as_pf_vmexit`: L1 set KVM_ASYNC_PF_DELIVERY_AS_PF_VMEXIT (the host offered KVM_FEATURE_ASYNC_PF_VMEXIT) */
+  readonly deliveryAsPfVmexit: boolean;
   readonly area: ApfArea;
   readonly exception: PendingException | null;
   /** page-ready interrupt pending: x86 `apf.vec` in the IRR, arm64 PPI level */
@@ -127,6 +131,8 @@ export interface HostInput {
   readonly limit: number;
   /** the guest enabled APF at boot with SEND_ALWAYS */
   readonly sendAlways: boolean;
+  /** the guest enabled APF with DELIVERY_AS_PF_VMEXIT */
+  readonly deliveryAsPfVmexit: boolean;
 }
 
 /** The slot is free for a page-ready write (`apf_pageready_slot_free`; single-slot: reason and token zero). */
@@ -153,6 +159,7 @@ export function initialHostContext(input: HostInput): HostContext {
     lapicEnabled: true,
     paging: true,
     inL2: false,
+    deliveryAsPfVmexit: input.deliveryAsPfVmexit,
     area: { reason: 0, token: 0 },
     exception: null,
     irq: false,
@@ -166,8 +173,9 @@ export function createHostMachine(design: DesignOptions) {
   /** `kvm_can_deliver_async_pf` (x86) / `kvm_arch_can_inject_async_page_not_present` (RFCv1) / `kvm_arch_async_not_present_allowed` (SDEI). */
   const canDeliver = (c: HostContext, guest: GuestView): boolean => {
     if (!c.msrEnabled) return false;
-    if (design.userOnlyUnlessSendAlways && !c.sendAlways && !guest.user) return false;
-    if (c.inL2) return false;
+    // in guest mode KVM reads L2's CPL; the model's L2 runs user code
+    if (design.userOnlyUnlessSendAlways && !c.sendAlways && !(guest.user || c.inL2)) return false;
+    if (c.inL2 && !c.deliveryAsPfVmexit) return false;
     if (design.pagingGate && !c.paging) return false;
     if (design.notPresentNeedsFreeSlot && (c.area.reason !== 0 || c.area.token !== 0)) return false;
     if (design.vectorWindowGate && guest.pcInVectors) return false;
@@ -288,8 +296,10 @@ export function createHostMachine(design: DesignOptions) {
         const area = { reason: REASON_NOT_PRESENT, token: design.notPresent === 'sdei' ? token : context.area.token };
         if (design.notPresent === 'sdei') return { area, sdei: token };
         // a second #PF while one is pending: kvm_multiple_exception() makes it a #DF
-        const exception: PendingException = context.exception === null ? { kind: 'np', token } : { kind: 'df', token };
-        return { area, exception };
+        const exception: PendingException =
+          context.exception === null ? { kind: 'np', token, toL1: context.inL2 } : { kind: 'df', token, toL1: false };
+        // a #PF VM-exit takes the vCPU out of L2 (nested_vmx_vmexit)
+        return { area, exception, inL2: false };
       }),
       /** `async_pf_execute` tail: move the item to `done` under `async_pf.lock`. */
       moveToDone: assign(({ context, event }) => {
@@ -333,7 +343,8 @@ export function createHostMachine(design: DesignOptions) {
         // `kvm_apic_set_irq` on a software-disabled LAPIC drops the interrupt
         if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending };
         // over a still-pending #PF, kvm_multiple_exception() makes a #DF (no check before 2a266f23550b)
-        const exception: PendingException = context.exception === null ? { kind: 'pr', token } : { kind: 'df', token };
+        const exception: PendingException =
+          context.exception === null ? { kind: 'pr', token, toL1: false } : { kind: 'df', token, toL1: false };
         return { area, exception, pageReadyPending };
       }),
       /** trace point: the head was dequeued and announced; without the flush (3d75b8aa5c29) it is freed under a running worker. */

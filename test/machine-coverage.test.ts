@@ -44,6 +44,8 @@ const RUNS: readonly Run[] = [
   // SEND_ALWAYS: not-present reaches kernel mode (x86 guest panics; legacy guest halts)
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, sendAlways: true }, maxStates: 8_000 },
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, nested: true }, maxStates: 8_000 },
+  // L1 opts into #PF VM-exits: page-ready can overtake kvm_handle_page_fault, and the dummy is consumed
+  { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, nested: true, pfVmexit: true }, maxStates: 8_000 },
   { design: designByName('x86-legacy'), scope: ALL_EVENTS(designByName('x86-legacy')), maxStates: 20_000 },
   // every catalogued mutant at its own scope
   ...MUTANTS.map((m) => ({ design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope }, maxStates: 8_000 })),

@@ -17,7 +17,7 @@ describe('x86 normal sequence (reference §2.4)', () => {
       { token, gfn: 0, injected: true, wakeAll: false, completed: false, workerRunning: false },
     ]);
     expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
     expect(hostOf(s).context.gfns).toEqual([0]);
     expect(tokenView(s, token)).toEqual({ host: 'queuedNotified', guest: 'notSeen' });
 
@@ -74,7 +74,7 @@ describe('x86-legacy normal sequence (reference §2.8)', () => {
     const token = 0x1000;
     s = play(s, 'cpu0: task0 touches page0');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
 
     s = play(s, 'cpu0: takes #PF (token 0x1000)');
     expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
@@ -84,7 +84,7 @@ describe('x86-legacy normal sequence (reference §2.8)', () => {
 
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token, toL1: false });
     expect(hostOf(s).context.pageReadyPending).toBe(false);
 
     s = play(s, 'cpu0: takes #PF (token 0x1000)');
@@ -100,7 +100,7 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     let s = start('arm64-rfcv1', { timerExits: true });
     const token = 0x10000; // (1 << 16) | vcpu 0
     s = play(s, 'cpu0: task0 touches page0');
-    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
 
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     expect(guestOf(s).value).toBe('vectors');
@@ -114,7 +114,7 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'worker 0x10000: async_pf_execute done (page0 in)');
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token, toL1: false });
 
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     s = play(s, 'cpu0: branches out of the vector table');

@@ -22,6 +22,7 @@ export interface CheckFlags {
   readonly limit?: string;
   readonly sendAlways?: boolean;
   readonly nested?: boolean;
+  readonly pfVmexit?: boolean;
   readonly hotplug?: boolean;
   readonly smm?: boolean;
   readonly lapic?: boolean;
@@ -49,6 +50,7 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
     ...(flags.limit === undefined ? {} : { limit: integer('--limit')(flags.limit) }),
     ...(flags.sendAlways ? { sendAlways: true } : {}),
     ...(flags.nested ? { nested: true } : {}),
+    ...(flags.pfVmexit ? { pfVmexit: true } : {}),
     ...(flags.hotplug ? { hotplug: true } : {}),
     ...(flags.smm ? { smm: true } : {}),
     ...(flags.lapic ? { lapic: true } : {}),

@@ -89,7 +89,7 @@ export const MUTANTS: readonly Mutant[] = [
     description: 'done items are freed (queue clear, completion scan) while async_pf_execute may still run (use after free)',
     breaks: 'work-lifetime',
     override: { flushWorkBeforeFree: false },
-    scope: { hotplug: true },
+    scope: {},
   },
   {
     id: 'clear-queue-on-paging-off',
@@ -99,6 +99,16 @@ export const MUTANTS: readonly Mutant[] = [
     breaks: 'no-lost-wakeup',
     override: { clearQueueOnPagingToggle: true, rescanOnPagingEnable: false },
     scope: { smm: true },
+  },
+  {
+    id: 'no-dummy',
+    base: 'x86',
+    commit: 'the dummy node of kvm_async_pf_task_wake (present since the guest side was merged)',
+    description: 'a page-ready that arrives before its waiter is filed is dropped: the waiter then sleeps forever',
+    breaks: 'no-lost-wakeup',
+    override: { dummyNodes: false },
+    // the only window in which page-ready precedes the wait: L1's KVM between the #PF VM-exit and kvm_handle_page_fault
+    scope: { nested: true, pfVmexit: true },
   },
   {
     id: 'missed-kick',

@@ -17,6 +17,8 @@ export interface Scope {
   readonly sendAlways: boolean;
   /** the guest may run a nested L2 (x86 only) */
   readonly nested: boolean;
+  /** with nested: the host offers KVM_FEATURE_ASYNC_PF_VMEXIT and L1 sets DELIVERY_AS_PF_VMEXIT (QEMU does not offer it) */
+  readonly pfVmexit: boolean;
   /** the guest may take CPUs offline and online (APF disable/enable, local wake-all, INIT) */
   readonly hotplug: boolean;
   /** SMIs may clear CR0.PG while work is outstanding (x86 only) */
@@ -41,6 +43,7 @@ export const DEFAULT_SCOPE: Scope = {
   limit: 2,
   sendAlways: false,
   nested: false,
+  pfVmexit: false,
   hotplug: false,
   smm: false,
   lapic: false,
@@ -49,7 +52,7 @@ export const DEFAULT_SCOPE: Scope = {
 };
 
 /** Names of the boolean scope switches, as the CLI spells them. */
-export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'hotplug', 'smm', 'lapic', 'idlePoll', 'timerExits'] as const;
+export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'pfVmexit', 'hotplug', 'smm', 'lapic', 'idlePoll', 'timerExits'] as const;
 
 /** Thrown for input a user can fix; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
@@ -73,6 +76,9 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
   }
   if (scope.tasks < scope.vcpus) {
     throw new UsageError(`tasks (${scope.tasks}) must be at least vcpus (${scope.vcpus}): every vCPU runs at least one task`);
+  }
+  if (scope.pfVmexit && !scope.nested) {
+    throw new UsageError('pfVmexit is about nested async PF: it needs nested');
   }
   for (const x86Only of ['nested', 'smm', 'lapic'] as const) {
     if (scope[x86Only] && !design.x86PlatformEvents) {

@@ -55,6 +55,7 @@ export type StepKind =
   | 'leave-vectors'
   | 'kernel-entry-done'
   | 'notify-resume'
+  | 'l1-handle-fault'
   | 'ack'
   | 'schedule'
   | 'guest-context'
@@ -116,7 +117,7 @@ export function initialState(config: SystemConfig): SystemState {
   const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
   return {
     config,
-    hosts: vcpus.map((vcpu) => machines.host.initial({ vcpu, limit: scope.limit, sendAlways })),
+    hosts: vcpus.map((vcpu) => machines.host.initial({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
     guests: vcpus.map((vcpu) => machines.guest.initial({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
     tokens: [],
     resident: Array.from({ length: scope.pages }, () => false),
@@ -134,6 +135,7 @@ function guestView(g: ComponentState<GuestContext>): GuestView {
   const exec = guestExec(g);
   const inTask = exec === 'running';
   if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false };
+  if (exec === 'l1ExitPending') return { user: false, irqsOn: true, pcInVectors: false };
   return {
     user: inTask && g.context.user,
     irqsOn: exec === 'idle' || exec === 'apfHalt' || (inTask && g.context.irqsOn),
@@ -162,6 +164,7 @@ function tokensInUse(state: SystemState, v: number): Set<number> {
   const g = state.guests[v]!.context;
   for (const node of g.nodes) used.add(node.token);
   if (g.handling !== null) used.add(g.handling.token);
+  if (g.nestedToken !== null) used.add(g.nestedToken);
   for (const t of state.tokens) if (t.context.vcpu === v) used.add(t.context.token);
   return used;
 }
@@ -246,7 +249,7 @@ function guestSteps(state: SystemState, v: number): Step[] {
 
   // An exception or SDEI event queued by the host is injected at the very entry: no guest instruction runs first.
   if (h.exception !== null) {
-    const what = h.exception.kind === 'df' ? '#DF' : design.exceptionEntryWindow ? 'data abort' : '#PF';
+    const what = h.exception.kind === 'df' ? '#DF' : h.exception.toL1 ? '#PF VM-exit to L1' : design.exceptionEntryWindow ? 'data abort' : '#PF';
     const take = step('take-exception', v, 0, `guest${v}`, `cpu${v}: takes ${what} (token ${formatToken(h.exception.token)})`);
     if (!deliveryWritesStack(design) || h.exception.kind === 'df') return [take];
     // x86 event delivery pushes the exception frame onto the guest stack, which the host may have swapped out
@@ -258,11 +261,14 @@ function guestSteps(state: SystemState, v: number): Step[] {
   if (h.sdei !== null && restingExec) {
     return [step('take-sdei', v, 0, `guest${v}`, `cpu${v}: takes SDEI not-present (token ${formatToken(h.sdei)})`)];
   }
-  if (h.irq && restingExec && guestView(guest).irqsOn && h.lapicEnabled) {
+  if (h.irq && (restingExec || exec === 'l1ExitPending') && guestView(guest).irqsOn && h.lapicEnabled) {
     out.push(step('take-irq', v, 0, `guest${v}`, `cpu${v}: takes page-ready interrupt`));
   }
   if (exec === 'vectors') out.push(step('leave-vectors', v, 0, `guest${v}`, `cpu${v}: branches out of the vector table`));
   if (exec === 'notifyResume') out.push(step('notify-resume', v, 0, `guest${v}`, `cpu${v}: reschedule IPI, do_notify_resume`));
+  if (exec === 'l1ExitPending') {
+    out.push(step('l1-handle-fault', v, 0, `guest${v}`, `cpu${v}: L1 kvm_handle_page_fault (token ${formatToken(g.nestedToken!)})`));
+  }
   if (exec === 'kernelEntry') {
     out.push(step('kernel-entry-done', v, 0, `guest${v}`, `cpu${v}: kernel_entry saved ELR_EL1`));
     // kernel_entry stores the registers to the kernel stack, which the host may have swapped out
@@ -467,6 +473,10 @@ function takeException(d: Draft, v: number): void {
     d.guest(v, { type: 'DOUBLE_FAULT' });
     return;
   }
+  if (exception.toL1) {
+    d.guest(v, { type: 'NESTED_PF_VMEXIT', token: exception.token });
+    return;
+  }
   d.guest(v, { type: 'ASYNC_EXCEPTION', token: exception.token, reason: h.area.reason });
 }
 
@@ -521,6 +531,9 @@ export function applyStep(state: SystemState, s: Step): SystemState {
       break;
     case 'notify-resume':
       d.guest(v, { type: 'NOTIFY_RESUME' });
+      break;
+    case 'l1-handle-fault':
+      d.guest(v, { type: 'L1_HANDLE_PAGE_FAULT' });
       break;
     case 'ack': {
       const token = d.guests[v]!.context.handling?.token;

@@ -92,6 +92,7 @@ const scopeSchema = z.object({
   limit: z.number().int(),
   sendAlways: z.boolean(),
   nested: z.boolean(),
+  pfVmexit: z.boolean(),
   hotplug: z.boolean(),
   smm: z.boolean(),
   lapic: z.boolean(),
