@@ -159,6 +159,14 @@ type Ctx = GuestContext;
 const setTask = (tasks: readonly GuestTask[], index: number, patch: Partial<GuestTask>): GuestTask[] =>
   tasks.map((t, i) => (i === index ? { ...t, ...patch } : t));
 
+/**
+ * `hlist_add_head` into the token's bucket. Order within the table carries no
+ * meaning (lookups are by token), so nodes are kept sorted by (token, task):
+ * states that differ only in insertion order are one state.
+ */
+const hashNode = (nodes: readonly SleepNode[], node: SleepNode): SleepNode[] =>
+  [...nodes, node].sort((a, b) => a.token - b.token || a.task - b.task);
+
 /** Wakes the sleeper of `node` (if it is one): back on the run queue, or back to running from the halt loop. */
 const wakeNode = (tasks: readonly GuestTask[], node: SleepNode): GuestTask[] => {
   if (node.task < 0) return [...tasks];
@@ -270,18 +278,18 @@ export function createGuestMachine(design: DesignOptions) {
       })),
       /** insert node{token, cpu} under the bucket lock, task sleeps, `schedule()`. */
       sleepOnToken: assign(({ context }) => ({
-        nodes: [...context.nodes, { token: tokenOf(context), task: context.current }],
+        nodes: hashNode(context.nodes, { token: tokenOf(context), task: context.current }),
         tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
         current: -1,
       })),
       /** pre-5.8/RFCv1 kernel-mode wait that cannot schedule: insert node, halt the CPU with IRQs on. */
       haltOnToken: assign(({ context }) => ({
-        nodes: [...context.nodes, { token: tokenOf(context), task: context.current }],
+        nodes: hashNode(context.nodes, { token: tokenOf(context), task: context.current }),
         tasks: setTask(context.tasks, context.current, { status: 'halted' }),
       })),
       /** SDEI handler: record (current, token), set TIF_ASYNC_PF, self reschedule IPI. */
       recordForResume: assign(({ context }) => ({
-        nodes: [...context.nodes, { token: tokenOf(context), task: context.current }],
+        nodes: hashNode(context.nodes, { token: tokenOf(context), task: context.current }),
         tasks: setTask(context.tasks, context.current, { tif: true }),
       })),
       /** `do_notify_resume`: the task with TIF_ASYNC_PF sleeps until the PPI handler clears it. */
@@ -302,7 +310,7 @@ export function createGuestMachine(design: DesignOptions) {
         return { nodes: context.nodes.filter((n) => n !== node), tasks: wakeNode(context.tasks, node) };
       }),
       /** `kvm_async_pf_task_wake`: no node yet: allocate and hash a dummy (0547758a6de3 + baec4f5a018f). */
-      fileDummy: assign(({ context }) => ({ nodes: [...context.nodes, { token: tokenOf(context), task: -1 }] })),
+      fileDummy: assign(({ context }) => ({ nodes: hashNode(context.nodes, { token: tokenOf(context), task: -1 }) })),
       /** `apf_task_wake_all`: unhash every node of this CPU, wake the sleepers (dummies are dropped). */
       wakeAllLocal: assign(({ context }) => ({
         nodes: [],
@@ -351,7 +359,7 @@ export function createGuestMachine(design: DesignOptions) {
       })),
       /** L1's `kvm_async_pf_task_wait_schedule`: hash the sleeper, the L1 vCPU thread sleeps. */
       sleepOnNestedToken: assign(({ context }) => ({
-        nodes: [...context.nodes, { token: context.nestedToken!, task: context.current }],
+        nodes: hashNode(context.nodes, { token: context.nestedToken!, task: context.current }),
         tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
         current: -1,
         nestedToken: null,
