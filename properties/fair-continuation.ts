@@ -7,7 +7,7 @@
  * reclaim, offline, reset or SMI happens. A goal unreachable this way is one
  * the guest can never reach without outside help.
  */
-import { applyStep, enabledSteps, stateKey, type Step, type SystemState } from '../src/system/system.js';
+import { stateKey, successors, type Step, type SystemState } from '../src/system/system.js';
 import type { LivenessProperty } from './types.js';
 
 const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
@@ -46,15 +46,13 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
   while (frontier.length > 0) {
     const next: SystemState[] = [];
     for (const state of frontier) {
-      for (const step of enabledSteps(state)) {
+      for (const { step, next: successor, key } of successors(state)) {
         if (!isFairStep(step)) continue;
-        const successor = applyStep(state, step);
         if (goal(successor)) return 'reachable';
         if (guestDied(successor)) {
           deathSeen = true;
           continue;
         }
-        const key = stateKey(successor);
         if (seen.has(key)) continue;
         if (seen.size >= budget) return 'unknown';
         seen.add(key);

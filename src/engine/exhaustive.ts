@@ -7,7 +7,7 @@
  * goal is a violation, found by backward reachability from the goal states.
  */
 import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
-import { applyStep, enabledSteps, initialState, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+import { initialState, stateKey, successors, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
 export interface ExhaustiveOptions {
@@ -68,10 +68,8 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
     const next: number[] = [];
     for (const id of frontier) {
       const state = states[id]!;
-      for (const step of enabledSteps(state)) {
+      for (const { step, next: successor, key } of successors(state)) {
         transitions++;
-        const successor = applyStep(state, step);
-        const key = stateKey(successor);
         let successorId = ids.get(key);
         if (successorId === undefined) {
           successorId = states.length;

@@ -6,7 +6,7 @@
  */
 import { livenessViolationAt } from '../../properties/fair-continuation.js';
 import type { LivenessProperty, PropertyId, SafetyProperty } from '../../properties/index.js';
-import { applyStep, enabledSteps, initialState, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+import { initialState, successors, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 
 export interface Violation {
   readonly property: PropertyId;
@@ -54,10 +54,14 @@ export function walk(config: SystemConfig, choose: (enabled: readonly Step[], at
   const states = [state];
   const steps: Step[] = [];
   for (let at = 0; ; at++) {
-    const step = choose(enabledSteps(state), at);
+    const next = successors(state);
+    const step = choose(
+      next.map((s) => s.step),
+      at,
+    );
     if (step === null) return { states, steps };
     if (step === undefined) return undefined;
-    state = applyStep(state, step);
+    state = next.find((s) => s.step === step)!.next;
     states.push(state);
     steps.push(step);
   }

@@ -35,6 +35,17 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
 
   constructor(readonly machine: AnyStateMachine) {}
 
+  /** JSON of a component state, cached by identity (states are immutable and shared). */
+  private readonly stateKeys = new WeakMap<object, string>();
+  private keyOf(state: ComponentState<TContext>): string {
+    let key = this.stateKeys.get(state);
+    if (key === undefined) {
+      key = JSON.stringify([state.value, state.context]);
+      this.stateKeys.set(state, key);
+    }
+    return key;
+  }
+
   /** The distinct (state, event) pairs stepped so far (since the memo was last emptied). */
   steps(): IterableIterator<ComponentStep<TContext, TEffect>> {
     return this.memo.values();
@@ -54,7 +65,7 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
 
   /** The state after `event`, and what the machine emitted. Throws ModelError if no transition of the machine takes the event. */
   step(state: ComponentState<TContext>, event: TEvent): ComponentStep<TContext, TEffect> {
-    const key = JSON.stringify([state.value, state.context, event]);
+    const key = `${this.keyOf(state)}#${JSON.stringify(event)}`;
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
     const snapshot = this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> });

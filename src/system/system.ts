@@ -8,7 +8,6 @@
  * toggle, LAPIC toggle, L2 entry/exit) or the delivery of a pending event.
  * Everything here is pure: `applyStep` returns a new state and never mutates.
  */
-import type { StateValue } from 'xstate';
 import type { DesignOptions } from '../../machines/design.js';
 import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent } from '../../machines/guest.js';
 import {
@@ -335,6 +334,23 @@ function hostSteps(state: SystemState, v: number): Step[] {
 
 /** Every step possible in `state`, in a stable order; steps that would change nothing are left out. */
 export function enabledSteps(state: SystemState): Step[] {
+  return successors(state).map((s) => s.step);
+}
+
+/** A step possible in a state, with the state it leads to. */
+export interface Successor {
+  readonly step: Step;
+  readonly next: SystemState;
+  /** `stateKey(next)` */
+  readonly key: string;
+}
+
+/**
+ * Every step possible in `state` with its successor, in `enabledSteps` order.
+ * Working out which steps change anything already computes the successors, so
+ * the search engines take them from here instead of applying each step twice.
+ */
+export function successors(state: SystemState): Successor[] {
   const candidates: Step[] = [];
   for (let v = 0; v < state.hosts.length; v++) {
     candidates.push(...guestSteps(state, v));
@@ -344,7 +360,13 @@ export function enabledSteps(state: SystemState): Step[] {
     if (isResident) candidates.push(step('swap-out', -1, page, 'swap', `host reclaims page${page} (swap out)`));
   });
   const key = stateKey(state);
-  return candidates.filter((s) => stateKey(applyStep(state, s)) !== key);
+  const out: Successor[] = [];
+  for (const candidate of candidates) {
+    const next = applyStep(state, candidate);
+    const nextKey = stateKey(next);
+    if (nextKey !== key) out.push({ step: candidate, next, key: nextKey });
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -561,18 +583,21 @@ export function applyStep(state: SystemState, s: Step): SystemState {
 // ---------------------------------------------------------------------------
 // Keys
 
-function valueKey(value: StateValue): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+/** Key of one component state, cached by identity: unchanged components are shared between states. */
+const componentKeys = new WeakMap<object, string>();
+function componentKey(c: ComponentState<unknown>): string {
+  let key = componentKeys.get(c);
+  if (key === undefined) {
+    key = JSON.stringify([c.value, c.context]);
+    componentKeys.set(c, key);
+  }
+  return key;
 }
 
 /** Canonical key of a state: equal states give equal keys (config excluded: one run has one config). */
 export function stateKey(state: SystemState): string {
-  return JSON.stringify([
-    state.hosts.map((h) => [valueKey(h.value), h.context]),
-    state.guests.map((g) => [valueKey(g.value), g.context]),
-    state.tokens.map((t) => [valueKey(t.value), t.context]),
-    state.resident,
-  ]);
+  const part = (cs: readonly ComponentState<unknown>[]) => cs.map(componentKey).join(',');
+  return `${part(state.hosts)}|${part(state.guests)}|${part(state.tokens)}|${state.resident.map((r) => (r ? 1 : 0)).join('')}`;
 }
 
 /** Finds the enabled step with this label; undefined if none. */
