@@ -2,6 +2,8 @@
  * The random and exhaustive checkers on the built-in designs at the default
  * scope (1 vCPU, 2 tasks, 1 page, limit 2), with fixed seeds and budgets.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { propertyById } from '../properties/index.js';
@@ -74,4 +76,25 @@ describe('exhaustive budgets', () => {
     expect(report.stoppedBy).toBe('max-states');
     expect(report.statesExplored).toBe(40);
   });
+});
+
+describe('exhaustive search stops cleanly at its budgets', () => {
+  it('stops at --max-seconds with what it covered', () => {
+    const report = runCheck({ ...request('x86', 'exhaustive'), scope: { ...DEFAULT_SCOPE, vcpus: 2, pages: 2 }, maxSeconds: 0 });
+    expect(report.result).toBe('incomplete');
+    expect(report.stoppedBy).toBe('max-seconds');
+    expect(report.statesExplored).toBeLessThan(1000);
+  });
+
+  it('stops at the memory guard instead of dying out of memory (exit 3)', () => {
+    const cli = join(import.meta.dirname, '..', 'src', 'cli', 'run.ts');
+    const run = spawnSync(
+      process.execPath,
+      ['--max-old-space-size=200', '--import', 'tsx', cli, 'check', '--mode', 'exhaustive', '--vcpus', '2', '--tasks', '3', '--pages', '2', '--quiet'],
+      { encoding: 'utf8', timeout: 120_000 },
+    );
+    expect(run.status).toBe(3);
+    expect(run.stdout).toContain('INCOMPLETE: stopped at the memory guard');
+    expect(run.stderr).toBe('');
+  }, 120_000);
 });

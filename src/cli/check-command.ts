@@ -138,16 +138,18 @@ function printReport(report: CheckReport, traceFile: string | null): void {
   const name = [report.design, ...report.bugs].join(' + ');
   const seed = report.mode === 'random' ? `, seed ${report.seed}` : '';
   const where = `${name} (${describeScope(report.scope)}), ${report.mode} mode${seed}`;
+  const rate = Math.round(report.statesExplored / Math.max(report.durationMs / 1000, 1e-3));
   const effort =
     report.mode === 'random'
       ? `${report.runs} schedules, ${report.statesExplored} distinct states`
-      : `${report.statesExplored} states, ${report.steps} transitions`;
+      : `${report.statesExplored} states, ${report.steps} transitions, ${rate} states/s, no reductions`;
   if (report.result === 'pass') {
     process.stdout.write(`${where}\nevery property holds (${effort}, ${report.durationMs} ms)\n`);
     return;
   }
   if (report.result === 'incomplete') {
-    process.stdout.write(`${where}\nINCOMPLETE: stopped at --${report.stoppedBy} after ${effort}; no violation so far\n`);
+    const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the heap limit)' : `--${report.stoppedBy}`;
+    process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${effort}; no violation so far\n`);
     return;
   }
   const rows = report.trace!.steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: step.summary }));

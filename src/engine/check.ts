@@ -8,7 +8,7 @@ import { LIVENESS, SAFETY, type Property, type PropertyId } from '../../properti
 import { validateScope, type Scope } from '../system/scope.js';
 import type { SystemConfig } from '../system/system.js';
 import { buildTrace, type Trace } from '../trace/trace.js';
-import { exhaustiveCheck } from './exhaustive.js';
+import { exhaustiveCheck, type StopReason } from './exhaustive.js';
 import { applyMutants, type Mutant } from './mutants.js';
 import { randomCheck } from './random.js';
 import { walkLabels, type PropertySet } from './verdict.js';
@@ -54,7 +54,7 @@ export interface CheckReport {
   readonly counterexampleLength: number | null;
   readonly trace: Trace | null;
   /** exhaustive mode: why it stopped early */
-  readonly stoppedBy?: 'max-states' | 'max-seconds';
+  readonly stoppedBy?: StopReason;
 }
 
 function propertySet(properties: readonly Property[] | undefined): PropertySet {
@@ -84,7 +84,7 @@ export function runCheck(request: CheckRequest): CheckReport {
   let steps: number;
   let statesExplored: number;
   let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string } } | undefined;
-  let incomplete: 'max-states' | 'max-seconds' | undefined;
+  let incomplete: StopReason | undefined;
   if (request.mode === 'random') {
     const result = randomCheck(config, properties, {
       seed: request.seed,

@@ -6,9 +6,20 @@
  * from which no fair path (see properties/fair-continuation.ts) reaches the
  * goal is a violation, found by backward reachability from the goal states.
  */
+import { getHeapStatistics } from 'node:v8';
 import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
 import { initialState, stateKey, successors, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
+
+/** Why an exhaustive search stopped before covering its scope. */
+export type StopReason = 'max-states' | 'max-seconds' | 'memory';
+
+/**
+ * Fraction of V8's heap limit the search may fill before it stops cleanly
+ * rather than crash (the limit includes the young generation, so the old space
+ * fills up before 100% of it).
+ */
+const HEAP_GUARD = 0.7;
 
 export interface ExhaustiveOptions {
   readonly maxStates?: number;
@@ -25,7 +36,7 @@ export interface ExhaustiveResult {
   /** every reachable state was explored */
   readonly complete: boolean;
   /** why the search stopped early, if it did without a violation */
-  readonly stoppedBy?: 'max-states' | 'max-seconds';
+  readonly stoppedBy?: StopReason;
   readonly frontier: number;
   readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
 }
@@ -35,6 +46,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
   const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
+  const heapLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
 
   const initial = initialState(config);
   const ids = new Map<string, number>([[stateKey(initial), 0]]);
@@ -92,7 +104,10 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
         if (isFairStep(step)) reverseFair[successorId]!.push(id);
         if (states.length % 5000 === 0) options.onProgress?.({ states: states.length, frontier: next.length, depth: depth + 1 });
         if (states.length >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: next.length });
-        if (states.length % 1000 === 0 && Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: next.length });
+        if (transitions % 256 === 0) {
+          if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: next.length });
+          if (process.memoryUsage().heapUsed > heapLimit) return result({ depth, complete: false, stoppedBy: 'memory', frontier: next.length });
+        }
       }
     }
     frontier = next;
