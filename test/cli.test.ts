@@ -225,6 +225,15 @@ describe('check', () => {
     expect(report.counterexampleLength).toBe(readJson(file).steps.length);
   });
 
+  it('reports machine transition coverage after an exhaustive run', () => {
+    const result = run('check', '--design', 'x86', '--mode', 'exhaustive', '--quiet');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('no reductions');
+    expect(result.stdout).toMatch(/machine coverage in this scope:\n {2}host: \d+\/\d+ transitions/);
+    // x86 never takes the arm64-only branch of a syscall entry
+    expect(result.stdout).toContain('guest.running:ENTER_KERNEL[0]');
+  });
+
   it('stops at --max-states with exit 3', () => {
     const result = run('check', '--design', 'x86', '--mode', 'exhaustive', '--max-states', '50', '--quiet');
     expect(result.code).toBe(3);

@@ -88,7 +88,7 @@ function ensureDirectory(dir: string): void {
 }
 
 function jsonReport(report: CheckReport, traceFile: string | null) {
-  const { trace: _trace, stoppedBy, ...rest } = report;
+  const { trace: _trace, stoppedBy, coverage: _coverage, ...rest } = report;
   // exhaustive mode uses no randomness: its seed is reported as null
   return { ...rest, seed: report.mode === 'random' ? report.seed : null, stoppedBy: stoppedBy ?? null, traceFile };
 }
@@ -144,17 +144,27 @@ function printReport(report: CheckReport, traceFile: string | null): void {
       ? `${report.runs} schedules, ${report.statesExplored} distinct states`
       : `${report.statesExplored} states, ${report.steps} transitions, ${rate} states/s, no reductions`;
   if (report.result === 'pass') {
-    process.stdout.write(`${where}\nevery property holds (${effort}, ${report.durationMs} ms)\n`);
+    process.stdout.write(`${where}\nevery property holds (${effort}, ${report.durationMs} ms)\n${describeCoverage(report)}`);
     return;
   }
   if (report.result === 'incomplete') {
     const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the heap limit)' : `--${report.stoppedBy}`;
-    process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${effort}; no violation so far\n`);
+    process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${effort}; no violation so far\n${describeCoverage(report)}`);
     return;
   }
   const rows = report.trace!.steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: step.summary }));
   process.stdout.write(`${where}\nVIOLATED ${report.property}: ${report.message}\ncounterexample: ${report.counterexampleLength} steps (${effort})\n\n`);
   process.stdout.write(`${stepTable(rows)}\n\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
+}
+
+/** Exhaustive runs: per-machine transition coverage, naming what a complete search never took. */
+function describeCoverage(report: CheckReport): string {
+  if (report.coverage === undefined) return '';
+  const lines = report.coverage.map((c) => {
+    const missed = c.missed.length === 0 ? '' : ` (never taken: ${c.missed.join(', ')})`;
+    return `  ${c.machine}: ${c.taken}/${c.total} transitions${missed}`;
+  });
+  return `machine coverage in this scope:\n${lines.join('\n')}\n`;
 }
 
 function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): number {

@@ -6,7 +6,8 @@
 import type { DesignOptions } from '../../machines/design.js';
 import { LIVENESS, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
 import { validateScope, type Scope } from '../system/scope.js';
-import type { SystemConfig } from '../system/system.js';
+import { coverageOf, type MachineCoverage } from '../system/coverage.js';
+import { machinesOf, type SystemConfig } from '../system/system.js';
 import { buildTrace, type Trace } from '../trace/trace.js';
 import { exhaustiveCheck, type StopReason } from './exhaustive.js';
 import { applyMutants, type Mutant } from './mutants.js';
@@ -55,6 +56,8 @@ export interface CheckReport {
   readonly trace: Trace | null;
   /** exhaustive mode: why it stopped early */
   readonly stoppedBy?: StopReason;
+  /** exhaustive mode: machine transitions taken in this run; one never taken in a complete run is dead or out of scope */
+  readonly coverage?: readonly MachineCoverage[];
 }
 
 function propertySet(properties: readonly Property[] | undefined): PropertySet {
@@ -85,6 +88,7 @@ export function runCheck(request: CheckRequest): CheckReport {
   let statesExplored: number;
   let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string } } | undefined;
   let incomplete: StopReason | undefined;
+  let coverage: readonly MachineCoverage[] | undefined;
   if (request.mode === 'random') {
     const result = randomCheck(config, properties, {
       seed: request.seed,
@@ -105,6 +109,8 @@ export function runCheck(request: CheckRequest): CheckReport {
     statesExplored = result.states;
     counterexample = result.counterexample;
     incomplete = result.stoppedBy;
+    const machines = machinesOf(design);
+    coverage = (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name]));
   }
 
   const durationMs = Date.now() - started;
@@ -121,6 +127,7 @@ export function runCheck(request: CheckRequest): CheckReport {
       counterexampleLength: null,
       trace: null,
       ...(incomplete === undefined ? {} : { stoppedBy: incomplete }),
+      ...(coverage === undefined ? {} : { coverage }),
     };
   }
   const walked = walkLabels(config, counterexample.labels)!;
@@ -137,6 +144,7 @@ export function runCheck(request: CheckRequest): CheckReport {
     durationMs,
     counterexampleLength: walked.steps.length,
     trace,
+    ...(coverage === undefined ? {} : { coverage }),
   };
 }
 

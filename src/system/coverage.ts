@@ -110,3 +110,20 @@ export class CoverageRecorder {
     return stateIdsOf(this.machine).filter((id) => !this.states.has(id));
   }
 }
+
+/** Transition coverage of one machine kind: how many of its transitions were taken, and which were not. */
+export interface MachineCoverage {
+  readonly machine: string;
+  readonly taken: number;
+  readonly total: number;
+  readonly missed: readonly string[];
+}
+
+/** Coverage of every transition a stepper's memo has seen (its distinct (state, event) pairs and start inputs). */
+export function coverageOf(name: string, stepper: { readonly machine: AnyStateMachine; startInputs(): Iterable<unknown>; steps(): Iterable<{ from: ComponentState<unknown>; event: EventObject }> }): MachineCoverage {
+  const recorder = new CoverageRecorder(stepper.machine);
+  for (const input of stepper.startInputs()) recorder.record({ input });
+  for (const step of stepper.steps()) recorder.record({ state: step.from, event: step.event });
+  const missed = recorder.missedTransitions();
+  return { machine: name, taken: recorder.all.length - missed.length, total: recorder.all.length, missed };
+}
