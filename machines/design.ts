@@ -97,7 +97,12 @@ export interface DesignOptions {
   readonly rescanOnLapicEnable: boolean;
   /** CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab). */
   readonly rescanOnPagingEnable: boolean;
-  /** every done item is flushed before it is freed, by the completion scan and by the queue clear (3d75b8aa5c29). */
+  /**
+   * `kvm_clear_async_pf_completion_queue` (disable, reset, vCPU teardown) flushes each done item
+   * before freeing it (3d75b8aa5c29), so no `async_pf_execute` still runs when the vCPU or the
+   * module goes away. (The completion scan's free was always safe: the worker touches no item
+   * after `list_add_tail`.)
+   */
   readonly flushWorkBeforeFree: boolean;
   /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on every CR0.PG toggle. */
   readonly clearQueueOnPagingToggle: boolean;

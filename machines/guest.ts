@@ -425,9 +425,8 @@ export function createGuestMachine(design: DesignOptions) {
       /** nested: L1's KVM is between the #PF VM-exit and `kvm_handle_page_fault`, with IRQs enabled */
       l1ExitPending: {
         on: {
-          ...(design.pageReady === 'interrupt'
-            ? { /** the page-ready interrupt can land in the window */ PAGE_READY_IRQ: { target: 'handlingPageReady', actions: 'holdEvent' } }
-            : {}),
+          /** a page-ready (interrupt, or the pre-5.8 #PF) can land in the window */
+          ...handlerEntries('idle'),
           /** `kvm_handle_page_fault`: KVM_PV_REASON_PAGE_NOT_PRESENT -> `kvm_async_pf_task_wait_schedule(fault_address)` */
           L1_HANDLE_PAGE_FAULT: [
             {

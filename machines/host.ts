@@ -65,6 +65,8 @@ export interface HostContext {
   readonly pageReadyPending: boolean;
   /** without 68c35f89d016's `smp_store_mb`: the ACK handler's `pageready_pending = false` still sits in the vCPU's store buffer */
   readonly ackStoreBuffered: boolean;
+  /** without 68c35f89d016's `smp_mb__after_atomic`: a worker's `KVM_REQ_APF_READY` store not yet visible to the vCPU */
+  readonly requestBuffered: boolean;
   /** `KVM_REQ_APF_READY` */
   readonly readyRequest: boolean;
   /** `kvm_vcpu_kick` (or a guest exit): the vCPU passes `vcpu_enter_guest` before more guest code runs */
@@ -102,6 +104,7 @@ export type HostEvent =
   | { type: 'WORKER_DONE'; token: number }
   | { type: 'WORKER_RETURNED'; token: number }
   | { type: 'STORE_BUFFER_DRAINS' }
+  | { type: 'WORKER_STORES_DRAIN' }
   | { type: 'ENTER_GUEST'; guest: GuestView }
   | { type: 'EXCEPTION_TAKEN' }
   | { type: 'IRQ_TAKEN' }
@@ -122,7 +125,7 @@ export type HostEvent =
 export type HostEffect =
   | { type: 'fault.sync'; gfn: number }
   | { type: 'work.queued'; token: number; gfn: number; injected: boolean }
-  | { type: 'work.dequeued'; token: number; delivered: boolean; workerRunning: boolean }
+  | { type: 'work.dequeued'; token: number; delivered: boolean }
   | { type: 'work.cancelled'; tokens: readonly number[]; workerRunning: readonly number[] }
   | { type: 'notPresent.cancelled'; token: number };
 
@@ -154,6 +157,7 @@ export function initialHostContext(input: HostInput): HostContext {
     gfns: [],
     pageReadyPending: false,
     ackStoreBuffered: false,
+    requestBuffered: false,
     readyRequest: false,
     kicked: false,
     lapicEnabled: true,
@@ -296,10 +300,10 @@ export function createHostMachine(design: DesignOptions) {
         const area = { reason: REASON_NOT_PRESENT, token: design.notPresent === 'sdei' ? token : context.area.token };
         if (design.notPresent === 'sdei') return { area, sdei: token };
         // a second #PF while one is pending: kvm_multiple_exception() makes it a #DF
-        const exception: PendingException =
-          context.exception === null ? { kind: 'np', token, toL1: context.inL2 } : { kind: 'df', token, toL1: false };
-        // a #PF VM-exit takes the vCPU out of L2 (nested_vmx_vmexit)
-        return { area, exception, inL2: false };
+        const toL1 = context.inL2 && context.deliveryAsPfVmexit;
+        const exception: PendingException = context.exception === null ? { kind: 'np', token, toL1 } : { kind: 'df', token, toL1: false };
+        // a #PF VM-exit takes the vCPU out of L2 (nested_vmx_vmexit); without the opt-in the gate keeps this path shut
+        return { area, exception, inL2: context.inL2 && !toL1 };
       }),
       /** `async_pf_execute` tail: move the item to `done` under `async_pf.lock`. */
       moveToDone: assign(({ context, event }) => {
@@ -340,20 +344,20 @@ export function createHostMachine(design: DesignOptions) {
             ? { reason: context.area.reason, token }
             : { reason: REASON_PAGE_READY, token: design.pageReady === 'interrupt' ? token : 0 };
         const pageReadyPending = design.ack !== 'none';
+        // a buffered `pageready_pending = false` is followed by this store: stores drain in order, so this one wins
+        const ackStoreBuffered = context.ackStoreBuffered && !pageReadyPending;
         // `kvm_apic_set_irq` on a software-disabled LAPIC drops the interrupt
-        if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending };
+        if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending, ackStoreBuffered };
         // over a still-pending #PF, kvm_multiple_exception() makes a #DF (no check before 2a266f23550b)
         const exception: PendingException =
           context.exception === null ? { kind: 'pr', token, toL1: false } : { kind: 'df', token, toL1: false };
-        return { area, exception, pageReadyPending };
+        return { area, exception, pageReadyPending, ackStoreBuffered };
       }),
-      /** trace point: the head was dequeued and announced; without the flush (3d75b8aa5c29) it is freed under a running worker. */
-      reportDelivered: emit(({ context }) => ({
-        type: 'work.dequeued' as const,
-        token: head(context).token,
-        delivered: true,
-        workerRunning: !design.flushWorkBeforeFree && head(context).workerRunning,
-      })),
+      /**
+       * trace point: the head was dequeued and announced. Freeing it under a still-running worker is
+       * safe here (`async_pf_execute` touches no item after `list_add_tail`); the hazard is teardown.
+       */
+      reportDelivered: emit(({ context }) => ({ type: 'work.dequeued' as const, token: head(context).token, delivered: true })),
       /** `kvm_sdei_cancel` / 9a6e7c39810e: drop the pending not-present and clear the area it was announced in. */
       cancelPendingNotPresent: assign(({ context }) => ({
         sdei: null,
@@ -362,13 +366,8 @@ export function createHostMachine(design: DesignOptions) {
       })),
       /** trace point: the not-present that `kvm_sdei_cancel` / 9a6e7c39810e dropped. */
       reportNotPresentCancelled: emit(({ context }) => ({ type: 'notPresent.cancelled' as const, token: pendingNotPresent(context)! })),
-      /** trace point: the head was dequeued without a guest event (same flush caveat). */
-      reportDropped: emit(({ context }) => ({
-        type: 'work.dequeued' as const,
-        token: head(context).token,
-        delivered: false,
-        workerRunning: !design.flushWorkBeforeFree && head(context).workerRunning,
-      })),
+      /** trace point: the head was dequeued without a guest event. */
+      reportDropped: emit(({ context }) => ({ type: 'work.dequeued' as const, token: head(context).token, delivered: false })),
       /** `list_del(queue)`, `queued--`, `kvm_flush_and_free_async_pf_work` (waits for the worker), free; `kvm_del_async_pf_gfn`. */
       dequeueHead: assign(({ context }) => {
         const item = head(context);
@@ -428,8 +427,12 @@ export function createHostMachine(design: DesignOptions) {
       clearPageReadyPending: assign({ pageReadyPending: false }),
       /** SDEI IRQ_ACK also lowers the level-triggered PPI; x86's ACK MSR leaves the APIC alone. */
       lowerPpiOnAck: assign(({ context }) => ({ irq: design.ack === 'hypercall' ? false : context.irq })),
-      /** ACK without `smp_store_mb`: the store waits in the store buffer. */
-      bufferPendingClear: assign({ ackStoreBuffered: true }),
+      /** ACK without `smp_store_mb`: the store waits in the store buffer; the MSR write exited, so `vcpu_enter_guest` runs before guest code. */
+      bufferPendingClear: assign({ ackStoreBuffered: true, kicked: true }),
+      /** without `smp_mb__after_atomic`: the worker's request store is not yet visible when it reads `pageready_pending`. */
+      bufferRequest: assign({ requestBuffered: true }),
+      /** the worker's stores drain: `KVM_REQ_APF_READY` becomes visible (nobody kicks). */
+      drainRequest: assign({ requestBuffered: false, readyRequest: true }),
       /** the store buffer drains: `pageready_pending = false` becomes visible. */
       drainPendingClear: assign({ ackStoreBuffered: false, pageReadyPending: false }),
       /** SPIV write clearing / setting APIC_SPIV_APIC_ENABLED. */
@@ -532,6 +535,8 @@ export function createHostMachine(design: DesignOptions) {
       /** `async_pf_execute`: the page is in; item to `done`; on empty->non-empty request + kick unless pending */
       WORKER_DONE: [
         { guard: and(['signalsCompletion', 'doneWasEmpty', 'kickNeeded']), actions: ['moveToDone', 'requestReady', 'kick'] },
+        /** no kick, and without the barrier the request store may still be buffered (LKMM store buffering) */
+        { guard: and(['signalsCompletion', 'doneWasEmpty', 'storesReorder']), actions: ['moveToDone', 'bufferRequest'] },
         { guard: and(['signalsCompletion', 'doneWasEmpty']), actions: ['moveToDone', 'requestReady'] },
         /** pre-5.8 / RFCv1: only `swake_up` of a blocked vCPU; the run loop polls `done` */
         { actions: 'moveToDone' },
@@ -540,6 +545,8 @@ export function createHostMachine(design: DesignOptions) {
       WORKER_RETURNED: { actions: 'workerReturned' },
       /** the vCPU's store buffer drains the ACK handler's `pageready_pending = false` */
       STORE_BUFFER_DRAINS: { actions: 'drainPendingClear' },
+      /** the worker's store buffer drains its `KVM_REQ_APF_READY` */
+      WORKER_STORES_DRAIN: { actions: 'drainRequest' },
       /** `kvm_pv_enable_async_pf` enabling: `kvm_async_pf_wakeup_all` (request + kick via present_queued) */
       APF_ENABLE: [
         { guard: and(['doneEmpty', 'signalsCompletion']), actions: ['enableApf', 'queueWakeAll', 'requestReady', 'kick'] },

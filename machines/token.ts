@@ -30,7 +30,7 @@ export type TokenEvent =
   /** `async_pf_execute` finished: the item is on `done` */
   | { type: 'COMPLETED' }
   /** `kvm_check_async_pf_completion` dequeued it: announced to the guest or not */
-  | { type: 'DEQUEUED'; delivered: boolean; workerRunning: boolean }
+  | { type: 'DEQUEUED'; delivered: boolean }
   /** the pending not-present was cancelled before the guest took it (`kvm_sdei_cancel`, 9a6e7c39810e) */
   | { type: 'NOT_PRESENT_CANCELLED' }
   /** the guest freed the slot after this token's page-ready (ACK, or reason read on no-ACK designs) */
@@ -82,11 +82,8 @@ export const tokenMachine = setup({
     countNotPresent: assign(({ context }) => ({ notPresentSeen: saturate(context.notPresentSeen) })),
     /** S2 bookkeeping: a page-ready `kvm_arch_async_page_present` raised */
     countPageReady: assign(({ context }) => ({ pageReadyRaised: saturate(context.pageReadyRaised) })),
-    /** S2/S7 bookkeeping: `kvm_check_async_pf_completion` dequeued and freed the item; note a free under a running worker */
-    countDequeue: assign(({ context, event }) => ({
-      dequeues: saturate(context.dequeues),
-      freedWhileWorkerRan: context.freedWhileWorkerRan || (event.type === 'DEQUEUED' && event.workerRunning),
-    })),
+    /** S2 bookkeeping: `kvm_check_async_pf_completion` dequeued and freed the item */
+    countDequeue: assign(({ context }) => ({ dequeues: saturate(context.dequeues) })),
     /** S1 bookkeeping: `kvm_sdei_cancel` / 9a6e7c39810e dropped the not-present, the guest will never take it */
     noteNotPresentCancelled: assign({ notPresentCancelled: true }),
     /** S7 bookkeeping: `kvm_clear_async_pf_completion_queue` freed the item under a running worker (no flush) */

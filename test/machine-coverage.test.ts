@@ -46,6 +46,8 @@ const RUNS: readonly Run[] = [
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, nested: true }, maxStates: 8_000 },
   // L1 opts into #PF VM-exits: page-ready can overtake kvm_handle_page_fault, and the dummy is consumed
   { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, nested: true, pfVmexit: true }, maxStates: 8_000 },
+  // the pre-5.8 page-ready #PF landing in L1's exit window
+  { design: designByName('x86-legacy'), scope: { ...DEFAULT_SCOPE, nested: true, pfVmexit: true, timerExits: true }, maxStates: 8_000 },
   { design: designByName('x86-legacy'), scope: ALL_EVENTS(designByName('x86-legacy')), maxStates: 20_000 },
   // every catalogued mutant at its own scope
   ...MUTANTS.map((m) => ({ design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope }, maxStates: 8_000 })),
@@ -91,7 +93,7 @@ function directCases(): { machine: MachineName; state: ComponentState<unknown>; 
     {
       machine: 'token',
       state: token,
-      events: [{ type: 'COMPLETED' }, ...[true, true, false].map((delivered) => ({ type: 'DEQUEUED', delivered, workerRunning: false }) as EventObject)],
+      events: [{ type: 'COMPLETED' }, ...[true, true, false].map((delivered) => ({ type: 'DEQUEUED', delivered }) as EventObject)],
     },
   ];
 }

@@ -185,7 +185,7 @@ describe('properties no design of the model can break, shown failing on edited s
     const delivered = run(x86, {}, X86_NORMAL.slice(0, 6)).at(-1)!;
     expect(propertyById('no-double-injection').kind).toBe('safety');
     const observer = delivered.tokens[0]!;
-    const twice = machinesOf(x86).token.step(observer, { type: 'DEQUEUED', delivered: true, workerRunning: false }).next;
+    const twice = machinesOf(x86).token.step(observer, { type: 'DEQUEUED', delivered: true }).next;
     const edited: SystemState = { ...delivered, tokens: [twice] };
     expect(verdict(propertyById('no-double-injection'), [edited])).toMatch(/page-ready for token 0x1000 was raised twice/);
     expect(verdict(propertyById('no-double-injection'), [delivered])).toBeUndefined();

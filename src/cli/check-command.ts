@@ -8,7 +8,7 @@ import { DESIGNS, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
 import type { Mutant } from '../engine/mutants.js';
-import { DEFAULT_SCOPE, SCOPE_SWITCHES, UsageError, type Scope } from '../system/scope.js';
+import { DEFAULT_SCOPE, SCOPE_SWITCHES, UsageError, validateScope, type Scope } from '../system/scope.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -168,7 +168,21 @@ function describeCoverage(report: CheckReport): string {
 }
 
 function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): number {
-  const results = requests.map((request) => ({ design: request.design.name, ...checkEveryProperty(request) }));
+  // a switch a design does not model (e.g. --smm on arm64) leaves that design's column "not checked"
+  const applicable = requests.filter((r) => {
+    try {
+      validateScope(r.scope, r.design);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (applicable.length === 0) validateScope(requests[0]!.scope, requests[0]!.design); // every design refuses: say why
+  const results = requests.map((request) =>
+    applicable.includes(request)
+      ? { design: request.design.name, ...checkEveryProperty(request) }
+      : { design: request.design.name, verdicts: new Map<never, never>(), reports: [] },
+  );
   endProgress();
   const files = new Map<string, string>();
   if (results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null))) ensureDirectory(flags.traceDir);

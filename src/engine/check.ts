@@ -109,8 +109,11 @@ export function runCheck(request: CheckRequest): CheckReport {
     statesExplored = result.states;
     counterexample = result.counterexample;
     incomplete = result.stoppedBy;
-    const machines = machinesOf(design);
-    coverage = (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name]));
+    // only a complete run can say a transition is never taken in this scope
+    if (result.complete) {
+      const machines = machinesOf(design);
+      coverage = (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name]));
+    }
   }
 
   const durationMs = Date.now() - started;

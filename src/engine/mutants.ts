@@ -86,10 +86,10 @@ export const MUTANTS: readonly Mutant[] = [
     id: 'destroy-without-flush',
     base: 'x86',
     commit: '3d75b8aa5c29',
-    description: 'done items are freed (queue clear, completion scan) while async_pf_execute may still run (use after free)',
+    description: 'clearing the completion queue (disable, INIT, teardown) frees items while async_pf_execute may still run',
     breaks: 'work-lifetime',
     override: { flushWorkBeforeFree: false },
-    scope: {},
+    scope: { hotplug: true },
   },
   {
     id: 'clear-queue-on-paging-off',

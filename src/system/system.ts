@@ -47,6 +47,7 @@ export type StepKind =
   | 'worker-done'
   | 'worker-return'
   | 'store-drain'
+  | 'worker-drain'
   | 'enter-guest'
   | 'take-exception'
   | 'take-irq'
@@ -250,7 +251,8 @@ function guestSteps(state: SystemState, v: number): Step[] {
   if (h.exception !== null) {
     const what = h.exception.kind === 'df' ? '#DF' : h.exception.toL1 ? '#PF VM-exit to L1' : design.exceptionEntryWindow ? 'data abort' : '#PF';
     const take = step('take-exception', v, 0, `guest${v}`, `cpu${v}: takes ${what} (token ${formatToken(h.exception.token)})`);
-    if (!deliveryWritesStack(design) || h.exception.kind === 'df') return [take];
+    // a #PF VM-exit to L1 pushes no guest frame
+    if (!deliveryWritesStack(design) || h.exception.kind === 'df' || h.exception.toL1) return [take];
     // x86 event delivery pushes the exception frame onto the guest stack, which the host may have swapped out
     const faults = state.resident.flatMap((isResident, page) =>
       isResident ? [] : [step('delivery-fault', v, page, `guest${v}`, `cpu${v}: ${what} delivery faults on page${page} (stack)`)],
@@ -315,6 +317,9 @@ function hostSteps(state: SystemState, v: number): Step[] {
   }
   if (h.ackStoreBuffered) {
     out.push(step('store-drain', v, 0, `host${v}`, `vcpu${v}: store buffer drains (pageready_pending=0 visible)`));
+  }
+  if (h.requestBuffered) {
+    out.push(step('worker-drain', v, 0, `worker${v}`, `worker: store buffer drains (KVM_REQ_APF_READY visible)`));
   }
   const halted = hostRun(host) === 'apfHalted';
   const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
@@ -422,7 +427,7 @@ class Draft {
         return;
       }
       case 'work.dequeued':
-        this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered, workerRunning: effect.workerRunning });
+        this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered });
         return;
       case 'work.cancelled':
         for (const token of effect.tokens) {
@@ -526,6 +531,9 @@ export function applyStep(state: SystemState, s: Step): SystemState {
       break;
     case 'store-drain':
       d.host(v, { type: 'STORE_BUFFER_DRAINS' });
+      break;
+    case 'worker-drain':
+      d.host(v, { type: 'WORKER_STORES_DRAIN' });
       break;
     case 'enter-guest':
       d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) });
