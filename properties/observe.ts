@@ -37,11 +37,6 @@ export function apfHalted(state: SystemState, vcpu: number): boolean {
   return (state.hosts[vcpu]!.value as { run: string }).run === 'apfHalted';
 }
 
-/** A guest that died (panic, #DF, lost return address). */
-export function panicked(state: SystemState): number[] {
-  return state.guests.flatMap((g, vcpu) => (g.context.panic !== null ? [vcpu] : []));
-}
-
 /** Every token of outstanding work items (wake-all items excluded), with its vCPU. */
 export function outstandingTokens(state: SystemState): { vcpu: number; token: number; gfn: number }[] {
   return state.hosts.flatMap((h, vcpu) =>

@@ -104,6 +104,12 @@ const MACHINE_NAMES: readonly MachineName[] = ['host', 'guest', 'token'];
 describe('machine transition coverage', () => {
   const listed = new Map<MachineName, Set<string>>(MACHINE_NAMES.map((m) => [m, new Set()]));
   const taken = new Map<MachineName, Set<string>>(MACHINE_NAMES.map((m) => [m, new Set()]));
+  const unreachedStates = new Map<MachineName, Set<string> | undefined>(MACHINE_NAMES.map((m) => [m, undefined]));
+  const noteStates = (machine: MachineName, recorder: CoverageRecorder) => {
+    const missed = new Set(recorder.missedStates());
+    const before = unreachedStates.get(machine);
+    unreachedStates.set(machine, before === undefined ? missed : new Set([...before].filter((id) => missed.has(id))));
+  };
   const missed = (machine: MachineName) => [...listed.get(machine)!].filter((id) => !taken.get(machine)!.has(id));
 
   it('drives every design and variant through the composed system', () => {
@@ -118,6 +124,7 @@ describe('machine transition coverage', () => {
         for (const step of stepper.steps()) recorder.record({ state: step.from, event: step.event });
         for (const t of recorder.all) listed.get(name)!.add(t.id);
         for (const id of recorder.takenIds()) taken.get(name)!.add(id);
+        noteStates(name, recorder);
       }
     }
   }, 150_000);
@@ -133,7 +140,12 @@ describe('machine transition coverage', () => {
         at = stepper.step(at as never, event as never).next;
       }
       for (const id of recorder.takenIds()) taken.get(machine)!.add(id);
+      noteStates(machine, recorder);
     }
+  });
+
+  it('enters every state node of every machine', () => {
+    for (const machine of MACHINE_NAMES) expect([...(unreachedStates.get(machine) ?? [])], machine).toEqual([]);
   });
 
   it('takes every host transition', () => {

@@ -161,8 +161,9 @@ function printReport(report: CheckReport, traceFile: string | null): void {
 function describeCoverage(report: CheckReport): string {
   if (report.coverage === undefined) return '';
   const lines = report.coverage.map((c) => {
+    const states = c.statesMissed.length === 0 ? '' : ` (never in: ${c.statesMissed.join(', ')})`;
     const missed = c.missed.length === 0 ? '' : ` (never taken: ${c.missed.join(', ')})`;
-    return `  ${c.machine}: ${c.taken}/${c.total} transitions${missed}`;
+    return `  ${c.machine}: ${c.statesReached}/${c.statesTotal} states${states}, ${c.taken}/${c.total} transitions${missed}`;
   });
   return `machine coverage in this scope:\n${lines.join('\n')}\n`;
 }

@@ -84,9 +84,14 @@ export class CoverageRecorder {
     this.all = transitionsOf(machine);
   }
 
-  /** Records one component step, or a start with an input. */
+  /** Records one component step, or a start with an input; the states a taken transition enters count as reached (transient ones too). */
   record(from: { readonly state: ComponentState<unknown>; readonly event: EventObject } | { readonly input: unknown }): void {
-    for (const t of takenTransitions(this.machine, from)) this.taken.add(t);
+    for (const t of takenTransitions(this.machine, from)) {
+      this.taken.add(t);
+      const { source, target } = t as { source: { id: string }; target?: readonly { id: string }[] };
+      this.states.add(source.id);
+      for (const node of target ?? []) this.states.add(node.id);
+    }
   }
 
   /** Ids of the transitions taken so far. */
@@ -105,25 +110,50 @@ export class CoverageRecorder {
     return this.all.filter((t) => !this.taken.has(t.definition)).map((t) => t.id);
   }
 
-  /** State nodes never active, by id. */
+  /** State nodes never active, by id (a parent counts as active when a descendant was). */
   missedStates(): string[] {
-    return stateIdsOf(this.machine).filter((id) => !this.states.has(id));
+    const reached = [...this.states];
+    return stateIdsOf(this.machine).filter((id) => !reached.some((r) => r === id || r.startsWith(`${id}.`)));
   }
 }
 
-/** Transition coverage of one machine kind: how many of its transitions were taken, and which were not. */
+/** Coverage of one machine kind: transitions and state nodes taken, and the ones never taken. */
 export interface MachineCoverage {
   readonly machine: string;
   readonly taken: number;
   readonly total: number;
   readonly missed: readonly string[];
+  readonly statesReached: number;
+  readonly statesTotal: number;
+  readonly statesMissed: readonly string[];
 }
 
-/** Coverage of every transition a stepper's memo has seen (its distinct (state, event) pairs and start inputs). */
-export function coverageOf(name: string, stepper: { readonly machine: AnyStateMachine; startInputs(): Iterable<unknown>; steps(): Iterable<{ from: ComponentState<unknown>; event: EventObject }> }): MachineCoverage {
+/** Coverage of everything a stepper's memo has seen (its distinct (state, event) pairs and start inputs). */
+export function coverageOf(
+  name: string,
+  stepper: {
+    readonly machine: AnyStateMachine;
+    startInputs(): Iterable<unknown>;
+    steps(): Iterable<{ from: ComponentState<unknown>; event: EventObject; next: ComponentState<unknown> }>;
+  },
+): MachineCoverage {
   const recorder = new CoverageRecorder(stepper.machine);
   for (const input of stepper.startInputs()) recorder.record({ input });
-  for (const step of stepper.steps()) recorder.record({ state: step.from, event: step.event });
+  for (const step of stepper.steps()) {
+    recorder.record({ state: step.from, event: step.event });
+    recorder.recordState(step.from);
+    recorder.recordState(step.next);
+  }
   const missed = recorder.missedTransitions();
-  return { machine: name, taken: recorder.all.length - missed.length, total: recorder.all.length, missed };
+  const statesMissed = recorder.missedStates();
+  const statesTotal = stateIdsOf(stepper.machine).length;
+  return {
+    machine: name,
+    taken: recorder.all.length - missed.length,
+    total: recorder.all.length,
+    missed,
+    statesReached: statesTotal - statesMissed.length,
+    statesTotal,
+    statesMissed,
+  };
 }

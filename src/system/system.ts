@@ -607,8 +607,3 @@ export function stateKey(state: SystemState): string {
   const part = (cs: readonly ComponentState<unknown>[]) => cs.map(componentKey).join(',');
   return `${part(state.hosts)}|${part(state.guests)}|${part(state.tokens)}|${state.resident.map((r) => (r ? 1 : 0)).join('')}`;
 }
-
-/** Finds the enabled step with this label; undefined if none. */
-export function stepByLabel(state: SystemState, label: string): Step | undefined {
-  return enabledSteps(state).find((s) => s.label === label);
-}
