@@ -507,14 +507,41 @@ function takeException(d: Draft, v: number): void {
   d.guest(v, { type: 'ASYNC_EXCEPTION', token: exception.token, reason: h.area.reason });
 }
 
+/** Steps that are one event to the vCPU's host machine. */
+const HOST_STEPS: Partial<Record<StepKind, Extract<HostEvent, { type: 'STORE_BUFFER_DRAINS' | 'WORKER_STORES_DRAIN' | 'VCPU_RESET' }>['type']>> = {
+  'store-drain': 'STORE_BUFFER_DRAINS',
+  'worker-drain': 'WORKER_STORES_DRAIN',
+  'vcpu-reset': 'VCPU_RESET',
+};
+
+/** Steps that are one event to the vCPU's guest machine. */
+const GUEST_STEPS: Partial<Record<StepKind, Extract<GuestEvent, { type: 'LEAVE_VECTORS' | 'KERNEL_ENTRY_DONE' | 'NOTIFY_RESUME' | 'L1_HANDLE_PAGE_FAULT' }>['type']>> = {
+  'leave-vectors': 'LEAVE_VECTORS',
+  'kernel-entry-done': 'KERNEL_ENTRY_DONE',
+  'notify-resume': 'NOTIFY_RESUME',
+  'l1-handle-fault': 'L1_HANDLE_PAGE_FAULT',
+};
+
 /** The next state after `step`; `state` is left untouched. */
 export function applyStep(state: SystemState, s: Step): SystemState {
   const d = new Draft(state);
   const v = s.vcpu;
+  const hostEvent = HOST_STEPS[s.kind];
+  const guestEvent = GUEST_STEPS[s.kind];
+  if (hostEvent !== undefined) d.host(v, { type: hostEvent });
+  else if (guestEvent !== undefined) d.guest(v, { type: guestEvent });
+  else applyComposite(d, s);
+  d.collectTokens();
+  return d.freeze();
+}
+
+/** The steps that involve several machines or read the state first. */
+function applyComposite(d: Draft, s: Step): void {
+  const v = s.vcpu;
   switch (s.kind) {
     case 'touch':
     case 'delivery-fault':
-      d.host(v, { type: 'EPT_VIOLATION', gfn: s.arg as number, token: freshToken(state, v), guest: guestView(d.guests[v]!) });
+      d.host(v, { type: 'EPT_VIOLATION', gfn: s.arg as number, token: freshToken(d.base, v), guest: guestView(d.guests[v]!) });
       break;
     case 'swap-out':
       d.resident[s.arg as number] = false;
@@ -528,12 +555,6 @@ export function applyStep(state: SystemState, s: Step): SystemState {
     }
     case 'worker-return':
       d.host(v, { type: 'WORKER_RETURNED', token: s.arg as number });
-      break;
-    case 'store-drain':
-      d.host(v, { type: 'STORE_BUFFER_DRAINS' });
-      break;
-    case 'worker-drain':
-      d.host(v, { type: 'WORKER_STORES_DRAIN' });
       break;
     case 'enter-guest':
       d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) });
@@ -553,18 +574,6 @@ export function applyStep(state: SystemState, s: Step): SystemState {
       d.guest(v, { type: 'SDEI_EVENT', token: area.token, reason: area.reason });
       break;
     }
-    case 'leave-vectors':
-      d.guest(v, { type: 'LEAVE_VECTORS' });
-      break;
-    case 'kernel-entry-done':
-      d.guest(v, { type: 'KERNEL_ENTRY_DONE' });
-      break;
-    case 'notify-resume':
-      d.guest(v, { type: 'NOTIFY_RESUME' });
-      break;
-    case 'l1-handle-fault':
-      d.guest(v, { type: 'L1_HANDLE_PAGE_FAULT' });
-      break;
     case 'ack': {
       const token = d.guests[v]!.context.handling?.token;
       d.guest(v, { type: 'ACK_WRITTEN' });
@@ -580,12 +589,7 @@ export function applyStep(state: SystemState, s: Step): SystemState {
     case 'platform':
       d.host(v, { type: s.arg as Extract<HostEvent, { type: 'LAPIC_DISABLE' }>['type'] });
       break;
-    case 'vcpu-reset':
-      d.host(v, { type: 'VCPU_RESET' });
-      break;
   }
-  d.collectTokens();
-  return d.freeze();
 }
 
 // ---------------------------------------------------------------------------
