@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError } from '../system/scope.js';
 import { TraceFormatError } from '../trace/trace.js';
 import { checkCommand, type CheckFlags } from './check-command.js';
+import { exportCommand } from './export-command.js';
 import { listCommand } from './list-command.js';
 import { replayCommand } from './replay-command.js';
 
@@ -56,6 +57,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object')
     .option('--quiet', 'no progress on stderr')
     .action((flags: CheckFlags) => setExit(checkCommand(flags)));
+
+  program
+    .command('export')
+    .description("print one machine's static graph (Graphviz DOT, mermaid stateDiagram-v2, or the XState definition)")
+    .requiredOption('--machine <name>', 'host | guest | token')
+    .option('--design <name>', 'design whose machine to draw', 'x86')
+    .option('--format <format>', 'dot | mermaid | json', 'dot')
+    .action((flags: { machine: string; design: string; format: string }) => setExit(exportCommand(flags)));
 
   program
     .command('replay')
