@@ -234,6 +234,16 @@ describe('check', () => {
     expect(result.stdout).toContain('guest.running:ENTER_KERNEL[0]');
   });
 
+  it('splits random runs into shards with seeds of their own (--shard i/n)', () => {
+    const shard = (i: number) => JSON.parse(run('check', '--seed', '9', '--runs', '10', '--shard', `${i}/3`, '--quiet', '--json').stdout);
+    const shards = [1, 2, 3].map(shard);
+    expect(shards.map((r) => r.runs)).toEqual([4, 3, 3]);
+    expect(new Set(shards.map((r) => r.seed)).size).toBe(3);
+    expect(shard(2).seed).toBe(shards[1].seed);
+    expect(expectUsageError(run('check', '--shard', '0/3'))).toContain('--shard must be i/n with 1 <= i <= n');
+    expect(expectUsageError(run('check', '--mode', 'exhaustive', '--shard', '1/2'))).toContain('exhaustive mode cannot be sharded');
+  });
+
   it('stops at --max-states with exit 3', () => {
     const result = run('check', '--design', 'x86', '--mode', 'exhaustive', '--max-states', '50', '--quiet');
     expect(result.code).toBe(3);

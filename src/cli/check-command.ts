@@ -31,6 +31,7 @@ export interface CheckFlags {
   readonly mode: Mode;
   readonly seed?: string;
   readonly runs: string;
+  readonly shard?: string;
   readonly depth: string;
   readonly maxStates?: string;
   readonly maxSeconds?: string;
@@ -38,6 +39,24 @@ export interface CheckFlags {
   readonly traceDir: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+}
+
+/**
+ * `--shard i/n`: shard i (1-based) of n runs its share of the schedules with a
+ * seed of its own, derived from the base seed, so n jobs together cover
+ * `--runs` schedules and each is reproducible from (seed, shard).
+ */
+function shardOf(text: string, mode: Mode, seed: number, runs: number): { seed: number; runs: number } {
+  const match = /^(\d+)\/(\d+)$/.exec(text);
+  if (mode !== 'random') throw new UsageError('--shard splits random runs; exhaustive mode cannot be sharded yet');
+  if (match === null || Number(match[2]) < 1 || Number(match[1]) < 1 || Number(match[1]) > Number(match[2])) {
+    throw new UsageError(`--shard must be i/n with 1 <= i <= n, got '${text}'`);
+  }
+  const i = Number(match[1]);
+  const n = Number(match[2]);
+  const share = Math.floor(runs / n) + (i <= runs % n ? 1 : 0);
+  if (share === 0) throw new UsageError(`--runs ${runs} leaves shard ${i}/${n} nothing to do`);
+  return { seed: (seed + Math.imul(i - 1, 0x9e3779b1)) >>> 1, runs: share };
 }
 
 /** Default scope, then the mutants' smallest scope, then what the user typed. */
@@ -101,7 +120,9 @@ export function checkCommand(flags: CheckFlags): number {
     throw new UsageError('--max-states and --max-seconds are budgets of --mode exhaustive');
   }
   const chosen = parseMutants(flags.bug);
-  const seed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
+  const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
+  const totalRuns = integer('--runs', 10_000_000, 1)(flags.runs);
+  const { seed, runs } = flags.shard === undefined ? { seed: baseSeed, runs: totalRuns } : shardOf(flags.shard, flags.mode, baseSeed, totalRuns);
   const progress = progressLine(flags.quiet !== true);
   const request = (design: DesignOptions, mutantList: readonly Mutant[]): CheckRequest => ({
     design,
@@ -109,7 +130,7 @@ export function checkCommand(flags: CheckFlags): number {
     scope: scopeFrom(flags, mutantList),
     mode: flags.mode,
     seed,
-    runs: integer('--runs', 10_000_000, 1)(flags.runs),
+    runs,
     depth: integer('--depth', 10_000, 1)(flags.depth),
     ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states')(flags.maxStates) }),
     ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),

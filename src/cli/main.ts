@@ -49,6 +49,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('random'))
     .option('--seed <n>', 'random seed (printed; default: from the clock)')
     .option('--runs <n>', 'random mode: schedules to try', '500')
+    .option('--shard <i/n>', 'random mode: run shard i of n (its share of --runs, its own seed), e.g. for CI jobs')
     .option('--depth <n>', 'random mode: steps per schedule', '60')
     .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
     .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')
