@@ -208,6 +208,8 @@ describe('check', () => {
         'traceFile',
         'counterexampleLength',
         'stoppedBy',
+        'symmetry',
+        'safetyOnly',
       ].sort(),
     );
     expect(report).toMatchObject({
@@ -298,7 +300,8 @@ describe('usage errors', () => {
     [['--design', 'arm64-rfcv1', '--smm'], /smm is an x86 switch; design 'arm64-rfcv1'/],
     [['--design', 'x86', '--bug', 'pending-exception-df'], /bug 'pending-exception-df' is a mutant of design 'x86-legacy', not 'x86'/],
     [['--all', '--design', 'x86'], /--all/],
-    [['--max-states', '5'], /--max-states .* --mode exhaustive/],
+    [['--max-states', '5'], /--max-states, --max-seconds and --symmetry belong to --mode exhaustive/],
+    [['--mode', 'exhaustive', '--symmetry'], /--symmetry is sound for the safety properties only .*: add --safety-only/],
     [['--depth', '0'], /--depth must be from 1 to 10000, got 0/],
   ])('check %j exits 2 with one line', (args, pattern) => {
     const message = expectUsageError(run('check', '--quiet', '--seed', '1', '--runs', '1', ...args));

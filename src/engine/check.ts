@@ -31,6 +31,8 @@ export interface CheckRequest {
   readonly maxSeconds?: number;
   /** properties to check (default: all) */
   readonly properties?: readonly Property[];
+  /** exhaustive mode: vCPU symmetry reduction (safety properties only) */
+  readonly symmetry?: boolean;
   readonly onProgress?: (progress: CheckProgress) => void;
 }
 
@@ -56,6 +58,10 @@ export interface CheckReport {
   readonly trace: Trace | null;
   /** exhaustive mode: why it stopped early */
   readonly stoppedBy?: StopReason;
+  /** exhaustive mode ran with vCPU symmetry reduction */
+  readonly symmetry: boolean;
+  /** only the safety properties were checked */
+  readonly safetyOnly: boolean;
   /** exhaustive mode: machine transitions taken in this run; one never taken in a complete run is dead or out of scope */
   readonly coverage?: readonly MachineCoverage[];
 }
@@ -81,6 +87,8 @@ export function runCheck(request: CheckRequest): CheckReport {
     scope,
     mode: request.mode,
     seed: request.seed,
+    symmetry: request.symmetry === true,
+    safetyOnly: properties.liveness.length === 0,
   };
 
   let runs: number;
@@ -100,6 +108,7 @@ export function runCheck(request: CheckRequest): CheckReport {
     counterexample = result.counterexample;
   } else {
     const result = exhaustiveCheck(config, properties, {
+      ...(request.symmetry === true ? { symmetry: true } : {}),
       ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
       ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
       onProgress: (p) => request.onProgress?.({ design: design.name, ...p }),

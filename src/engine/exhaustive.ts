@@ -8,6 +8,8 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
+import { UsageError } from '../system/scope.js';
+import { canonicalKey, vcpuPermutations } from './symmetry.js';
 import { initialState, stateKey, successors, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
@@ -22,6 +24,8 @@ export type StopReason = 'max-states' | 'max-seconds' | 'memory';
 const HEAP_GUARD = 0.7;
 
 export interface ExhaustiveOptions {
+  /** merge states that differ by a permutation of interchangeable vCPUs (safety properties only) */
+  readonly symmetry?: boolean;
   readonly maxStates?: number;
   readonly maxSeconds?: number;
   /** called every few thousand states */
@@ -47,9 +51,14 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
   const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
   const heapLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
+  if (options.symmetry === true && properties.liveness.length > 0) {
+    throw new UsageError('symmetry reduction is sound for the safety properties only here: check with safety properties alone');
+  }
+  const perms = options.symmetry === true ? vcpuPermutations(config) : null;
+  const keyOf = (state: SystemState, key: string): string => (perms === null ? key : canonicalKey(state, perms));
 
   const initial = initialState(config);
-  const ids = new Map<string, number>([[stateKey(initial), 0]]);
+  const ids = new Map<string, number>([[keyOf(initial, stateKey(initial)), 0]]);
   const states: SystemState[] = [initial];
   const parent: number[] = [-1];
   const via: (Step | null)[] = [null];
@@ -80,8 +89,9 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
     const next: number[] = [];
     for (const id of frontier) {
       const state = states[id]!;
-      for (const { step, next: successor, key } of successors(state)) {
+      for (const { step, next: successor, key: concreteKey } of successors(state)) {
         transitions++;
+        const key = keyOf(successor, concreteKey);
         let successorId = ids.get(key);
         if (successorId === undefined) {
           successorId = states.length;
