@@ -37,36 +37,36 @@ export function permute(state: SystemState, perm: readonly number[]): SystemStat
   const shift = state.config.design.tokenShift;
   const mask = (1 << shift) - 1;
   const token = (t: number): number => (t === 0 || t === WAKE_ALL ? t : ((t & ~mask) | perm[t & mask]!) >>> 0);
-  const hosts = new Array<SystemState['hosts'][number]>(state.hosts.length);
-  state.hosts.forEach((h, v) => {
-    const c = h.context;
-    hosts[perm[v]!] = {
-      value: h.value,
-      context: {
-        ...c,
-        vcpu: perm[v]!,
-        items: c.items.map((w) => ({ ...w, token: token(w.token) })),
-        done: c.done.map(token),
-        area: { ...c.area, token: token(c.area.token) },
-        exception: c.exception === null ? null : { ...c.exception, token: token(c.exception.token) },
-        sdei: c.sdei === null ? null : token(c.sdei),
-      },
-    };
-  });
-  const guests = new Array<SystemState['guests'][number]>(state.guests.length);
-  state.guests.forEach((g, v) => {
-    const c = g.context;
-    guests[perm[v]!] = {
-      value: g.value,
-      context: {
-        ...c,
-        vcpu: perm[v]!,
-        nodes: c.nodes.map((n) => ({ ...n, token: token(n.token) })).sort((a, b) => a.token - b.token || a.task - b.task),
-        handling: c.handling === null ? null : { ...c.handling, token: token(c.handling.token) },
-        nestedToken: c.nestedToken === null ? null : token(c.nestedToken),
-      },
-    };
-  });
+  /** The array with entry v moved to perm[v] and rewritten by `f`. */
+  const moved = <T>(items: readonly T[], f: (item: T, v: number) => T): T[] => {
+    const out = new Array<T>(items.length);
+    items.forEach((item, v) => {
+      out[perm[v]!] = f(item, v);
+    });
+    return out;
+  };
+  const hosts = moved(state.hosts, (h, v) => ({
+    value: h.value,
+    context: {
+      ...h.context,
+      vcpu: perm[v]!,
+      items: h.context.items.map((w) => ({ ...w, token: token(w.token) })),
+      done: h.context.done.map(token),
+      area: { ...h.context.area, token: token(h.context.area.token) },
+      exception: h.context.exception === null ? null : { ...h.context.exception, token: token(h.context.exception.token) },
+      sdei: h.context.sdei === null ? null : token(h.context.sdei),
+    },
+  }));
+  const guests = moved(state.guests, (g, v) => ({
+    value: g.value,
+    context: {
+      ...g.context,
+      vcpu: perm[v]!,
+      nodes: g.context.nodes.map((n) => ({ ...n, token: token(n.token) })).sort((a, b) => a.token - b.token || a.task - b.task),
+      handling: g.context.handling === null ? null : { ...g.context.handling, token: token(g.context.handling.token) },
+      nestedToken: g.context.nestedToken === null ? null : token(g.context.nestedToken),
+    },
+  }));
   const tokens = state.tokens
     .map((t) => ({ value: t.value, context: { ...t.context, token: token(t.context.token), vcpu: perm[t.context.vcpu]! } }))
     .sort((a, b) => a.context.token - b.context.token);

@@ -153,8 +153,8 @@ function vcpuInGuest(state: SystemState, v: number): boolean {
   return hostRun(h) === 'running' && !h.context.kicked && !h.context.ackStoreBuffered && guestExec(state.guests[v]!) !== 'panicked';
 }
 
-/** Every token value the system still refers to on vCPU `v` (host items, area, lines; guest nodes, handler; observers). */
-function tokensInUse(state: SystemState, v: number): Set<number> {
+/** Every token the host and guest machines of vCPU `v` still refer to (items, area, lines; sleeper nodes, handlers). */
+function machineTokens(state: Pick<SystemState, 'hosts' | 'guests'>, v: number): Set<number> {
   const used = new Set<number>();
   const h = state.hosts[v]!.context;
   for (const item of h.items) used.add(item.token);
@@ -165,6 +165,12 @@ function tokensInUse(state: SystemState, v: number): Set<number> {
   for (const node of g.nodes) used.add(node.token);
   if (g.handling !== null) used.add(g.handling.token);
   if (g.nestedToken !== null) used.add(g.nestedToken);
+  return used;
+}
+
+/** Every token value the system still refers to on vCPU `v`: the machines' and the live observers'. */
+function tokensInUse(state: SystemState, v: number): Set<number> {
+  const used = machineTokens(state, v);
   for (const t of state.tokens) if (t.context.vcpu === v) used.add(t.context.token);
   return used;
 }
@@ -377,6 +383,9 @@ export function successors(state: SystemState): Successor[] {
 // ---------------------------------------------------------------------------
 // Applying a step
 
+/** Token-lifecycle host states after which nothing more happens to the work item. */
+const FINISHED_HOST_STATES: ReadonlySet<string> = new Set(['acked', 'dropped', 'cancelled']);
+
 /** A mutable working copy of the state for the duration of one step. */
 class Draft {
   readonly hosts: ComponentState<HostContext>[];
@@ -477,12 +486,16 @@ class Draft {
 
   /** Drops observers whose story is over: host side final, the token referenced nowhere, no worker still on the freed item. */
   collectTokens(): void {
-    const finished = new Set(['acked', 'dropped', 'cancelled']);
+    const referenced = new Map<number, Set<number>>(); // per vCPU, computed once when needed
     this.tokens = this.tokens.filter((t) => {
-      if (!finished.has((t.value as { host: string }).host) || t.context.freedWhileWorkerRan) return true;
+      if (!FINISHED_HOST_STATES.has((t.value as { host: string }).host) || t.context.freedWhileWorkerRan) return true;
       const v = t.context.vcpu;
-      const probe: SystemState = { ...this.freeze(), tokens: [] };
-      return tokensInUse(probe, v).has(t.context.token);
+      let tokens = referenced.get(v);
+      if (tokens === undefined) {
+        tokens = machineTokens(this, v);
+        referenced.set(v, tokens);
+      }
+      return tokens.has(t.context.token);
     });
   }
 
