@@ -17,7 +17,7 @@ interface Run {
 }
 
 /** Runs the CLI in-process with stdout and stderr captured. */
-function run(...argv: string[]): Run {
+async function run(...argv: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const capture = (into: string[]) => (chunk: string | Uint8Array) => {
@@ -27,7 +27,7 @@ function run(...argv: string[]): Run {
   vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as typeof process.stdout.write);
   vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
   try {
-    const code = main(argv);
+    const code = await main(argv);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     vi.restoreAllMocks();
@@ -39,7 +39,7 @@ afterEach(() => {
 });
 
 let tmp: string;
-beforeAll(() => {
+beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-'));
 });
 afterAll(() => {
@@ -102,29 +102,29 @@ const PROPERTY_IDS = [
 // traces shared by the replay tests (each made once)
 let rfcv1Trace: string;
 let mutantTrace: string;
-beforeAll(() => {
+beforeAll(async () => {
   rfcv1Trace = path.join(tmp, 'rfcv1.json');
   // with timer exits the seed design's first violation is its lost ELR_EL1 (single-slot)
-  expect(run('check', '--design', 'arm64-rfcv1', '--timer-exits', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', rfcv1Trace).code).toBe(1);
+  expect((await run('check', '--design', 'arm64-rfcv1', '--timer-exits', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', rfcv1Trace)).code).toBe(1);
   mutantTrace = path.join(tmp, 'mutant.json');
-  expect(run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', mutantTrace).code).toBe(1);
+  expect((await run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', mutantTrace)).code).toBe(1);
 });
 
 // ---------------------------------------------------------------------------
 
 describe('list', () => {
-  it.each(['designs', 'properties', 'bugs'])('list %s exits 0 and prints a table', (what) => {
-    const result = run('list', what);
+  it.each(['designs', 'properties', 'bugs'])('list %s exits 0 and prints a table', async (what) => {
+    const result = await run('list', what);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     expect(lines(result.stdout).length).toBeGreaterThan(2);
     expect(lines(result.stdout)[1]).toMatch(/^-+(  -+)+$/);
   });
 
-  it('lists the four designs, in order, as text and JSON', () => {
-    const text = run('list', 'designs');
+  it('lists the four designs, in order, as text and JSON', async () => {
+    const text = await run('list', 'designs');
     for (const name of DESIGN_NAMES) expect(text.stdout).toContain(name);
-    const json = run('list', 'designs', '--json');
+    const json = await run('list', 'designs', '--json');
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout) as { name: string; options: { name: string } }[];
     expect(Array.isArray(data)).toBe(true);
@@ -132,8 +132,8 @@ describe('list', () => {
     expect(data.map((d) => d.options.name)).toEqual(DESIGN_NAMES);
   });
 
-  it('lists the eleven properties as JSON', () => {
-    const json = run('list', 'properties', '--json');
+  it('lists the eleven properties as JSON', async () => {
+    const json = await run('list', 'properties', '--json');
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout) as { id: string; kind: string }[];
     expect(Array.isArray(data)).toBe(true);
@@ -141,8 +141,8 @@ describe('list', () => {
     for (const p of data) expect(['safety', 'liveness']).toContain(p.kind);
   });
 
-  it('lists the bugs as JSON, each with a base design and a property it breaks', () => {
-    const json = run('list', 'bugs', '--json');
+  it('lists the bugs as JSON, each with a base design and a property it breaks', async () => {
+    const json = await run('list', 'bugs', '--json');
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout) as { id: string; base: string; breaks: string }[];
     expect(Array.isArray(data)).toBe(true);
@@ -154,16 +154,16 @@ describe('list', () => {
     }
   });
 
-  it('rejects an unknown list with the valid choices', () => {
-    const message = expectUsageError(run('list', 'nonsense'));
+  it('rejects an unknown list with the valid choices', async () => {
+    const message = expectUsageError(await run('list', 'nonsense'));
     expect(message).toContain("'nonsense'");
     expect(message).toContain('designs, properties, bugs');
   });
 });
 
 describe('check', () => {
-  it('passes x86 in random mode', () => {
-    const result = run('check', '--design', 'x86', '--seed', '1', '--runs', '100', '--quiet');
+  it('passes x86 in random mode', async () => {
+    const result = await run('check', '--design', 'x86', '--seed', '1', '--runs', '100', '--quiet');
     expect(result.code).toBe(0);
     expect(result.stderr).toBe('');
     expect(result.stdout).toContain('every property holds');
@@ -171,9 +171,9 @@ describe('check', () => {
     expect(result.stdout).not.toContain('VIOLATED');
   });
 
-  it('finds the arm64 RFCv1 single-slot violation in random mode and writes the trace', () => {
+  it('finds the arm64 RFCv1 single-slot violation in random mode and writes the trace', async () => {
     const file = tmpFile('t.json');
-    const result = run('check', '--design', 'arm64-rfcv1', '--timer-exits', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', file);
+    const result = await run('check', '--design', 'arm64-rfcv1', '--timer-exits', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', file);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('VIOLATED single-slot');
     expect(result.stdout).toContain(`trace written to ${file}`);
@@ -185,9 +185,9 @@ describe('check', () => {
     expect(trace.mode).toBe('random');
   });
 
-  it('prints one JSON object for an exhaustive check', () => {
+  it('prints one JSON object for an exhaustive check', async () => {
     const file = tmpFile('e.json');
-    const result = run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--json', '--trace-out', file);
+    const result = await run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--json', '--trace-out', file);
     expect(result.code).toBe(1);
     expect(lines(result.stdout)).toHaveLength(1);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
@@ -227,8 +227,8 @@ describe('check', () => {
     expect(report.counterexampleLength).toBe(readJson(file).steps.length);
   });
 
-  it('reports machine transition coverage after an exhaustive run', () => {
-    const result = run('check', '--design', 'x86', '--mode', 'exhaustive', '--quiet');
+  it('reports machine transition coverage after an exhaustive run', async () => {
+    const result = await run('check', '--design', 'x86', '--mode', 'exhaustive', '--quiet');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('no reductions');
     expect(result.stdout).toMatch(/machine coverage in this scope:\n {2}host: \d+\/\d+ states.*, \d+\/\d+ transitions/);
@@ -236,26 +236,26 @@ describe('check', () => {
     expect(result.stdout).toContain('guest.running:ENTER_KERNEL[0]');
   });
 
-  it('splits random runs into shards with seeds of their own (--shard i/n)', () => {
-    const shard = (i: number) => JSON.parse(run('check', '--seed', '9', '--runs', '10', '--shard', `${i}/3`, '--quiet', '--json').stdout);
-    const shards = [1, 2, 3].map(shard);
+  it('splits random runs into shards with seeds of their own (--shard i/n)', async () => {
+    const shard = async (i: number) => JSON.parse((await run('check', '--seed', '9', '--runs', '10', '--shard', `${i}/3`, '--quiet', '--json')).stdout);
+    const shards = [await shard(1), await shard(2), await shard(3)];
     expect(shards.map((r) => r.runs)).toEqual([4, 3, 3]);
     expect(new Set(shards.map((r) => r.seed)).size).toBe(3);
-    expect(shard(2).seed).toBe(shards[1].seed);
-    expect(expectUsageError(run('check', '--shard', '0/3'))).toContain('--shard must be i/n with 1 <= i <= n');
-    expect(expectUsageError(run('check', '--mode', 'exhaustive', '--shard', '1/2'))).toContain('exhaustive mode cannot be sharded');
+    expect((await shard(2)).seed).toBe(shards[1].seed);
+    expect(expectUsageError(await run('check', '--shard', '0/3'))).toContain('--shard must be i/n with 1 <= i <= n');
+    expect(expectUsageError(await run('check', '--mode', 'exhaustive', '--shard', '1/2'))).toContain('exhaustive mode cannot be sharded');
   });
 
-  it('stops at --max-states with exit 3', () => {
-    const result = run('check', '--design', 'x86', '--mode', 'exhaustive', '--max-states', '50', '--quiet');
+  it('stops at --max-states with exit 3', async () => {
+    const result = await run('check', '--design', 'x86', '--mode', 'exhaustive', '--max-states', '50', '--quiet');
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('INCOMPLETE');
     expect(result.stdout).toContain('max-states');
   });
 
-  it('checks a bug on its base design and scope', () => {
+  it('checks a bug on its base design and scope', async () => {
     const file = tmpFile('m.json');
-    const result = run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', file);
+    const result = await run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', file);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('VIOLATED no-lost-wakeup');
     expect(result.stdout).toMatch(/^x86 \+ clear-queue-on-paging-off \(.*\+smm\)/);
@@ -265,11 +265,11 @@ describe('check', () => {
     expect(trace.violation.property).toBe('no-lost-wakeup');
   });
 
-  it('is deterministic for a fixed seed', () => {
+  it('is deterministic for a fixed seed', async () => {
     const argv = (file: string) => ['check', '--design', 'arm64-rfcv1', '--seed', '7', '--runs', '200', '--quiet', '--json', '--trace-out', file];
     const [fileA, fileB] = [tmpFile('det-a.json'), tmpFile('det-b.json')];
-    const a = run(...argv(fileA));
-    const b = run(...argv(fileB));
+    const a = await run(...argv(fileA));
+    const b = await run(...argv(fileB));
     expect(a.code).toBe(1);
     expect(b.code).toBe(1);
     const [ra, rb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)] as Record<string, unknown>[];
@@ -281,14 +281,14 @@ describe('check', () => {
 });
 
 describe('usage errors', () => {
-  it('rejects an unknown design, naming the valid ones', () => {
-    const message = expectUsageError(run('check', '--design', 'ppc'));
+  it('rejects an unknown design, naming the valid ones', async () => {
+    const message = expectUsageError(await run('check', '--design', 'ppc'));
     expect(message).toContain("'ppc'");
     for (const name of DESIGN_NAMES) expect(message).toContain(name);
   });
 
-  it('rejects an unknown bug, naming the valid ones', () => {
-    const message = expectUsageError(run('check', '--bug', 'nope'));
+  it('rejects an unknown bug, naming the valid ones', async () => {
+    const message = expectUsageError(await run('check', '--bug', 'nope'));
     expect(message).toContain("unknown bug 'nope'");
     expect(message).toContain('clear-queue-on-paging-off');
   });
@@ -303,56 +303,56 @@ describe('usage errors', () => {
     [['--max-states', '5'], /--max-states, --max-seconds and --symmetry belong to --mode exhaustive/],
     [['--mode', 'exhaustive', '--symmetry'], /--symmetry is sound for the safety properties only .*: add --safety-only/],
     [['--depth', '0'], /--depth must be from 1 to 10000, got 0/],
-  ])('check %j exits 2 with one line', (args, pattern) => {
-    const message = expectUsageError(run('check', '--quiet', '--seed', '1', '--runs', '1', ...args));
+  ])('check %j exits 2 with one line', async (args, pattern) => {
+    const message = expectUsageError(await run('check', '--quiet', '--seed', '1', '--runs', '1', ...args));
     expect(message).toMatch(pattern);
   });
 
-  it('rejects --runs 0 rather than passing on no evidence', () => {
-    expect(expectUsageError(run('check', '--quiet', '--runs', '0'))).toMatch(/--runs must be from 1 to/);
+  it('rejects --runs 0 rather than passing on no evidence', async () => {
+    expect(expectUsageError(await run('check', '--quiet', '--runs', '0'))).toMatch(/--runs must be from 1 to/);
   });
 
   it.each([
     ['a missing directory', () => path.join(tmp, 'no-such-dir', 'x.json'), /ENOENT \(does the directory .*no-such-dir exist\?\)/],
     ['a directory', () => tmp, /EISDIR/],
-  ])('reports an unwritable --trace-out (%s) in one line', (_, target, pattern) => {
-    const result = run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--trace-out', target());
+  ])('reports an unwritable --trace-out (%s) in one line', async (_, target, pattern) => {
+    const result = await run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--trace-out', target());
     expect(expectUsageError(result)).toMatch(pattern);
   });
 
-  it('rejects an invalid --mode choice', () => {
-    const message = expectParseError(run('check', '--mode', 'fast'));
+  it('rejects an invalid --mode choice', async () => {
+    const message = expectParseError(await run('check', '--mode', 'fast'));
     expect(message).toContain("'fast'");
     expect(message).toContain('random, exhaustive');
   });
 
-  it('rejects an unknown option', () => {
-    expect(expectParseError(run('check', '--frobnicate'))).toContain("unknown option '--frobnicate'");
+  it('rejects an unknown option', async () => {
+    expect(expectParseError(await run('check', '--frobnicate'))).toContain("unknown option '--frobnicate'");
   });
 
-  it('rejects an unknown command', () => {
-    expect(expectParseError(run('frobnicate'))).toContain("unknown command 'frobnicate'");
+  it('rejects an unknown command', async () => {
+    expect(expectParseError(await run('frobnicate'))).toContain("unknown command 'frobnicate'");
   });
 });
 
 describe('help', () => {
-  it('--help exits 0 and lists the commands', () => {
-    const result = run('--help');
+  it('--help exits 0 and lists the commands', async () => {
+    const result = await run('--help');
     expect(result.code).toBe(0);
     for (const command of ['list', 'check', 'replay']) expect(result.stdout).toContain(command);
   });
 
-  it('check --help exits 0 and lists the options', () => {
-    const result = run('check', '--help');
+  it('check --help exits 0 and lists the options', async () => {
+    const result = await run('check', '--help');
     expect(result.code).toBe(0);
     for (const option of ['--design', '--bug', '--mode', '--trace-out', '--max-states']) expect(result.stdout).toContain(option);
   });
 });
 
 describe('replay', () => {
-  it('replays a violating trace: step table and VIOLATED, exit 1', () => {
+  it('replays a violating trace: step table and VIOLATED, exit 1', async () => {
     const trace = readJson(rfcv1Trace);
-    const result = run('replay', rfcv1Trace);
+    const result = await run('replay', rfcv1Trace);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/#\s+actor\s+action\s+effect/);
@@ -360,9 +360,9 @@ describe('replay', () => {
     expect(result.stdout).toContain(`VIOLATED single-slot after step ${trace.steps.length}`);
   });
 
-  it('prints one JSON object with --json', () => {
+  it('prints one JSON object with --json', async () => {
     const trace = readJson(rfcv1Trace);
-    const result = run('replay', '--json', rfcv1Trace);
+    const result = await run('replay', '--json', rfcv1Trace);
     expect(result.code).toBe(1);
     expect(lines(result.stdout)).toHaveLength(1);
     const data = JSON.parse(result.stdout) as Record<string, any>;
@@ -375,61 +375,61 @@ describe('replay', () => {
     expect(data.divergence).toBeNull();
   });
 
-  it('prints byte-identical output twice', () => {
-    const a = run('replay', rfcv1Trace);
-    const b = run('replay', rfcv1Trace);
+  it('prints byte-identical output twice', async () => {
+    const a = await run('replay', rfcv1Trace);
+    const b = await run('replay', rfcv1Trace);
     expect(b).toEqual(a);
-    expect(run('replay', '--json', rfcv1Trace)).toEqual(run('replay', '--json', rfcv1Trace));
+    expect(await run('replay', '--json', rfcv1Trace)).toEqual(await run('replay', '--json', rfcv1Trace));
   });
 
-  it('rejects a missing file', () => {
+  it('rejects a missing file', async () => {
     const missing = path.join(tmp, 'does-not-exist.json');
-    const message = expectUsageError(run('replay', missing));
+    const message = expectUsageError(await run('replay', missing));
     expect(message).toContain(missing);
     expect(message).toContain('ENOENT');
   });
 
-  it('rejects a truncated file as not JSON', () => {
+  it('rejects a truncated file as not JSON', async () => {
     const text = fs.readFileSync(rfcv1Trace, 'utf8');
     const file = tmpFile('truncated.json');
     fs.writeFileSync(file, text.slice(0, Math.floor(text.length / 2)));
-    const message = expectUsageError(run('replay', file));
+    const message = expectUsageError(await run('replay', file));
     expect(message).toContain('truncated');
     expect(message).toContain(file);
   });
 
-  it('rejects another format version by name', () => {
+  it('rejects another format version by name', async () => {
     const file = writeJson(tmpFile('v2.json'), { ...readJson(rfcv1Trace), format: 'apfcheck-trace/2' });
-    expect(expectUsageError(run('replay', file))).toContain("format 'apfcheck-trace/2' is not supported");
+    expect(expectUsageError(await run('replay', file))).toContain("format 'apfcheck-trace/2' is not supported");
   });
 
-  it('rejects a missing field, naming its path', () => {
+  it('rejects a missing field, naming its path', async () => {
     const trace = readJson(rfcv1Trace);
     delete trace.steps[0].digest;
     const file = writeJson(tmpFile('no-digest.json'), trace);
-    expect(expectUsageError(run('replay', file))).toContain("field 'steps.0.digest'");
+    expect(expectUsageError(await run('replay', file))).toContain("field 'steps.0.digest'");
   });
 
-  it('rejects edited design options whose hash was not updated', () => {
+  it('rejects edited design options whose hash was not updated', async () => {
     const trace = readJson(rfcv1Trace);
     trace.design.options.lapicGate = !trace.design.options.lapicGate;
     const file = writeJson(tmpFile('edited.json'), trace);
-    expect(expectUsageError(run('replay', file))).toContain('design.hash');
+    expect(expectUsageError(await run('replay', file))).toContain('design.hash');
   });
 
-  it('reports a trace whose step digest was altered as diverged at that step', () => {
+  it('reports a trace whose step digest was altered as diverged at that step', async () => {
     const trace = readJson(rfcv1Trace);
     const digest: string = trace.steps[2].digest;
     trace.steps[2].digest = `${digest[0] === '0' ? '1' : '0'}${digest.slice(1)}`;
     const file = writeJson(tmpFile('diverged.json'), trace);
-    const result = run('replay', file);
+    const result = await run('replay', file);
     expect(result.code).toBe(2);
     expect(result.stderr).not.toContain('    at ');
     expect(lines(result.stderr)).toHaveLength(1);
     expect(result.stderr).toContain('diverged at step 3');
     expect(result.stdout).not.toContain('VIOLATED');
 
-    const json = run('replay', '--json', file);
+    const json = await run('replay', '--json', file);
     expect(json.code).toBe(2);
     const data = JSON.parse(json.stdout) as Record<string, any>;
     expect(data.status).toBe('diverged');
@@ -439,13 +439,13 @@ describe('replay', () => {
 });
 
 describe('replay of a mutant trace', () => {
-  it('recurs as a violation on the mutant', () => {
-    const result = run('replay', mutantTrace);
+  it('recurs as a violation on the mutant', async () => {
+    const result = await run('replay', mutantTrace);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('VIOLATED no-lost-wakeup');
   });
 
-  it('runs clean when the same steps are replayed with the fix applied', () => {
+  it('runs clean when the same steps are replayed with the fix applied', async () => {
     const trace = parseTrace(fs.readFileSync(mutantTrace, 'utf8'), mutantTrace);
     const fixed = designByName('x86');
     expect(trace.design.options).not.toEqual(fixed);
@@ -468,7 +468,7 @@ describe('replay of a mutant trace', () => {
     };
     const file = writeJson(tmpFile('fixed.json'), patched);
 
-    const result = run('replay', file);
+    const result = await run('replay', file);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('runs clean');

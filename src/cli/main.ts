@@ -80,13 +80,13 @@ function buildProgram(setExit: (code: number) => void): Command {
 }
 
 /** Runs the CLI on `argv` (without node and script); returns the exit code. */
-export function main(argv: readonly string[]): number {
+export async function main(argv: readonly string[]): Promise<number> {
   let code = 0;
   const program = buildProgram((c) => {
     code = c;
   });
   try {
-    program.parse([...argv], { from: 'user' });
+    await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
