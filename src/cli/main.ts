@@ -1,5 +1,5 @@
 /**
- * The `apfcheck` command line: list, check, replay. Exit codes: 0 every
+ * The `apfcheck` command line: list, check, replay, export, inspect. Exit codes: 0 every
  * checked property holds (or `--all` completed), 1 a violation was found (or
  * a replayed violation recurs), 2 bad input or usage, 3 a search stopped at a
  * budget without covering its scope.
@@ -9,6 +9,7 @@ import { UsageError } from '../system/scope.js';
 import { TraceFormatError } from '../trace/trace.js';
 import { checkCommand, type CheckFlags } from './check-command.js';
 import { exportCommand } from './export-command.js';
+import { inspectCommand, type InspectFlags } from './inspect-command.js';
 import { listCommand } from './list-command.js';
 import { replayCommand } from './replay-command.js';
 
@@ -75,6 +76,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('<file>', 'trace file written by apfcheck check')
     .option('--json', 'print one JSON object')
     .action((file: string, flags: { json?: boolean }) => setExit(replayCommand(file, flags.json === true)));
+
+  program
+    .command('inspect')
+    .description('replay a trace through live XState actors for the Stately inspector (a local relay, or a file with --events-out)')
+    .argument('<file>', 'trace file written by apfcheck check')
+    .option('--events-out <file>', "write the inspector's wire-format events as JSON lines instead (offline)")
+    .option('--port <n>', 'port of the local inspector relay', '8080')
+    .action(async (file: string, flags: InspectFlags) => setExit(await inspectCommand(file, flags)));
 
   return program;
 }

@@ -3,19 +3,12 @@
  * the trace now runs clean, 2 for a file that cannot be used or no longer
  * matches the model.
  */
-import { readFileSync } from 'node:fs';
 import { replayTrace } from '../trace/replay.js';
-import { parseTrace, TraceFormatError } from '../trace/trace.js';
+import { readTraceFile } from '../trace/trace.js';
 import { stepTable } from './output.js';
 
 export function replayCommand(file: string, json: boolean): number {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new TraceFormatError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  const trace = parseTrace(text, file);
+  const trace = readTraceFile(file);
   const outcome = replayTrace(trace);
   const code = outcome.status === 'violation' ? 1 : outcome.status === 'clean' ? 0 : 2;
   if (json) {

@@ -9,7 +9,7 @@
  * Everything here is pure: `applyStep` returns a new state and never mutates.
  */
 import type { DesignOptions } from '../../machines/design.js';
-import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent } from '../../machines/guest.js';
+import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent, type GuestInput } from '../../machines/guest.js';
 import {
   createHostMachine,
   WAKE_ALL,
@@ -17,8 +17,9 @@ import {
   type HostContext,
   type HostEffect,
   type HostEvent,
+  type HostInput,
 } from '../../machines/host.js';
-import { tokenMachine, type TokenContext, type TokenEvent } from '../../machines/token.js';
+import { tokenMachine, type TokenContext, type TokenEvent, type TokenInput } from '../../machines/token.js';
 import { ComponentStepper, ModelError, type ComponentState } from './component.js';
 import type { Scope } from './scope.js';
 
@@ -72,6 +73,21 @@ export interface Step {
   readonly actor: Actor;
 }
 
+/** Which machine instance of the composed system an event went to. */
+export type MachineKind = 'host' | 'guest' | 'token';
+
+/**
+ * What one step did to the machine instances, in order: for replaying a
+ * trace through live actors (`apfcheck inspect`). Host and guest instances
+ * are numbered by vCPU, token observers by token.
+ */
+export type ComponentRecord =
+  | { readonly kind: 'event'; readonly machine: MachineKind; readonly instance: number; readonly event: HostEvent | GuestEvent | TokenEvent }
+  | { readonly kind: 'start'; readonly machine: 'token'; readonly instance: number; readonly input: TokenInput }
+  | { readonly kind: 'stop'; readonly machine: 'token'; readonly instance: number };
+
+export type ComponentLog = (record: ComponentRecord) => void;
+
 /** The three machines of one design (built once per design object). */
 export interface DesignMachines {
   readonly host: ComponentStepper<HostContext, HostEvent, HostEffect>;
@@ -109,18 +125,27 @@ export function formatToken(token: number): string {
   return token === WAKE_ALL ? '~0' : `0x${token.toString(16)}`;
 }
 
-/** The initial system: APF enabled on every CPU, the first task of each CPU running in user mode, every page swapped out. */
-export function initialState(config: SystemConfig): SystemState {
+/** The inputs the host and guest machine of each vCPU start from. */
+export function machineInputs(config: SystemConfig): { hosts: HostInput[]; guests: GuestInput[] } {
   const { design, scope } = config;
-  const machines = machinesOf(design);
   const sendAlways = design.guestSetsSendAlways || scope.sendAlways;
   const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
   return {
+    hosts: vcpus.map((vcpu) => ({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
+    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
+  };
+}
+
+/** The initial system: APF enabled on every CPU, the first task of each CPU running in user mode, every page swapped out. */
+export function initialState(config: SystemConfig): SystemState {
+  const machines = machinesOf(config.design);
+  const inputs = machineInputs(config);
+  return {
     config,
-    hosts: vcpus.map((vcpu) => machines.host.initial({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
-    guests: vcpus.map((vcpu) => machines.guest.initial({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
+    hosts: inputs.hosts.map((input) => machines.host.initial(input)),
+    guests: inputs.guests.map((input) => machines.guest.initial(input)),
     tokens: [],
-    resident: Array.from({ length: scope.pages }, () => false),
+    resident: Array.from({ length: config.scope.pages }, () => false),
   };
 }
 
@@ -394,7 +419,10 @@ class Draft {
   readonly resident: boolean[];
   private readonly machines: DesignMachines;
 
-  constructor(readonly base: SystemState) {
+  constructor(
+    readonly base: SystemState,
+    private readonly log: ComponentLog | undefined,
+  ) {
     this.hosts = [...base.hosts];
     this.guests = [...base.guests];
     this.tokens = [...base.tokens];
@@ -407,12 +435,14 @@ class Draft {
   }
 
   host(v: number, event: HostEvent): void {
+    this.log?.({ kind: 'event', machine: 'host', instance: v, event });
     const result = this.machines.host.step(this.hosts[v]!, event);
     this.hosts[v] = result.next;
     for (const effect of result.effects) this.onHostEffect(v, effect);
   }
 
   guest(v: number, event: GuestEvent): void {
+    this.log?.({ kind: 'event', machine: 'guest', instance: v, event });
     const result = this.machines.guest.step(this.guests[v]!, event);
     this.guests[v] = result.next;
     for (const effect of result.effects) this.onGuestEffect(v, effect);
@@ -422,6 +452,7 @@ class Draft {
     if (token === WAKE_ALL) return;
     const index = this.tokens.findIndex((t) => t.context.token === token);
     if (index < 0) throw new ModelError(`no token observer for ${formatToken(token)} (event ${event.type})`);
+    this.log?.({ kind: 'event', machine: 'token', instance: token, event });
     this.tokens[index] = this.machines.token.step(this.tokens[index]!, event).next;
   }
 
@@ -431,7 +462,9 @@ class Draft {
         this.resident[effect.gfn] = true;
         return;
       case 'work.queued': {
-        const observer = this.machines.token.initial({ token: effect.token, vcpu: v, gfn: effect.gfn, notified: effect.injected });
+        const input: TokenInput = { token: effect.token, vcpu: v, gfn: effect.gfn, notified: effect.injected };
+        this.log?.({ kind: 'start', machine: 'token', instance: effect.token, input });
+        const observer = this.machines.token.initial(input);
         this.tokens = [...this.tokens, observer].sort((a, b) => a.context.token - b.context.token);
         return;
       }
@@ -495,7 +528,9 @@ class Draft {
         tokens = machineTokens(this, v);
         referenced.set(v, tokens);
       }
-      return tokens.has(t.context.token);
+      if (tokens.has(t.context.token)) return true;
+      this.log?.({ kind: 'stop', machine: 'token', instance: t.context.token });
+      return false;
     });
   }
 
@@ -535,9 +570,9 @@ const GUEST_STEPS: Partial<Record<StepKind, Extract<GuestEvent, { type: 'LEAVE_V
   'l1-handle-fault': 'L1_HANDLE_PAGE_FAULT',
 };
 
-/** The next state after `step`; `state` is left untouched. */
-export function applyStep(state: SystemState, s: Step): SystemState {
-  const d = new Draft(state);
+/** The next state after `step`; `state` is left untouched. `log` hears every event sent to a machine instance. */
+export function applyStep(state: SystemState, s: Step, log?: ComponentLog): SystemState {
+  const d = new Draft(state, log);
   const v = s.vcpu;
   const hostEvent = HOST_STEPS[s.kind];
   const guestEvent = GUEST_STEPS[s.kind];

@@ -3,6 +3,7 @@
  * state digests and the one-line summary of what each step changed.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { DesignOptions } from '../../machines/design.js';
 import type { PropertyId } from '../../properties/index.js';
@@ -120,6 +121,17 @@ export class TraceFormatError extends Error {
 }
 
 /** Parses and validates trace text; throws TraceFormatError with a one-line reason. */
+/** Reads and validates a trace file; an unreadable file is a TraceFormatError naming the system's reason. */
+export function readTraceFile(file: string): Trace {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new TraceFormatError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  return parseTrace(text, file);
+}
+
 export function parseTrace(text: string, source: string): Trace {
   let data: unknown;
   try {

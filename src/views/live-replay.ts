@@ -1,0 +1,116 @@
+/**
+ * Replays a trace through live XState actors, one per machine instance of the
+ * composed system (a host and a guest per vCPU, a token observer per
+ * outstanding token), so an inspector sees every machine and every event.
+ *
+ * The pure system decides which events go where (`applyStep`'s log); the
+ * actors receive exactly those events. At the end every actor's snapshot is
+ * compared with the pure state: they must agree, since both are XState.
+ */
+import { createActor, type AnyActorRef, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
+import type { ComponentState } from '../system/component.js';
+import {
+  applyStep,
+  enabledSteps,
+  formatToken,
+  initialState,
+  machineInputs,
+  machinesOf,
+  type ComponentRecord,
+  type MachineKind,
+  type SystemState,
+} from '../system/system.js';
+import { replayTrace, traceConfig } from '../trace/replay.js';
+import { TraceFormatError, type Trace } from '../trace/trace.js';
+
+export interface LiveReplay {
+  /** the pure state after the last step */
+  readonly final: SystemState;
+  /** actors still running at the end, by id (`host[0]`, `guest[1]`, `token[0x1]`) */
+  readonly actors: ReadonlyMap<string, AnyActorRef>;
+  /** events sent to actors, in order */
+  readonly events: number;
+  /** where a live actor's snapshot differs from the pure state (empty when they agree) */
+  readonly mismatches: readonly string[];
+}
+
+/** Actor id of a machine instance: `host[0]`, `guest[1]`, `token[0x1]`. */
+export function actorId(machine: MachineKind, instance: number): string {
+  return `${machine}[${machine === 'token' ? formatToken(instance) : instance}]`;
+}
+
+/**
+ * Replays `trace` through live actors that report to `inspect`. Refuses a
+ * trace that no longer replays (the same check as `apfcheck replay`).
+ */
+export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionEvent>): LiveReplay {
+  const outcome = replayTrace(trace);
+  if (outcome.status === 'diverged') {
+    throw new TraceFormatError(`the trace diverges at step ${outcome.at}: ${outcome.reason} (regenerate it with apfcheck check)`);
+  }
+  const config = traceConfig(trace);
+  const machines = machinesOf(config.design);
+  const logicOf: Record<MachineKind, AnyStateMachine> = {
+    host: machines.host.machine,
+    guest: machines.guest.machine,
+    token: machines.token.machine,
+  };
+  const actors = new Map<string, AnyActorRef>();
+  const create = (machine: MachineKind, instance: number, input: unknown): AnyActorRef => {
+    const id = actorId(machine, instance);
+    const actor = createActor(logicOf[machine], { id, input, inspect });
+    actors.set(id, actor);
+    return actor;
+  };
+  // every vCPU's actors announce themselves (`@xstate.actor`) before any starts
+  const inputs = machineInputs(config);
+  const initial = [...inputs.hosts.map((input, v) => create('host', v, input)), ...inputs.guests.map((input, v) => create('guest', v, input))];
+  for (const actor of initial) actor.start();
+
+  let events = 0;
+  const onRecord = (record: ComponentRecord): void => {
+    const id = actorId(record.machine, record.instance);
+    if (record.kind === 'start') {
+      create('token', record.instance, record.input).start();
+      return;
+    }
+    const actor = actors.get(id)!;
+    if (record.kind === 'stop') {
+      actor.stop();
+      actors.delete(id);
+      return;
+    }
+    actor.send(record.event);
+    events += 1;
+  };
+
+  let state = initialState(config);
+  for (const recorded of trace.steps) {
+    // replayTrace accepted every label above
+    const step = enabledSteps(state).find((s) => s.label === recorded.label)!;
+    state = applyStep(state, step, onRecord);
+  }
+  return { final: state, actors, events, mismatches: compareWithPure(state, actors) };
+}
+
+/** Where live actors and the pure state disagree. */
+function compareWithPure(state: SystemState, actors: ReadonlyMap<string, AnyActorRef>): string[] {
+  const expected = new Map<string, ComponentState<unknown>>();
+  state.hosts.forEach((h, v) => expected.set(actorId('host', v), h));
+  state.guests.forEach((g, v) => expected.set(actorId('guest', v), g));
+  for (const t of state.tokens) expected.set(actorId('token', t.context.token), t);
+  const mismatches: string[] = [];
+  for (const [id, pure] of expected) {
+    const actor = actors.get(id);
+    if (actor === undefined) {
+      mismatches.push(`${id}: no live actor`);
+      continue;
+    }
+    const snapshot = actor.getSnapshot() as { value: unknown; context: unknown };
+    const live = JSON.stringify([snapshot.value, snapshot.context]);
+    const want = JSON.stringify([pure.value, pure.context]);
+    if (live !== want) mismatches.push(`${id}: live ${live}, pure ${want}`);
+  }
+  for (const id of actors.keys()) if (!expected.has(id)) mismatches.push(`${id}: live actor with no pure counterpart`);
+  return mismatches;
+}
