@@ -475,3 +475,38 @@ describe('replay of a mutant trace', () => {
     expect(result.stdout).not.toContain('VIOLATED');
   });
 });
+
+describe('report', () => {
+  it('writes one self-contained HTML file for a trace', async () => {
+    const out = path.join(tmp, 'report.html');
+    const result = await run('report', rfcv1Trace, '-o', out);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^report written to .*report\.html \(\d+ KB, self-contained/);
+    const html = fs.readFileSync(out, 'utf8');
+    expect(html).toMatch(/^<!DOCTYPE html>/);
+    // the three machines and the sequence diagram, inline
+    expect(html.match(/<figure class="machine"/g)).toHaveLength(3);
+    expect(html).toContain('<svg xmlns="http://www.w3.org/2000/svg" class="sequence"');
+    // nothing fetched: no scripts, no links, no external images
+    expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+  });
+
+  it('draws a design without a trace', async () => {
+    const out = path.join(tmp, 'design.html');
+    expect((await run('report', '--design', 'x86-legacy', '-o', out)).code).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toContain('apfcheck report: design x86-legacy');
+  });
+
+  it.each([
+    [[], /give a trace file \(apfcheck report FILE\) or a design/],
+    [['some.json', '--design', 'x86'], /not both/],
+    [['--design', 'ppc'], /unknown design 'ppc'/],
+    [['no-such-trace.json'], /cannot read no-such-trace\.json: ENOENT/],
+  ])('report %j exits 2 with one line', async (args, pattern) => {
+    expect(expectUsageError(await run('report', ...args))).toMatch(pattern);
+  });
+
+  it('reports an unwritable -o in one line', async () => {
+    expect(expectUsageError(await run('report', rfcv1Trace, '-o', path.join(tmp, 'nope', 'r.html')))).toMatch(/cannot write -o .*ENOENT/);
+  });
+});

@@ -12,8 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EventObject } from 'xstate';
 import type { ComponentState } from '../src/system/component.js';
-import { applyStep, enabledSteps, initialState, machineInputs, machinesOf, type ComponentRecord } from '../src/system/system.js';
-import { traceConfig } from '../src/trace/replay.js';
+import { machineInputs, machinesOf, type ComponentRecord } from '../src/system/system.js';
+import { traceConfig, walkTrace } from '../src/trace/replay.js';
 import { digestOf, readTraceFile, type Trace } from '../src/trace/trace.js';
 import { actorId, replayThroughActors } from '../src/views/live-replay.js';
 
@@ -75,8 +75,7 @@ function expectedSnapshots(trace: Trace): { actor: string; event: string; value:
     current.set(id, next);
     out.push({ actor: id, event: r.event.type, value: next.value, context: next.context });
   };
-  let state = initialState(config);
-  for (const s of trace.steps) state = applyStep(state, enabledSteps(state).find((e) => e.label === s.label)!, onRecord);
+  walkTrace(trace, (_, record) => onRecord(record));
   return out;
 }
 

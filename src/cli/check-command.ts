@@ -8,7 +8,7 @@ import { DESIGNS, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES, SAFETY } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
 import type { Mutant } from '../engine/mutants.js';
-import { DEFAULT_SCOPE, SCOPE_SWITCHES, UsageError, validateScope, type Scope } from '../system/scope.js';
+import { DEFAULT_SCOPE, describeScope, SCOPE_SWITCHES, UsageError, validateScope, type Scope } from '../system/scope.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -79,11 +79,6 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
     ...(flags.timerExits ? { timerExits: true } : {}),
   };
   return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
-}
-
-function describeScope(scope: Scope): string {
-  const switches = SCOPE_SWITCHES.filter((s) => scope[s]);
-  return `vcpus=${scope.vcpus} tasks=${scope.tasks} pages=${scope.pages} limit=${scope.limit}${switches.length > 0 ? ` +${switches.join(' +')}` : ''}`;
 }
 
 /** Writes a counterexample; an unwritable path is the user's to fix, so it is a UsageError. */

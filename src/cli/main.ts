@@ -1,5 +1,5 @@
 /**
- * The `apfcheck` command line: list, check, replay, export, inspect. Exit codes: 0 every
+ * The `apfcheck` command line: list, check, replay, export, inspect, report. Exit codes: 0 every
  * checked property holds (or `--all` completed), 1 a violation was found (or
  * a replayed violation recurs), 2 bad input or usage, 3 a search stopped at a
  * budget without covering its scope.
@@ -12,6 +12,7 @@ import { exportCommand } from './export-command.js';
 import { inspectCommand, type InspectFlags } from './inspect-command.js';
 import { listCommand } from './list-command.js';
 import { replayCommand } from './replay-command.js';
+import { reportCommand, type ReportFlags } from './report-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -84,6 +85,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--events-out <file>', "write the inspector's wire-format events as JSON lines instead (offline)")
     .option('--port <n>', 'port of the local inspector relay', '8080')
     .action(async (file: string, flags: InspectFlags) => setExit(await inspectCommand(file, flags)));
+
+  program
+    .command('report')
+    .description('write a self-contained HTML report of a trace (machines, message sequence, steps), or of a design\'s machines')
+    .argument('[file]', 'trace file written by apfcheck check')
+    .option('--design <name>', 'without a trace: draw this design\'s machines')
+    .option('-o, --output <file>', 'where to write the HTML', 'report.html')
+    .action(async (file: string | undefined, flags: ReportFlags) => setExit(await reportCommand(file, flags)));
 
   return program;
 }

@@ -54,6 +54,12 @@ export const DEFAULT_SCOPE: Scope = {
 /** Names of the boolean scope switches, as the CLI spells them. */
 export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'pfVmexit', 'hotplug', 'smm', 'lapic', 'idlePoll', 'timerExits'] as const;
 
+/** `vcpus=2 tasks=3 pages=2 limit=2 +hotplug`: a scope in one line. */
+export function describeScope(scope: Scope): string {
+  const switches = SCOPE_SWITCHES.filter((s) => scope[s]);
+  return `vcpus=${scope.vcpus} tasks=${scope.tasks} pages=${scope.pages} limit=${scope.limit}${switches.length > 0 ? ` +${switches.join(' +')}` : ''}`;
+}
+
 /** Thrown for input a user can fix; the CLI prints the message and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';

@@ -5,8 +5,8 @@
  */
 import { LIVENESS, SAFETY } from '../../properties/index.js';
 import { judgeStates, type Violation } from '../engine/verdict.js';
-import { applyStep, enabledSteps, initialState, type SystemConfig, type SystemState } from '../system/system.js';
-import { describeChange, digestOf, type Trace } from './trace.js';
+import { applyStep, enabledSteps, initialState, type ComponentRecord, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+import { describeChange, digestOf, TraceFormatError, type Trace } from './trace.js';
 
 export interface ReplayRow {
   readonly index: number;
@@ -58,4 +58,24 @@ export function replayTrace(trace: Trace): ReplayOutcome {
   }
   const violation = judgeStates(states, { safety: SAFETY, liveness: LIVENESS });
   return violation === undefined ? { status: 'clean', rows } : { status: 'violation', rows, violation };
+}
+
+/**
+ * The states a trace goes through (initial state first) and its steps,
+ * re-executed by label; `log` hears every machine event of step i (from 1).
+ * For a trace `replayTrace` accepted: a label that is not enabled is a
+ * TraceFormatError.
+ */
+export function walkTrace(trace: Trace, log?: (step: number, record: ComponentRecord) => void): { states: SystemState[]; steps: Step[] } {
+  let state = initialState(traceConfig(trace));
+  const states = [state];
+  const steps: Step[] = [];
+  for (const [i, recorded] of trace.steps.entries()) {
+    const step = enabledSteps(state).find((s) => s.label === recorded.label);
+    if (step === undefined) throw new TraceFormatError(`step ${i + 1} '${recorded.label}' is not enabled here`);
+    state = applyStep(state, step, log === undefined ? undefined : (record) => log(i + 1, record));
+    states.push(state);
+    steps.push(step);
+  }
+  return { states, steps };
 }

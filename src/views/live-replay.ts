@@ -10,17 +10,14 @@
 import { createActor, type AnyActorRef, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
 import type { ComponentState } from '../system/component.js';
 import {
-  applyStep,
-  enabledSteps,
   formatToken,
-  initialState,
   machineInputs,
   machinesOf,
   type ComponentRecord,
   type MachineKind,
   type SystemState,
 } from '../system/system.js';
-import { replayTrace, traceConfig } from '../trace/replay.js';
+import { replayTrace, traceConfig, walkTrace } from '../trace/replay.js';
 import { TraceFormatError, type Trace } from '../trace/trace.js';
 
 export interface LiveReplay {
@@ -84,13 +81,8 @@ export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionE
     events += 1;
   };
 
-  let state = initialState(config);
-  for (const recorded of trace.steps) {
-    // replayTrace accepted every label above
-    const step = enabledSteps(state).find((s) => s.label === recorded.label)!;
-    state = applyStep(state, step, onRecord);
-  }
-  return { final: state, actors, events, mismatches: compareWithPure(state, actors) };
+  const final = walkTrace(trace, (_, record) => onRecord(record)).states.at(-1)!;
+  return { final, actors, events, mismatches: compareWithPure(final, actors) };
 }
 
 /** Where live actors and the pure state disagree. */

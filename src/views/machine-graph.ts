@@ -2,7 +2,7 @@
  * A machine's static graph (state nodes and transitions, read from its
  * definition) and its DOT and mermaid renderings, for `apfcheck export`.
  */
-import type { AnyStateMachine } from 'xstate';
+import type { AnyStateMachine, StateValue } from 'xstate';
 
 export interface GraphNode {
   readonly id: string;
@@ -60,15 +60,22 @@ export function machineGraph(machine: AnyStateMachine): { nodes: GraphNode[]; ed
 const quote = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
 const edgeLabel = (e: GraphEdge) => (e.guard === null ? e.event : `${e.event} [${e.guard}]`);
 
+export interface DotOptions {
+  /** state ids (`guest.running`) filled and given the SVG class `visited` */
+  readonly highlight?: ReadonlySet<string>;
+}
+
 /** Graphviz DOT: compound states as clusters, a transition without target as a self-loop. */
-export function toDot(machine: AnyStateMachine): string {
+export function toDot(machine: AnyStateMachine, options: DotOptions = {}): string {
   const { nodes, edges } = machineGraph(machine);
   const children = (parent: string) => nodes.filter((n) => n.parent === parent);
-  const lines = [`digraph ${quote(machine.id)} {`, '  compound=true; rankdir=LR; node [shape=box, style=rounded];'];
+  const lines = [`digraph ${quote(machine.id)} {`, '  compound=true; rankdir=LR; fontname="Helvetica";',
+    '  node [shape=box, style=rounded, fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];'];
   const emit = (parent: string, indent: string): void => {
     for (const n of children(parent)) {
       if (n.type === 'atomic' || n.type === 'final') {
-        lines.push(`${indent}${quote(n.id)} [label=${quote(n.id.split('.').pop()!)}${n.type === 'final' ? ', peripheries=2' : ''}];`);
+        const visited = options.highlight?.has(n.id) === true ? ', class="visited", style="rounded,filled", fillcolor="#ffd54f"' : '';
+        lines.push(`${indent}${quote(n.id)} [label=${quote(n.id.split('.').pop()!)}${n.type === 'final' ? ', peripheries=2' : ''}${visited}];`);
       } else {
         lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  label=${quote(n.id.split('.').pop()!)};`);
         emit(n.id, `${indent}  `);
@@ -125,4 +132,10 @@ export function toMermaid(machine: AnyStateMachine): string {
     lines.push(`  note right of ${name(nodes[0].id)}`, '    in any state:', ...[...new Set(rootEvents)].map((e) => `    ${e}`), '  end note');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The atomic state ids a state value is in (`{run: 'running'}` of `host` -> `host.run.running`). */
+export function activeStateIds(machineId: string, value: StateValue): string[] {
+  if (typeof value === 'string') return [`${machineId}.${value}`];
+  return Object.entries(value).flatMap(([key, child]) => (child === undefined ? [] : activeStateIds(`${machineId}.${key}`, child)));
 }
