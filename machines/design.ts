@@ -120,6 +120,13 @@ export interface DesignOptions {
   readonly disablesApfOnCrash: boolean;
   /** `kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.7); the SDEI design's PPI handler only looks its table up (§5 step 5). */
   readonly dummyNodes: boolean;
+  /**
+   * bug: `kvm_async_pf_task_wake` drops the bucket lock to allocate the dummy and hashes it
+   * without looking the token up again: the first, rejected version of 0547758a6de3 (which
+   * re-checks after re-taking the lock). Off, the wake is one atomic step: the fixed code's
+   * effect is that of a wake done entirely at the re-lock.
+   */
+  readonly dummyAllocUnlocked: boolean;
   /** x86 only: SMI / CR0.PG toggles, LAPIC software-disable and L2 entry are environment events (§2.7). */
   readonly x86PlatformEvents: boolean;
 }
@@ -155,6 +162,7 @@ const x86: DesignOptions = {
   exceptionEntryWindow: false,
   disablesApfOnCrash: true,
   dummyNodes: true,
+  dummyAllocUnlocked: false,
   x86PlatformEvents: true,
 };
 

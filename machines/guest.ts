@@ -20,7 +20,9 @@ export type TaskStatus =
   /** in `kvm_async_pf_task_wait_schedule` / `do_notify_resume`, off the run queue */
   | 'sleeping'
   /** pre-5.8/RFCv1 kernel-mode wait that cannot schedule: halts the CPU (`native_safe_halt` / `wfi`) */
-  | 'halted';
+  | 'halted'
+  /** nested: L1's vCPU thread, preempted in its exit window, runs on another CPU (scope `migration`) */
+  | 'away';
 
 export interface GuestTask {
   readonly status: TaskStatus;
@@ -72,6 +74,12 @@ export interface GuestContext {
   readonly handling: HandledEvent | null;
   /** nested: the token of a #PF VM-exit L1's KVM has read (`host_apf_flags`) but not yet handled */
   readonly nestedToken: number | null;
+  /**
+   * nested + migration: this CPU's L1 vCPU thread (local task `task`) moved to another CPU
+   * before `kvm_handle_page_fault` for `token`; the token's sleeper node still goes into this
+   * CPU's share of the table (the share is the token's: x86 tokens carry the vCPU id)
+   */
+  readonly awayWaiter: { readonly task: number; readonly token: number } | null;
   /** why the guest died, null while alive */
   readonly panic: PanicCause | null;
 }
@@ -103,6 +111,12 @@ export type GuestEvent =
   | { type: 'NESTED_PF_VMEXIT'; token: number }
   /** nested: L1's `kvm_handle_page_fault` runs for the saved `host_apf_flags` */
   | { type: 'L1_HANDLE_PAGE_FAULT' }
+  /** nested + migration: L1's vCPU thread is preempted in its exit window and goes on on another CPU */
+  | { type: 'L1_MIGRATE' }
+  /** nested + migration: the migrated L1 thread, on the other CPU, runs `kvm_handle_page_fault` */
+  | { type: 'L1_REMOTE_HANDLE_PAGE_FAULT' }
+  /** `kvm_async_pf_task_wake` (dummyAllocUnlocked): the dummy allocated outside the lock is hashed */
+  | { type: 'DUMMY_ALLOCATED' }
   | { type: 'PREEMPT_OFF' }
   | { type: 'PREEMPT_ON' }
   /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers */
@@ -150,6 +164,7 @@ export function initialGuestContext(input: GuestInput): GuestContext {
     nodes: [],
     handling: null,
     nestedToken: null,
+    awayWaiter: null,
     panic: null,
   };
 }
@@ -255,6 +270,12 @@ export function createGuestMachine(design: DesignOptions) {
       returnsToNestedExit: ({ context }) => context.nestedToken !== null,
       /** `kvm_async_pf_queue_task` in L1 finds the dummy a page-ready left in the exit window. */
       nestedDummyFiled: ({ context }) => context.nodes.some((n) => n.token === context.nestedToken && n.task < 0),
+      /** the migrated L1 thread's `kvm_async_pf_queue_task` finds a dummy for its token. */
+      awayDummyFiled: ({ context }) => context.nodes.some((n) => n.token === context.awayWaiter?.token && n.task < 0),
+      /** this CPU's L1 thread is away and has not yet handled its #PF VM-exit. */
+      hasAwayWaiter: ({ context }) => context.awayWaiter !== null,
+      /** the rejected first version of 0547758a6de3: the dummy is allocated with the bucket lock dropped. */
+      allocatesUnlocked: () => design.dummyAllocUnlocked,
       /** `schedule()` / `pick_next_task`: the chosen task is on the run queue. */
       taskRunnable: ({ context, event }) =>
         context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
@@ -364,6 +385,30 @@ export function createGuestMachine(design: DesignOptions) {
         current: -1,
         nestedToken: null,
       })),
+      /** L1's vCPU thread is preempted in the exit window and migrates: this CPU runs something else. */
+      migrateNestedThread: assign(({ context }) => ({
+        awayWaiter: { task: context.current, token: context.nestedToken! },
+        tasks: setTask(context.tasks, context.current, { status: 'away' }),
+        nestedToken: null,
+      })),
+      /** the migrated thread's `kvm_async_pf_task_wait_schedule` consumes the dummy and goes on (runnable again). */
+      consumeAwayDummy: assign(({ context }) => ({
+        nodes: context.nodes.filter((n) => !(n.token === context.awayWaiter!.token && n.task < 0)),
+        tasks: setTask(context.tasks, context.awayWaiter!.task, { status: 'runnable' }),
+        awayWaiter: null,
+      })),
+      /** the migrated thread's `kvm_async_pf_task_wait_schedule`: hash its sleeper under the bucket lock and sleep. */
+      sleepAway: assign(({ context }) => ({
+        nodes: hashNode(context.nodes, { token: context.awayWaiter!.token, task: context.awayWaiter!.task }),
+        tasks: setTask(context.tasks, context.awayWaiter!.task, { status: 'sleeping' }),
+        awayWaiter: null,
+      })),
+      /** trace point: what the migrated L1 thread did with its not-present. */
+      reportAwayNotPresent: emit(({ context }, params: { outcome: 'sleeping' | 'dummy-consumed' }) => ({
+        type: 'notPresent.seen' as const,
+        token: context.awayWaiter!.token,
+        outcome: params.outcome,
+      })),
       /** trace point: what L1 did with the nested not-present (§2.6 guest view). */
       reportNestedNotPresent: emit(({ context }, params: { outcome: 'sleeping' | 'dummy-consumed' }) => ({
         type: 'notPresent.seen' as const,
@@ -439,6 +484,8 @@ export function createGuestMachine(design: DesignOptions) {
               actions: [{ type: 'reportNestedNotPresent', params: { outcome: 'sleeping' } }, 'sleepOnNestedToken', 'enterIdle'],
             },
           ],
+          /** preemption in the window (IRQs on, `vcpu_enter_guest` after `local_irq_enable`): the thread migrates, this CPU idles */
+          L1_MIGRATE: { target: 'idle', actions: ['migrateNestedThread', 'enterIdle'] },
         },
       },
       /** idle loop / scheduler: no task runs; HLT (x86) or WFI (arm64) with IRQs on */
@@ -563,6 +610,8 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'acking',
             actions: [{ type: 'reportPageReady', params: { outcome: 'woken' } }, 'wakeToken', 'clearToken'],
           },
+          /** wake before wait, rejected first fix of 0547758a6de3: `raw_spin_unlock`, allocate the dummy, lock again */
+          { guard: and(['filesDummy', 'allocatesUnlocked']), target: 'allocatingDummy' },
           /** wake before wait: file a dummy */
           {
             guard: 'filesDummy',
@@ -572,6 +621,16 @@ export function createGuestMachine(design: DesignOptions) {
           /** no dummy: the wake is lost */
           { target: 'acking', actions: [{ type: 'reportPageReady', params: { outcome: 'dropped' } }, 'clearToken'] },
         ],
+      },
+      /** `kvm_async_pf_task_wake` with the bucket lock dropped, allocating the dummy (dummyAllocUnlocked) */
+      allocatingDummy: {
+        on: {
+          /** lock again and `hlist_add_head` the dummy without looking the token up again: a sleeper filed meanwhile is never woken */
+          DUMMY_ALLOCATED: {
+            target: 'acking',
+            actions: [{ type: 'reportPageReady', params: { outcome: 'dummy-filed' } }, 'fileDummy', 'clearToken'],
+          },
+        },
       },
       /** token zeroed; the ACK write is the handler's next store */
       acking: {
@@ -594,6 +653,14 @@ export function createGuestMachine(design: DesignOptions) {
       panicked: { type: 'final' },
     },
     on: {
+      /** the migrated L1 thread runs `kvm_handle_page_fault` on its new CPU, whatever this CPU does meanwhile */
+      L1_REMOTE_HANDLE_PAGE_FAULT: [
+        {
+          guard: and(['hasAwayWaiter', 'awayDummyFiled']),
+          actions: [{ type: 'reportAwayNotPresent', params: { outcome: 'dummy-consumed' } }, 'consumeAwayDummy'],
+        },
+        { guard: 'hasAwayWaiter', actions: [{ type: 'reportAwayNotPresent', params: { outcome: 'sleeping' } }, 'sleepAway'] },
+      ],
       /** #DF delivered: `exc_double_fault` -> panic */
       DOUBLE_FAULT: { target: '.panicked', actions: [{ type: 'panic', params: { cause: 'double-fault' } }, 'crashShutdown'] },
     },

@@ -45,6 +45,24 @@ describe.each(MUTANTS.map((m) => [m.id, m] as const))('%s', (_, m) => {
   });
 });
 
+describe('dummy-alloc-unlocked', () => {
+  it('files the duplicate entry bugs.md describes: guest-atomicity fails one step after no-lost-wakeup is sealed', () => {
+    const m = MUTANTS.find((x) => x.id === 'dummy-alloc-unlocked')!;
+    const lost = runCheck(request(m, [m], 'exhaustive'));
+    const duplicate = runCheck({ ...request(m, [m], 'exhaustive'), properties: [propertyById('guest-atomicity')] });
+    expect(duplicate.result).toBe('violation');
+    expect(duplicate.message).toMatch(/two sleeper-table nodes for token/);
+    // the wakeup is lost once the sleeper is hashed while the waker allocates; the duplicate is hashed at the waker's next step
+    expect(duplicate.counterexampleLength).toBe(lost.counterexampleLength! + 1);
+  });
+
+  it('needs the migration: without it the waker holds the CPU while it allocates, and nothing goes wrong', () => {
+    const m = MUTANTS.find((x) => x.id === 'dummy-alloc-unlocked')!;
+    const pinned = runCheck({ ...request(m, [m], 'exhaustive'), scope: { ...DEFAULT_SCOPE, ...m.scope, migration: false }, properties: undefined });
+    expect(pinned.result).toBe('pass');
+  });
+});
+
 describe('mutants compose', () => {
   it('undoes two fixes of one design at once', () => {
     const a = MUTANTS.find((m) => m.id === 'clear-queue-on-paging-off')!;

@@ -18,6 +18,15 @@ describe('scope validation', () => {
     [{ limit: 65 }, 'limit must be an integer from 1 to 64, got 65'],
     [{ limit: 1.5 }, 'limit must be an integer from 1 to 64, got 1.5'],
     [{ vcpus: 3, tasks: 2 }, 'tasks (2) must be at least vcpus (3): every vCPU runs at least one task'],
+    [{ pfVmexit: true }, 'pfVmexit is about nested async PF: it needs nested'],
+    [
+      { vcpus: 2, migration: true },
+      "migration moves L1's vCPU thread out of its #PF VM-exit window to another CPU: it needs nested, pfVmexit and at least 2 vcpus",
+    ],
+    [
+      { nested: true, pfVmexit: true, migration: true },
+      "migration moves L1's vCPU thread out of its #PF VM-exit window to another CPU: it needs nested, pfVmexit and at least 2 vcpus",
+    ],
   ])('rejects %o with a message saying what is allowed', (patch, message) => {
     expect(() => validateScope({ ...DEFAULT_SCOPE, ...patch }, x86)).toThrow(new UsageError(message));
   });

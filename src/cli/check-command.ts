@@ -23,6 +23,7 @@ export interface CheckFlags {
   readonly sendAlways?: boolean;
   readonly nested?: boolean;
   readonly pfVmexit?: boolean;
+  readonly migration?: boolean;
   readonly hotplug?: boolean;
   readonly smm?: boolean;
   readonly lapic?: boolean;
@@ -72,6 +73,7 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
     ...(flags.sendAlways ? { sendAlways: true } : {}),
     ...(flags.nested ? { nested: true } : {}),
     ...(flags.pfVmexit ? { pfVmexit: true } : {}),
+    ...(flags.migration ? { migration: true } : {}),
     ...(flags.hotplug ? { hotplug: true } : {}),
     ...(flags.smm ? { smm: true } : {}),
     ...(flags.lapic ? { lapic: true } : {}),

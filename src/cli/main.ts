@@ -43,6 +43,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
     .option('--nested', 'the guest may run an L2 (x86)')
     .option('--pf-vmexit', 'with --nested: L1 opts into DELIVERY_AS_PF_VMEXIT (not-present for L2 reaches L1 as a #PF VM-exit)')
+    .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move to another CPU before kvm_handle_page_fault')
     .option('--hotplug', 'the guest may take CPUs offline and online')
     .option('--smm', 'SMIs may clear CR0.PG (x86)')
     .option('--lapic', 'the guest may software-disable its LAPIC (x86)')

@@ -111,6 +111,17 @@ export const MUTANTS: readonly Mutant[] = [
     scope: { nested: true, pfVmexit: true },
   },
   {
+    id: 'dummy-alloc-unlocked',
+    base: 'x86',
+    commit: '0547758a6de3 (the rejected first fix it describes)',
+    description:
+      'the waker drops the bucket lock to allocate a dummy and hashes it without looking again: a sleeper filed meanwhile is never woken',
+    breaks: 'no-lost-wakeup',
+    override: { dummyAllocUnlocked: true },
+    // waker and waiter on two CPUs for one token: L1's vCPU thread migrates between the #PF VM-exit and kvm_handle_page_fault
+    scope: { vcpus: 2, tasks: 2, nested: true, pfVmexit: true, migration: true },
+  },
+  {
     id: 'missed-kick',
     base: 'x86',
     commit: '68c35f89d016',

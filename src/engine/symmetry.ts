@@ -65,6 +65,7 @@ export function permute(state: SystemState, perm: readonly number[]): SystemStat
       nodes: g.context.nodes.map((n) => ({ ...n, token: token(n.token) })).sort((a, b) => a.token - b.token || a.task - b.task),
       handling: g.context.handling === null ? null : { ...g.context.handling, token: token(g.context.handling.token) },
       nestedToken: g.context.nestedToken === null ? null : token(g.context.nestedToken),
+      awayWaiter: g.context.awayWaiter === null ? null : { ...g.context.awayWaiter, token: token(g.context.awayWaiter.token) },
     },
   }));
   const tokens = state.tokens

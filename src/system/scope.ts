@@ -19,6 +19,12 @@ export interface Scope {
   readonly nested: boolean;
   /** with nested: the host offers KVM_FEATURE_ASYNC_PF_VMEXIT and L1 sets DELIVERY_AS_PF_VMEXIT (QEMU does not offer it) */
   readonly pfVmexit: boolean;
+  /**
+   * with pfVmexit: L1's vCPU thread may be preempted in its exit window (IRQs on, between the
+   * #PF VM-exit and `kvm_handle_page_fault`) and go on on another CPU, so the waiter runs on one
+   * CPU while the page-ready handler runs on the faulting one (needs 2 vCPUs)
+   */
+  readonly migration: boolean;
   /** the guest may take CPUs offline and online (APF disable/enable, local wake-all, INIT) */
   readonly hotplug: boolean;
   /** SMIs may clear CR0.PG while work is outstanding (x86 only) */
@@ -44,6 +50,7 @@ export const DEFAULT_SCOPE: Scope = {
   sendAlways: false,
   nested: false,
   pfVmexit: false,
+  migration: false,
   hotplug: false,
   smm: false,
   lapic: false,
@@ -52,7 +59,7 @@ export const DEFAULT_SCOPE: Scope = {
 };
 
 /** Names of the boolean scope switches, as the CLI spells them. */
-export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'pfVmexit', 'hotplug', 'smm', 'lapic', 'idlePoll', 'timerExits'] as const;
+export const SCOPE_SWITCHES = ['sendAlways', 'nested', 'pfVmexit', 'migration', 'hotplug', 'smm', 'lapic', 'idlePoll', 'timerExits'] as const;
 
 /** `vcpus=2 tasks=3 pages=2 limit=2 +hotplug`: a scope in one line. */
 export function describeScope(scope: Scope): string {
@@ -85,6 +92,9 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
   }
   if (scope.pfVmexit && !scope.nested) {
     throw new UsageError('pfVmexit is about nested async PF: it needs nested');
+  }
+  if (scope.migration && (!scope.pfVmexit || scope.vcpus < 2)) {
+    throw new UsageError('migration moves L1\'s vCPU thread out of its #PF VM-exit window to another CPU: it needs nested, pfVmexit and at least 2 vcpus');
   }
   for (const x86Only of ['nested', 'smm', 'lapic'] as const) {
     if (scope[x86Only] && !design.x86PlatformEvents) {

@@ -57,6 +57,9 @@ export type StepKind =
   | 'kernel-entry-done'
   | 'notify-resume'
   | 'l1-handle-fault'
+  | 'l1-migrate'
+  | 'l1-remote-fault'
+  | 'dummy-alloc'
   | 'ack'
   | 'schedule'
   | 'guest-context'
@@ -190,6 +193,7 @@ function machineTokens(state: Pick<SystemState, 'hosts' | 'guests'>, v: number):
   for (const node of g.nodes) used.add(node.token);
   if (g.handling !== null) used.add(g.handling.token);
   if (g.nestedToken !== null) used.add(g.nestedToken);
+  if (g.awayWaiter !== null) used.add(g.awayWaiter.token);
   return used;
 }
 
@@ -275,6 +279,11 @@ function guestSteps(state: SystemState, v: number): Step[] {
   const g = guest.context;
   const exec = guestExec(guest);
   const out: Step[] = [];
+  if (g.awayWaiter !== null && exec !== 'panicked') {
+    // the migrated thread runs on another CPU: whatever this vCPU does, even out of guest mode
+    const what = `L1 kvm_handle_page_fault (token ${formatToken(g.awayWaiter.token)}) on another CPU`;
+    out.push(step('l1-remote-fault', v, 0, `guest${v}`, `cpu${v}'s L1 thread: ${what}`));
+  }
   if (!vcpuInGuest(state, v)) return out;
   const restingExec = exec === 'running' || exec === 'idle' || exec === 'apfHalt';
 
@@ -300,6 +309,12 @@ function guestSteps(state: SystemState, v: number): Step[] {
   if (exec === 'notifyResume') out.push(step('notify-resume', v, 0, `guest${v}`, `cpu${v}: reschedule IPI, do_notify_resume`));
   if (exec === 'l1ExitPending') {
     out.push(step('l1-handle-fault', v, 0, `guest${v}`, `cpu${v}: L1 kvm_handle_page_fault (token ${formatToken(g.nestedToken!)})`));
+    if (scope.migration && g.awayWaiter === null) {
+      out.push(step('l1-migrate', v, 0, `guest${v}`, `cpu${v}: L1 vCPU thread preempted, migrates to another CPU`));
+    }
+  }
+  if (exec === 'allocatingDummy') {
+    out.push(step('dummy-alloc', v, 0, `guest${v}`, `cpu${v}: dummy allocated, lock retaken, dummy hashed without a second lookup`));
   }
   if (exec === 'kernelEntry') {
     out.push(step('kernel-entry-done', v, 0, `guest${v}`, `cpu${v}: kernel_entry saved ELR_EL1`));
@@ -563,11 +578,18 @@ const HOST_STEPS: Partial<Record<StepKind, Extract<HostEvent, { type: 'STORE_BUF
 };
 
 /** Steps that are one event to the vCPU's guest machine. */
-const GUEST_STEPS: Partial<Record<StepKind, Extract<GuestEvent, { type: 'LEAVE_VECTORS' | 'KERNEL_ENTRY_DONE' | 'NOTIFY_RESUME' | 'L1_HANDLE_PAGE_FAULT' }>['type']>> = {
+type PlainGuestEvent = Extract<
+  GuestEvent,
+  { type: 'LEAVE_VECTORS' | 'KERNEL_ENTRY_DONE' | 'NOTIFY_RESUME' | 'L1_HANDLE_PAGE_FAULT' | 'L1_MIGRATE' | 'L1_REMOTE_HANDLE_PAGE_FAULT' | 'DUMMY_ALLOCATED' }
+>['type'];
+const GUEST_STEPS: Partial<Record<StepKind, PlainGuestEvent>> = {
   'leave-vectors': 'LEAVE_VECTORS',
   'kernel-entry-done': 'KERNEL_ENTRY_DONE',
   'notify-resume': 'NOTIFY_RESUME',
   'l1-handle-fault': 'L1_HANDLE_PAGE_FAULT',
+  'l1-migrate': 'L1_MIGRATE',
+  'l1-remote-fault': 'L1_REMOTE_HANDLE_PAGE_FAULT',
+  'dummy-alloc': 'DUMMY_ALLOCATED',
 };
 
 /** The next state after `step`; `state` is left untouched. `log` hears every event sent to a machine instance. */

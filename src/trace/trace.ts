@@ -83,6 +83,7 @@ const designSchema = z.object({
   exceptionEntryWindow: z.boolean(),
   disablesApfOnCrash: z.boolean(),
   dummyNodes: z.boolean(),
+  dummyAllocUnlocked: z.boolean(),
   x86PlatformEvents: z.boolean(),
 }) satisfies z.ZodType<DesignOptions>;
 
@@ -94,6 +95,7 @@ const scopeSchema = z.object({
   sendAlways: z.boolean(),
   nested: z.boolean(),
   pfVmexit: z.boolean(),
+  migration: z.boolean(),
   hotplug: z.boolean(),
   smm: z.boolean(),
   lapic: z.boolean(),
