@@ -11,9 +11,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { EventObject } from 'xstate';
-import type { ComponentState } from '../src/system/component.js';
-import { machineInputs, machinesOf, type ComponentRecord } from '../src/system/system.js';
-import { traceConfig, walkTrace } from '../src/trace/replay.js';
+import type { ComponentRecord } from '../src/system/system.js';
+import { replayForView } from '../src/trace/replay.js';
 import { digestOf, readTraceFile, type Trace } from '../src/trace/trace.js';
 import { actorId, replayThroughActors } from '../src/views/live-replay.js';
 
@@ -56,26 +55,13 @@ interface WireEvent {
 /**
  * What the inspector must show, computed without actors: for every event the
  * system sends a machine instance, that instance's state after it (XState's
- * pure `transition`, through the component steppers).
+ * pure `transition`, as the composed system logs it).
  */
 function expectedSnapshots(trace: Trace): { actor: string; event: string; value: unknown; context: unknown }[] {
-  const config = traceConfig(trace);
-  const machines = machinesOf(config.design);
-  const inputs = machineInputs(config);
-  const current = new Map<string, ComponentState<unknown>>();
-  inputs.hosts.forEach((input, v) => current.set(actorId('host', v), machines.host.initial(input)));
-  inputs.guests.forEach((input, v) => current.set(actorId('guest', v), machines.guest.initial(input)));
   const out: { actor: string; event: string; value: unknown; context: unknown }[] = [];
-  const onRecord = (r: ComponentRecord) => {
-    const id = actorId(r.machine, r.instance);
-    if (r.kind === 'start') current.set(id, machines.token.initial(r.input));
-    if (r.kind !== 'event') return;
-    const stepper = machines[r.machine] as unknown as { step(s: ComponentState<unknown>, e: EventObject): { next: ComponentState<unknown> } };
-    const next = stepper.step(current.get(id)!, r.event).next;
-    current.set(id, next);
-    out.push({ actor: id, event: r.event.type, value: next.value, context: next.context });
-  };
-  walkTrace(trace, (_, record) => onRecord(record));
+  replayForView(trace, (_, r: ComponentRecord) => {
+    if (r.kind === 'event') out.push({ actor: actorId(r.machine, r.instance), event: r.event.type, value: r.next.value, context: r.next.context });
+  });
   return out;
 }
 
@@ -163,8 +149,14 @@ describe('inspect --events-out', () => {
   });
 });
 
+/** An inspector event without what differs from run to run in live mode (session ids, clock). */
+function comparable(line: string): unknown {
+  const { sessionId: _s, createdAt: _c, rootId: _r, parentId: _p, sourceId: _src, id: _id, ...rest } = JSON.parse(line) as Record<string, unknown>;
+  return rest;
+}
+
 describe('inspect through the local relay', () => {
-  it('sends the same events to the relay, which forwards them to a connected page', async () => {
+  it('sends the trace to the relay, which forwards it to a page; Ctrl-C ends it with the page still open', async () => {
     const example = path.join(root, 'examples', 'x86-legacy-no-kick.json');
     const file = path.join(tmp, 'relay-reference.jsonl');
     expect((await runCli('inspect', example, '--events-out', file)).code).toBe(0);
@@ -172,31 +164,39 @@ describe('inspect through the local relay', () => {
 
     const port = await freePort();
     const child = cli('inspect', example, '--port', String(port));
-    let stdout = '';
-    const ready = new Promise<void>((resolve) =>
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        if (stdout.includes('Ctrl-C stops the relay')) resolve();
-      }),
-    );
-    await ready;
-    expect(stdout).toContain(`open http://localhost:${port} in a browser`);
-    // a page connecting after the replay gets the relay's buffer: the whole trace here
-    const received: string[] = [];
-    const page = new WebSocket(`ws://localhost:${port}`);
-    await new Promise<void>((resolve) => {
-      page.on('message', (data) => {
-        received.push(data.toString());
-        if (received.length === reference.length) resolve();
-      });
-    });
-    page.close();
-    expect(received.map((r) => JSON.parse(r))).toEqual(reference.map((r) => JSON.parse(r)));
-
     const exit = new Promise<number | null>((resolve) => child.on('close', resolve));
-    child.kill('SIGINT');
-    expect(await exit).toBe(0);
-    expect(stdout).toContain('relay stopped');
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const page = { socket: undefined as WebSocket | undefined };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          stdout += d;
+          if (stdout.includes('Ctrl-C stops the relay')) resolve();
+        });
+        child.on('close', (code) => reject(new Error(`inspect exited early (${code}): ${stderr}`)));
+      });
+      expect(stdout).toContain(`open http://localhost:${port} in a browser`);
+      // a page connecting after the replay gets the relay's buffer: the whole trace here
+      const received: string[] = [];
+      page.socket = new WebSocket(`ws://localhost:${port}`);
+      await new Promise<void>((resolve) => {
+        page.socket!.on('message', (data) => {
+          received.push(data.toString());
+          if (received.length === reference.length) resolve();
+        });
+      });
+      expect(received.map(comparable)).toEqual(reference.map(comparable));
+
+      // the page stays connected: Ctrl-C must still end the process
+      child.kill('SIGINT');
+      expect(await exit).toBe(0);
+      expect(stdout).toContain('relay stopped');
+    } finally {
+      page.socket?.close();
+      child.kill('SIGKILL');
+    }
   });
 
   it('refuses a port that is taken, in one line', async () => {
@@ -206,9 +206,16 @@ describe('inspect through the local relay', () => {
     try {
       const result = await runCli('inspect', example, '--port', String(port));
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(new RegExp(`^apfcheck: port ${port} is not free \\(EADDRINUSE\\): pass --port`));
+      expect(result.stderr).toMatch(new RegExp(`^apfcheck: cannot listen on port ${port} \\(EADDRINUSE\\): pass --port`));
     } finally {
       server.close();
     }
+  });
+
+  it('refuses --port with --events-out', async () => {
+    const example = path.join(root, 'examples', 'x86-legacy-no-kick.json');
+    const result = await runCli('inspect', example, '--port', '9000', '--events-out', path.join(tmp, 'x.jsonl'));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^apfcheck: --port is for the relay and --events-out writes a file instead/);
   });
 });

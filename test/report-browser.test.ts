@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
@@ -36,15 +37,16 @@ afterAll(async () => {
 async function open(html: string, name: string): Promise<{ page: Page; external: string[] }> {
   const file = path.join(outDir, name);
   fs.writeFileSync(file, html);
+  const url = pathToFileURL(file).href;
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const external: string[] = [];
   await page.route('**/*', (route) => {
-    const url = route.request().url();
-    if (url === `file://${file}`) return route.continue();
-    external.push(url);
+    const requested = route.request().url();
+    if (requested === url) return route.continue();
+    external.push(requested);
     return route.abort();
   });
-  await page.goto(`file://${file}`);
+  await page.goto(url);
   return { page, external };
 }
 
@@ -85,8 +87,10 @@ describe('report of a counterexample, in Chromium', () => {
       expect(await page.locator('#steps tbody tr').count()).toBe(trace.steps.length);
       expect(await page.locator('#steps tr.violation').getAttribute('data-step')).toBe(String(violating));
       expect(await page.locator('#verdict').textContent()).toContain(`VIOLATED ${trace.violation!.property} after step ${violating}`);
-      // self-contained: the page asked for nothing but itself
+      // self-contained: the page asked for nothing but itself; the inline SVGs keep their element ids apart
       expect(external).toEqual([]);
+      const ids = await page.locator('[id]').evaluateAll((els) => els.map((e) => e.id));
+      expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
       // the first screen (verdict and message sequence): docs/report.png is a copy of this file
       await page.screenshot({ path: path.join(outDir, 'report.png') });
       expect(fs.statSync(path.join(outDir, 'report.png')).size).toBeGreaterThan(10_000);

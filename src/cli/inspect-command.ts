@@ -11,23 +11,30 @@ import { createWebSocketInspector } from '@statelyai/inspect';
 import { createInspectorServer } from '@statelyai/inspect/server';
 import { ModelError } from '../system/component.js';
 import { UsageError } from '../system/scope.js';
+import { replayForView } from '../trace/replay.js';
 import { readTraceFile, type Trace } from '../trace/trace.js';
-import { deterministicEvents, inspectorEventLines, inspectTrace } from '../views/inspector-events.js';
+import { inspectorEventLines, inspectTrace } from '../views/inspector-events.js';
 import type { LiveReplay } from '../views/live-replay.js';
 import { integer } from './options.js';
 
 export interface InspectFlags {
   readonly eventsOut?: string;
-  readonly port: string;
+  readonly port?: string;
 }
 
 /** The relay (`@statelyai/inspect/server`) replays only its last 200 events to a page opened later. */
 const RELAY_BUFFER = 200;
+const DEFAULT_PORT = 8080;
 
 export async function inspectCommand(file: string, flags: InspectFlags): Promise<number> {
+  if (flags.eventsOut !== undefined && flags.port !== undefined) {
+    throw new UsageError('--port is for the relay and --events-out writes a file instead: give one of them');
+  }
   const trace = readTraceFile(file);
+  // a trace that no longer replays is refused before anything is written or served
+  replayForView(trace);
   if (flags.eventsOut !== undefined) return writeEvents(trace, flags.eventsOut);
-  return serveEvents(trace, integer('--port', 65535, 1)(flags.port));
+  return serveEvents(trace, flags.port === undefined ? DEFAULT_PORT : integer('--port', 65535, 1)(flags.port));
 }
 
 /** Live actors and the pure model are both XState: a difference is a bug of apfcheck's, never the user's. */
@@ -47,20 +54,29 @@ async function writeEvents(trace: Trace, out: string): Promise<number> {
   return 0;
 }
 
-/** Resolves when `port` can be listened on, so the relay does not die on EADDRINUSE. */
-function ensurePortFree(port: number): Promise<void> {
+/** Resolves when `port` can be listened on, so the relay does not die on EADDRINUSE or EACCES. */
+function ensurePortUsable(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new UsageError(`port ${port} is not free (${error.code ?? error.message}): pass --port with another port, or stop the other relay`)),
+      reject(new UsageError(`cannot listen on port ${port} (${error.code ?? error.message}): pass --port with another port, or stop the other relay`)),
     );
     probe.listen(port, () => probe.close(() => resolve()));
   });
 }
 
-function waitForEnter(prompt: string): Promise<void> {
+/** Waits for Enter; false when the user pressed Ctrl-C or stdin closed instead. */
+function waitForEnter(prompt: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  return new Promise((resolve) => rl.question(prompt, () => (rl.close(), resolve())));
+  return new Promise((resolve) => {
+    let answered = false;
+    rl.once('SIGINT', () => rl.close());
+    rl.once('close', () => resolve(answered));
+    rl.question(prompt, () => {
+      answered = true;
+      rl.close();
+    });
+  });
 }
 
 function waitForInterrupt(): Promise<void> {
@@ -68,23 +84,29 @@ function waitForInterrupt(): Promise<void> {
 }
 
 async function serveEvents(trace: Trace, port: number): Promise<number> {
-  await ensurePortFree(port);
+  await ensurePortUsable(port);
   const relay = createInspectorServer({ port, autoOpen: false });
-  const url = `http://localhost:${port}`;
-  process.stdout.write(`Stately inspector relay: open ${url} in a browser (the page embeds the inspector UI from stately.ai)\n`);
-  if (process.stdin.isTTY === true) await waitForEnter(`press Enter once the page is open to replay ${trace.steps.length} steps `);
   const client = createWebSocketInspector({ url: `ws://localhost:${port}`, maxDeferredEvents: Number.POSITIVE_INFINITY });
-  let sent = 0;
-  const replay = await inspectTrace(trace, { send: (event) => (sent++, client.adapter.send(event)) }, deterministicEvents());
-  assertAgrees(replay);
-  process.stdout.write(`replayed ${trace.steps.length} steps: ${sent} inspector events to ${replay.actors.size} live actors\n`);
-  if (sent > RELAY_BUFFER) {
-    process.stdout.write(`note: the relay keeps only the last ${RELAY_BUFFER} events for a page opened after the replay; open the page first\n`);
+  try {
+    process.stdout.write(`Stately inspector relay: open http://localhost:${port} in a browser (the page embeds the inspector UI from stately.ai)\n`);
+    const go = process.stdin.isTTY !== true || (await waitForEnter(`press Enter once the page is open to replay ${trace.steps.length} steps `));
+    if (go) {
+      let sent = 0;
+      const replay = await inspectTrace(trace, { send: (event) => (sent++, client.adapter.send(event)) });
+      assertAgrees(replay);
+      process.stdout.write(`replayed ${trace.steps.length} steps: ${sent} inspector events to ${replay.actors.size} live actors\n`);
+      if (sent > RELAY_BUFFER) {
+        process.stdout.write(`note: the relay keeps only the last ${RELAY_BUFFER} events for a page opened after the replay; open the page first\n`);
+      }
+      process.stdout.write('Ctrl-C stops the relay\n');
+      await waitForInterrupt();
+    }
+  } finally {
+    client.stop();
+    relay.stop();
+    // relay.stop() closes the server but not the connections of open pages, which would keep the process alive
+    setTimeout(() => process.exit(), 100).unref();
   }
-  process.stdout.write('Ctrl-C stops the relay\n');
-  await waitForInterrupt();
-  client.stop();
-  relay.stop();
   process.stdout.write('relay stopped\n');
   return 0;
 }

@@ -84,7 +84,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('replay a trace through live XState actors for the Stately inspector (a local relay, or a file with --events-out)')
     .argument('<file>', 'trace file written by apfcheck check')
     .option('--events-out <file>', "write the inspector's wire-format events as JSON lines instead (offline)")
-    .option('--port <n>', 'port of the local inspector relay', '8080')
+    .option('--port <n>', 'port of the local inspector relay (default 8080)')
     .action(async (file: string, flags: InspectFlags) => setExit(await inspectCommand(file, flags)));
 
   program

@@ -26,6 +26,6 @@ export async function reportCommand(file: string | undefined, flags: ReportFlags
   } catch (error) {
     throw new UsageError(`cannot write -o ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
-  process.stdout.write(`report written to ${flags.output} (${Math.ceil(html.length / 1024)} KB, self-contained: open it in any browser)\n`);
+  process.stdout.write(`report written to ${flags.output} (${Math.ceil(Buffer.byteLength(html) / 1024)} KB, self-contained: open it in any browser)\n`);
   return 0;
 }

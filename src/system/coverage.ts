@@ -105,6 +105,11 @@ export class CoverageRecorder {
     for (const node of (snapshot as unknown as { _nodes: { id: string }[] })._nodes) this.states.add(node.id);
   }
 
+  /** Ids of the state nodes seen active (parents included), transient ones too. */
+  reachedStates(): ReadonlySet<string> {
+    return this.states;
+  }
+
   /** Transitions never taken, by id. */
   missedTransitions(): string[] {
     return this.all.filter((t) => !this.taken.has(t.definition)).map((t) => t.id);

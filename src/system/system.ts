@@ -80,12 +80,21 @@ export interface Step {
 export type MachineKind = 'host' | 'guest' | 'token';
 
 /**
- * What one step did to the machine instances, in order: for replaying a
- * trace through live actors (`apfcheck inspect`). Host and guest instances
- * are numbered by vCPU, token observers by token.
+ * What one step did to the machine instances, in the order the machines
+ * took the events (an event is logged before the ones its effects cause):
+ * for replaying a trace through live actors (`apfcheck inspect`) and drawing
+ * it (`apfcheck report`). Host and guest instances are numbered by vCPU,
+ * token observers by token.
  */
 export type ComponentRecord =
-  | { readonly kind: 'event'; readonly machine: MachineKind; readonly instance: number; readonly event: HostEvent | GuestEvent | TokenEvent }
+  | {
+      readonly kind: 'event';
+      readonly machine: MachineKind;
+      readonly instance: number;
+      readonly event: HostEvent | GuestEvent | TokenEvent;
+      readonly from: ComponentState<unknown>;
+      readonly next: ComponentState<unknown>;
+    }
   | { readonly kind: 'start'; readonly machine: 'token'; readonly instance: number; readonly input: TokenInput }
   | { readonly kind: 'stop'; readonly machine: 'token'; readonly instance: number };
 
@@ -450,16 +459,16 @@ class Draft {
   }
 
   host(v: number, event: HostEvent): void {
-    this.log?.({ kind: 'event', machine: 'host', instance: v, event });
     const result = this.machines.host.step(this.hosts[v]!, event);
     this.hosts[v] = result.next;
+    this.log?.({ kind: 'event', machine: 'host', instance: v, event, from: result.from, next: result.next });
     for (const effect of result.effects) this.onHostEffect(v, effect);
   }
 
   guest(v: number, event: GuestEvent): void {
-    this.log?.({ kind: 'event', machine: 'guest', instance: v, event });
     const result = this.machines.guest.step(this.guests[v]!, event);
     this.guests[v] = result.next;
+    this.log?.({ kind: 'event', machine: 'guest', instance: v, event, from: result.from, next: result.next });
     for (const effect of result.effects) this.onGuestEffect(v, effect);
   }
 
@@ -467,8 +476,9 @@ class Draft {
     if (token === WAKE_ALL) return;
     const index = this.tokens.findIndex((t) => t.context.token === token);
     if (index < 0) throw new ModelError(`no token observer for ${formatToken(token)} (event ${event.type})`);
-    this.log?.({ kind: 'event', machine: 'token', instance: token, event });
-    this.tokens[index] = this.machines.token.step(this.tokens[index]!, event).next;
+    const result = this.machines.token.step(this.tokens[index]!, event);
+    this.tokens[index] = result.next;
+    this.log?.({ kind: 'event', machine: 'token', instance: token, event, from: result.from, next: result.next });
   }
 
   private onHostEffect(v: number, effect: HostEffect): void {

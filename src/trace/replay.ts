@@ -15,11 +15,19 @@ export interface ReplayRow {
   readonly summary: string;
 }
 
+/** What a replay that did not diverge went through. */
+interface Replayed {
+  readonly rows: readonly ReplayRow[];
+  /** the initial state, then the state after each step */
+  readonly states: readonly SystemState[];
+  readonly steps: readonly Step[];
+}
+
 export type ReplayOutcome =
   /** the trace's violation (or another) recurs */
-  | { readonly status: 'violation'; readonly rows: readonly ReplayRow[]; readonly violation: Violation }
+  | ({ readonly status: 'violation'; readonly violation: Violation } & Replayed)
   /** every step replayed and no property fails */
-  | { readonly status: 'clean'; readonly rows: readonly ReplayRow[] }
+  | ({ readonly status: 'clean' } & Replayed)
   /** a step is not enabled, or leads to a different state than recorded */
   | { readonly status: 'diverged'; readonly rows: readonly ReplayRow[]; readonly at: number; readonly reason: string };
 
@@ -28,8 +36,8 @@ export function traceConfig(trace: Trace): SystemConfig {
   return { design: trace.design.options, scope: trace.scope };
 }
 
-/** Replays `trace`. */
-export function replayTrace(trace: Trace): ReplayOutcome {
+/** Replays `trace`; `log` hears every machine event of step i (from 1). */
+export function replayTrace(trace: Trace, log?: (step: number, record: ComponentRecord) => void): ReplayOutcome {
   const config = traceConfig(trace);
   let state = initialState(config);
   const rows: ReplayRow[] = [];
@@ -37,12 +45,13 @@ export function replayTrace(trace: Trace): ReplayOutcome {
     return { status: 'diverged', rows, at: 0, reason: 'the initial state differs from the one the trace was made from (the model changed)' };
   }
   const states: SystemState[] = [state];
+  const steps: Step[] = [];
   for (const [i, recorded] of trace.steps.entries()) {
     const step = enabledSteps(state).find((s) => s.label === recorded.label);
     if (step === undefined) {
       return { status: 'diverged', rows, at: i + 1, reason: `step ${i + 1} '${recorded.label}' is not enabled here` };
     }
-    const next = applyStep(state, step);
+    const next = applyStep(state, step, log === undefined ? undefined : (record) => log(i + 1, record));
     const summary = describeChange(state, next);
     if (digestOf(next) !== recorded.digest) {
       return {
@@ -54,28 +63,19 @@ export function replayTrace(trace: Trace): ReplayOutcome {
     }
     rows.push({ index: i + 1, actor: step.actor, label: step.label, summary });
     states.push(next);
+    steps.push(step);
     state = next;
   }
   const violation = judgeStates(states, { safety: SAFETY, liveness: LIVENESS });
-  return violation === undefined ? { status: 'clean', rows } : { status: 'violation', rows, violation };
+  return violation === undefined ? { status: 'clean', rows, states, steps } : { status: 'violation', rows, states, steps, violation };
 }
 
-/**
- * The states a trace goes through (initial state first) and its steps,
- * re-executed by label; `log` hears every machine event of step i (from 1).
- * For a trace `replayTrace` accepted: a label that is not enabled is a
- * TraceFormatError.
- */
-export function walkTrace(trace: Trace, log?: (step: number, record: ComponentRecord) => void): { states: SystemState[]; steps: Step[] } {
-  let state = initialState(traceConfig(trace));
-  const states = [state];
-  const steps: Step[] = [];
-  for (const [i, recorded] of trace.steps.entries()) {
-    const step = enabledSteps(state).find((s) => s.label === recorded.label);
-    if (step === undefined) throw new TraceFormatError(`step ${i + 1} '${recorded.label}' is not enabled here`);
-    state = applyStep(state, step, log === undefined ? undefined : (record) => log(i + 1, record));
-    states.push(state);
-    steps.push(step);
+/** Replays `trace` for a view of it; a trace that diverges is refused with a TraceFormatError saying where. */
+export function replayForView(trace: Trace, log?: (step: number, record: ComponentRecord) => void): Exclude<ReplayOutcome, { status: 'diverged' }> {
+  const outcome = replayTrace(trace, log);
+  if (outcome.status === 'diverged') {
+    throw new TraceFormatError(`the trace diverges at step ${outcome.at}: ${outcome.reason} (regenerate it with apfcheck check)`);
   }
-  return { states, steps };
+  return outcome;
 }
+

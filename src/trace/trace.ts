@@ -122,7 +122,6 @@ export class TraceFormatError extends Error {
   override readonly name = 'TraceFormatError';
 }
 
-/** Parses and validates trace text; throws TraceFormatError with a one-line reason. */
 /** Reads and validates a trace file; an unreadable file is a TraceFormatError naming the system's reason. */
 export function readTraceFile(file: string): Trace {
   let text: string;
@@ -134,6 +133,7 @@ export function readTraceFile(file: string): Trace {
   return parseTrace(text, file);
 }
 
+/** Parses and validates trace text; throws TraceFormatError with a one-line reason. */
 export function parseTrace(text: string, source: string): Trace {
   let data: unknown;
   try {

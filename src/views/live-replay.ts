@@ -17,8 +17,8 @@ import {
   type MachineKind,
   type SystemState,
 } from '../system/system.js';
-import { replayTrace, traceConfig, walkTrace } from '../trace/replay.js';
-import { TraceFormatError, type Trace } from '../trace/trace.js';
+import { replayForView, traceConfig } from '../trace/replay.js';
+import type { Trace } from '../trace/trace.js';
 
 export interface LiveReplay {
   /** the pure state after the last step */
@@ -41,10 +41,8 @@ export function actorId(machine: MachineKind, instance: number): string {
  * trace that no longer replays (the same check as `apfcheck replay`).
  */
 export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionEvent>): LiveReplay {
-  const outcome = replayTrace(trace);
-  if (outcome.status === 'diverged') {
-    throw new TraceFormatError(`the trace diverges at step ${outcome.at}: ${outcome.reason} (regenerate it with apfcheck check)`);
-  }
+  // refuse a diverging trace before any actor reports to the inspector
+  replayForView(trace);
   const config = traceConfig(trace);
   const machines = machinesOf(config.design);
   const logicOf: Record<MachineKind, AnyStateMachine> = {
@@ -65,12 +63,12 @@ export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionE
   for (const actor of initial) actor.start();
 
   let events = 0;
-  const onRecord = (record: ComponentRecord): void => {
-    const id = actorId(record.machine, record.instance);
+  const onRecord = (_: number, record: ComponentRecord): void => {
     if (record.kind === 'start') {
       create('token', record.instance, record.input).start();
       return;
     }
+    const id = actorId(record.machine, record.instance);
     const actor = actors.get(id)!;
     if (record.kind === 'stop') {
       actor.stop();
@@ -81,7 +79,7 @@ export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionE
     events += 1;
   };
 
-  const final = walkTrace(trace, (_, record) => onRecord(record)).states.at(-1)!;
+  const final = replayForView(trace, onRecord).states.at(-1)!;
   return { final, actors, events, mismatches: compareWithPure(final, actors) };
 }
 

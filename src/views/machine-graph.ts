@@ -2,7 +2,7 @@
  * A machine's static graph (state nodes and transitions, read from its
  * definition) and its DOT and mermaid renderings, for `apfcheck export`.
  */
-import type { AnyStateMachine, StateValue } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 
 export interface GraphNode {
   readonly id: string;
@@ -69,7 +69,10 @@ export interface DotOptions {
 export function toDot(machine: AnyStateMachine, options: DotOptions = {}): string {
   const { nodes, edges } = machineGraph(machine);
   const children = (parent: string) => nodes.filter((n) => n.parent === parent);
-  const lines = [`digraph ${quote(machine.id)} {`, '  compound=true; rankdir=LR; fontname="Helvetica";',
+  const lines = [
+    `digraph ${quote(machine.id)} {`,
+    // the graph id prefixes every SVG element id, so several machines can share one HTML page
+    `  id=${quote(machine.id)}; compound=true; rankdir=LR; fontname="Helvetica";`,
     '  node [shape=box, style=rounded, fontname="Helvetica"]; edge [fontname="Helvetica", fontsize=10];'];
   const emit = (parent: string, indent: string): void => {
     for (const n of children(parent)) {
@@ -77,7 +80,8 @@ export function toDot(machine: AnyStateMachine, options: DotOptions = {}): strin
         const visited = options.highlight?.has(n.id) === true ? ', class="visited", style="rounded,filled", fillcolor="#ffd54f"' : '';
         lines.push(`${indent}${quote(n.id)} [label=${quote(n.id.split('.').pop()!)}${n.type === 'final' ? ', peripheries=2' : ''}${visited}];`);
       } else {
-        lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  label=${quote(n.id.split('.').pop()!)};`);
+        // a cluster inherits the graph's id unless it has its own
+        lines.push(`${indent}subgraph ${quote(`cluster_${n.id}`)} {`, `${indent}  id=${quote(`cluster_${n.id}`)}; label=${quote(n.id.split('.').pop()!)};`);
         emit(n.id, `${indent}  `);
         lines.push(`${indent}}`);
       }
@@ -132,10 +136,4 @@ export function toMermaid(machine: AnyStateMachine): string {
     lines.push(`  note right of ${name(nodes[0].id)}`, '    in any state:', ...[...new Set(rootEvents)].map((e) => `    ${e}`), '  end note');
   }
   return `${lines.join('\n')}\n`;
-}
-
-/** The atomic state ids a state value is in (`{run: 'running'}` of `host` -> `host.run.running`). */
-export function activeStateIds(machineId: string, value: StateValue): string[] {
-  if (typeof value === 'string') return [`${machineId}.${value}`];
-  return Object.entries(value).flatMap(([key, child]) => (child === undefined ? [] : activeStateIds(`${machineId}.${key}`, child)));
 }

@@ -7,10 +7,11 @@
 import { instance } from '@viz-js/viz';
 import type { DesignOptions } from '../../machines/design.js';
 import { describeScope } from '../system/scope.js';
-import { machinesOf, type ComponentRecord, type MachineKind, type SystemState } from '../system/system.js';
-import { replayTrace, walkTrace, type ReplayRow } from '../trace/replay.js';
-import { TraceFormatError, type Trace } from '../trace/trace.js';
-import { activeStateIds, toDot } from './machine-graph.js';
+import { CoverageRecorder } from '../system/coverage.js';
+import { machinesOf, type ComponentRecord, type MachineKind } from '../system/system.js';
+import { replayForView, type ReplayRow } from '../trace/replay.js';
+import type { Trace } from '../trace/trace.js';
+import { toDot } from './machine-graph.js';
 import { renderSequenceSvg, sequenceOf } from './sequence-diagram.js';
 import { escapeXml } from './xml.js';
 
@@ -31,36 +32,28 @@ interface TraceView {
 }
 
 function viewOf(trace: Trace): TraceView {
-  const outcome = replayTrace(trace);
-  if (outcome.status === 'diverged') {
-    throw new TraceFormatError(`the trace diverges at step ${outcome.at}: ${outcome.reason} (regenerate it with apfcheck check)`);
-  }
+  const machines = machinesOf(trace.design.options);
+  const coverage = new Map(MACHINES.map(({ kind }) => [kind, new CoverageRecorder(machines[kind].machine)] as const));
   const records: ComponentRecord[][] = trace.steps.map(() => []);
-  const { states, steps } = walkTrace(trace, (step, record) => records[step - 1]!.push(record));
+  const outcome = replayForView(trace, (step, record) => {
+    records[step - 1]!.push(record);
+    // every state a machine passes through, transient ones included (XState's microsteps)
+    if (record.kind === 'start') coverage.get('token')!.record({ input: record.input });
+    if (record.kind !== 'event') return;
+    coverage.get(record.machine)!.record({ state: record.from, event: record.event });
+    coverage.get(record.machine)!.recordState(record.next);
+  });
+  const initial = outcome.states[0]!;
+  for (const h of initial.hosts) coverage.get('host')!.recordState(h);
+  for (const g of initial.guests) coverage.get('guest')!.recordState(g);
   const violatingStep = outcome.status === 'violation' ? outcome.violation.length : null;
   const verdict =
     outcome.status === 'violation'
       ? `VIOLATED ${outcome.violation.property} after step ${outcome.violation.length}: ${outcome.violation.message}`
       : 'clean: the trace violates no property';
-  const diagram = sequenceOf(steps, states, records, outcome.rows.map((r) => r.summary), violatingStep);
-  return { trace, rows: outcome.rows, verdict, violatingStep, visited: visitedStates(trace, states), sequenceSvg: renderSequenceSvg(diagram) };
-}
-
-/** Every atomic state any instance of each machine is in at some point of the trace. */
-function visitedStates(trace: Trace, states: readonly SystemState[]): Map<MachineKind, Set<string>> {
-  const machines = machinesOf(trace.design.options);
-  const visited = new Map<MachineKind, Set<string>>(MACHINES.map((m) => [m.kind, new Set<string>()]));
-  for (const state of states) {
-    const groups = [
-      ['host', state.hosts],
-      ['guest', state.guests],
-      ['token', state.tokens],
-    ] as const;
-    for (const [kind, components] of groups) {
-      for (const c of components) for (const id of activeStateIds(machines[kind].machine.id, c.value)) visited.get(kind)!.add(id);
-    }
-  }
-  return visited;
+  const diagram = sequenceOf(outcome.steps, outcome.states, records, outcome.rows.map((r) => r.summary), violatingStep);
+  const visited = new Map([...coverage].map(([kind, recorder]) => [kind, recorder.reachedStates()] as const));
+  return { trace, rows: outcome.rows, verdict, violatingStep, visited, sequenceSvg: renderSequenceSvg(diagram) };
 }
 
 const STYLE = `

@@ -7,11 +7,17 @@
 import type { ComponentRecord, Step, SystemState } from '../system/system.js';
 import { escapeXml } from './xml.js';
 
+export interface Arrow {
+  readonly from: string;
+  readonly to: string;
+}
+
 export interface Message {
   readonly index: number;
-  readonly from: string;
-  /** lifelines the step reached besides its actor (empty: a step local to the actor) */
-  readonly to: readonly string[];
+  /** the lifeline of the step's actor */
+  readonly actor: string;
+  /** the actor to every machine the step reached; a worker started; a write of the slot from its writer (empty: a step local to the actor) */
+  readonly arrows: readonly Arrow[];
   readonly label: string;
   readonly summary: string;
   readonly violating: boolean;
@@ -43,21 +49,26 @@ export function sequenceOf(
   const lifelines = Array.from({ length: vcpus }, (_, v) => [`host ${v}`, `worker ${v}`, `guest ${v}`, `slot ${v}`]).flat();
   if (steps.some((s) => s.actor === 'swap')) lifelines.push('swap');
   const messages = steps.map((step, i): Message => {
-    const from = actorLifeline(step.actor);
+    const actor = actorLifeline(step.actor);
     const reached = new Set<string>();
+    const guestCleared = new Set<number>();
     for (const r of records[i] ?? []) {
-      // token observers are bookkeeping of the checker, not parties of the protocol
+      // token observers are the checker's bookkeeping, not parties of the protocol; a new one means work was queued
+      if (r.kind === 'start') reached.add(`worker ${r.input.vcpu}`);
       if (r.kind === 'event' && r.machine !== 'token') reached.add(`${r.machine} ${r.instance}`);
+      if (r.kind === 'event' && r.event.type === 'GUEST_CLEARS_AREA') guestCleared.add(r.instance);
     }
+    reached.delete(actor);
+    const arrows: Arrow[] = lifelines.filter((l) => reached.has(l)).map((to) => ({ from: actor, to }));
     const [before, after] = [states[i]!, states[i + 1]!];
     before.hosts.forEach((h, v) => {
-      if (JSON.stringify(h.context.area) !== JSON.stringify(after.hosts[v]!.context.area)) reached.add(`slot ${v}`);
+      if (JSON.stringify(h.context.area) === JSON.stringify(after.hosts[v]!.context.area)) return;
+      arrows.push({ from: guestCleared.has(v) ? `guest ${v}` : `host ${v}`, to: `slot ${v}` });
     });
-    reached.delete(from);
     return {
       index: i + 1,
-      from,
-      to: lifelines.filter((l) => reached.has(l)),
+      actor,
+      arrows,
       label: step.label,
       summary: summaries[i] ?? '',
       violating: violatingStep === i + 1,
@@ -92,19 +103,19 @@ export function renderSequenceSvg(diagram: SequenceDiagram): string {
   }
   for (const [row, m] of diagram.messages.entries()) {
     const y = TOP + row * ROW + ROW / 2;
-    const from = x(m.from);
+    const from = x(m.actor);
     const tip = `${m.index}. ${m.label}${m.summary === '' ? '' : ` \u2014 ${m.summary}`}`;
     out.push(`<g class="step${m.violating ? ' violation' : ''}" data-step="${m.index}"><title>${escapeXml(tip)}</title>`);
     if (m.violating) out.push(`<rect x="2" y="${y - ROW / 2 + 2}" width="${width - 4}" height="${ROW - 4}" fill="#fde2e1" stroke="#c62828"/>`);
     out.push(`<text x="6" y="${y + 4}" fill="#555">${m.index}</text>`);
     const colour = m.violating ? '#c62828' : '#333';
-    if (m.to.length === 0) {
+    if (m.arrows.length === 0) {
       out.push(`<rect x="${from - 6}" y="${y - 8}" width="12" height="16" fill="${colour}"/>`);
     }
-    for (const target of m.to) {
-      out.push(`<line x1="${from}" y1="${y}" x2="${x(target)}" y2="${y}" stroke="${colour}" stroke-width="1.4" marker-end="url(#arrow)"/>`);
+    for (const arrow of m.arrows) {
+      out.push(`<line x1="${x(arrow.from)}" y1="${y}" x2="${x(arrow.to)}" y2="${y}" stroke="${colour}" stroke-width="1.4" marker-end="url(#arrow)"/>`);
     }
-    const textX = m.to.length === 0 ? from + 10 : Math.min(from, ...m.to.map(x)) + 6;
+    const textX = m.arrows.length === 0 ? from + 10 : Math.min(from, ...m.arrows.flatMap((a) => [x(a.from), x(a.to)])) + 6;
     out.push(`<text x="${textX}" y="${y - 5}" fill="${colour}">${escapeXml(shorten(m.label))}</text></g>`);
   }
   out.push('</svg>');
