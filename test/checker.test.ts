@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { propertyById } from '../properties/index.js';
 import { runCheck, type CheckRequest } from '../src/engine/check.js';
+import { runCheckInterruptible } from '../src/engine/interruptible.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
 
 const request = (design: string, mode: CheckRequest['mode'], seed = 1): CheckRequest => ({
@@ -95,6 +96,39 @@ describe('exhaustive search stops cleanly at its budgets', () => {
     );
     expect(run.status).toBe(3);
     expect(run.stdout).toContain('INCOMPLETE: stopped at the memory guard');
+    expect(run.stdout).toMatch(/\d+ states were waiting at depth \d+/);
     expect(run.stderr).toBe('');
   }, 120_000);
+});
+
+describe('Ctrl-C stops an exhaustive search cleanly (the worker-thread check)', () => {
+  const large: CheckRequest = { ...request('x86', 'exhaustive'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2, hotplug: true } };
+
+  it('a SIGINT during the search ends it with what it covered', async () => {
+    let interrupted = false;
+    const report = await runCheckInterruptible({
+      ...large,
+      onProgress: () => {
+        // the first progress report (5000 states) stands in for the user pressing Ctrl-C
+        if (!interrupted) process.emit('SIGINT');
+        interrupted = true;
+      },
+    });
+    expect(report.result).toBe('incomplete');
+    expect(report.stoppedBy).toBe('interrupted');
+    expect(report.statesExplored).toBeGreaterThanOrEqual(5000);
+    expect(report.search!.frontier).toBeGreaterThan(0);
+    expect(report.search!.depth).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('gives the same report as the in-process check when nobody interrupts', async () => {
+    const small: CheckRequest = { ...request('arm64-rfcv1', 'exhaustive'), properties: [propertyById('single-slot')] };
+    const inWorker = await runCheckInterruptible(small);
+    const inProcess = runCheck(small);
+    const { durationMs: _a, search: searchA, ...a } = inWorker;
+    const { durationMs: _b, search: searchB, ...b } = inProcess;
+    expect(a).toEqual(b);
+    expect(searchA!.depth).toBe(searchB!.depth);
+    expect(a.result).toBe('violation');
+  }, 60_000);
 });

@@ -208,6 +208,7 @@ describe('check', () => {
         'traceFile',
         'counterexampleLength',
         'stoppedBy',
+        'search',
         'symmetry',
         'safetyOnly',
       ].sort(),

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { DESIGNS, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES, SAFETY } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
+import { runCheckInterruptible } from '../engine/interruptible.js';
 import type { Mutant } from '../engine/mutants.js';
 import { DEFAULT_SCOPE, describeScope, SCOPE_SWITCHES, UsageError, validateScope, type Scope } from '../system/scope.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
@@ -111,7 +112,7 @@ function jsonReport(report: CheckReport, traceFile: string | null) {
   return { ...rest, seed: report.mode === 'random' ? report.seed : null, stoppedBy: stoppedBy ?? null, traceFile };
 }
 
-export function checkCommand(flags: CheckFlags): number {
+export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.all === true && (flags.design !== undefined || flags.bug.length > 0)) {
     throw new UsageError('--all checks the built-in designs as published; drop --design and --bug, or drop --all');
   }
@@ -148,7 +149,9 @@ export function checkCommand(flags: CheckFlags): number {
 
   if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);
 
-  const report = runCheck(request(designForMutants(flags.design, chosen), chosen));
+  // an exhaustive search runs in a worker thread so that Ctrl-C stops it with a summary (exit 3)
+  const one = request(designForMutants(flags.design, chosen), chosen);
+  const report = flags.mode === 'exhaustive' ? await runCheckInterruptible(one) : runCheck(one);
   progress.done();
   const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut);
   if (flags.json === true) {
@@ -167,15 +170,16 @@ function printReport(report: CheckReport, traceFile: string | null): void {
   const effort =
     report.mode === 'random'
       ? `${report.runs} schedules, ${report.statesExplored} distinct states`
-      : `${report.statesExplored} states, ${report.steps} transitions, ${rate} states/s, ${report.symmetry ? 'vCPU symmetry reduction' : 'no reductions'}`;
+      : `${report.statesExplored} states, ${report.steps} transitions, depth ${report.search!.depth}, ${rate} states/s, ~${report.search!.bytesPerState} bytes/state, ${report.symmetry ? 'vCPU symmetry reduction' : 'no reductions'}`;
   const checked = report.safetyOnly ? ' (safety properties only)' : '';
   if (report.result === 'pass') {
     process.stdout.write(`${where}\nevery property holds${checked} (${effort}, ${report.durationMs} ms)\n${describeCoverage(report)}`);
     return;
   }
   if (report.result === 'incomplete') {
-    const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the heap limit)' : `--${report.stoppedBy}`;
-    process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${effort}; no violation so far\n${describeCoverage(report)}`);
+    const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the heap limit)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C' : `--${report.stoppedBy}`;
+    const covered = `${effort}; ${report.search!.frontier} states were waiting at depth ${report.search!.depth + 1}`;
+    process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${covered}; no violation so far\n${describeCoverage(report)}`);
     return;
   }
   const rows = report.trace!.steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: step.summary }));

@@ -62,7 +62,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--trace-dir <dir>', 'with --all: directory for the counterexamples', 'traces')
     .option('--json', 'print one JSON object')
     .option('--quiet', 'no progress on stderr')
-    .action((flags: CheckFlags) => setExit(checkCommand(flags)));
+    .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
 
   program
     .command('export')

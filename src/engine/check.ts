@@ -33,6 +33,8 @@ export interface CheckRequest {
   readonly properties?: readonly Property[];
   /** exhaustive mode: vCPU symmetry reduction (safety properties only) */
   readonly symmetry?: boolean;
+  /** exhaustive mode: polled during the search; true stops it cleanly (stoppedBy 'interrupted') */
+  readonly shouldStop?: () => boolean;
   readonly onProgress?: (progress: CheckProgress) => void;
 }
 
@@ -58,6 +60,8 @@ export interface CheckReport {
   readonly trace: Trace | null;
   /** exhaustive mode: why it stopped early */
   readonly stoppedBy?: StopReason;
+  /** exhaustive mode: BFS levels completed, states waiting at the end, heap bytes per stored state */
+  readonly search?: { readonly depth: number; readonly frontier: number; readonly bytesPerState: number };
   /** exhaustive mode ran with vCPU symmetry reduction */
   readonly symmetry: boolean;
   /** only the safety properties were checked */
@@ -97,6 +101,7 @@ export function runCheck(request: CheckRequest): CheckReport {
   let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string } } | undefined;
   let incomplete: StopReason | undefined;
   let coverage: readonly MachineCoverage[] | undefined;
+  let search: CheckReport['search'];
   if (request.mode === 'random') {
     const result = randomCheck(config, properties, {
       seed: request.seed,
@@ -111,6 +116,7 @@ export function runCheck(request: CheckRequest): CheckReport {
       ...(request.symmetry === true ? { symmetry: true } : {}),
       ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
       ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
+      ...(request.shouldStop === undefined ? {} : { shouldStop: request.shouldStop }),
       onProgress: (p) => request.onProgress?.({ design: design.name, ...p }),
     });
     runs = 1;
@@ -118,6 +124,7 @@ export function runCheck(request: CheckRequest): CheckReport {
     statesExplored = result.states;
     counterexample = result.counterexample;
     incomplete = result.stoppedBy;
+    search = { depth: result.depth, frontier: result.frontier, bytesPerState: result.bytesPerState };
     // only a complete run can say a transition is never taken in this scope
     if (result.complete) {
       const machines = machinesOf(design);
@@ -139,6 +146,7 @@ export function runCheck(request: CheckRequest): CheckReport {
       counterexampleLength: null,
       trace: null,
       ...(incomplete === undefined ? {} : { stoppedBy: incomplete }),
+      ...(search === undefined ? {} : { search }),
       ...(coverage === undefined ? {} : { coverage }),
     };
   }
@@ -156,6 +164,7 @@ export function runCheck(request: CheckRequest): CheckReport {
     durationMs,
     counterexampleLength: walked.steps.length,
     trace,
+    ...(search === undefined ? {} : { search }),
     ...(coverage === undefined ? {} : { coverage }),
   };
 }

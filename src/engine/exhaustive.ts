@@ -14,7 +14,7 @@ import { initialState, stateKey, successors, type Step, type SystemConfig, type 
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
-export type StopReason = 'max-states' | 'max-seconds' | 'memory';
+export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted';
 
 /**
  * Fraction of V8's heap limit the search may fill before it stops cleanly
@@ -28,6 +28,8 @@ export interface ExhaustiveOptions {
   readonly symmetry?: boolean;
   readonly maxStates?: number;
   readonly maxSeconds?: number;
+  /** polled every few hundred transitions: true stops the search cleanly (Ctrl-C) */
+  readonly shouldStop?: () => boolean;
   /** called every few thousand states */
   readonly onProgress?: (progress: { states: number; frontier: number; depth: number }) => void;
 }
@@ -42,6 +44,8 @@ export interface ExhaustiveResult {
   /** why the search stopped early, if it did without a violation */
   readonly stoppedBy?: StopReason;
   readonly frontier: number;
+  /** heap growth per stored state while searching (an estimate: V8 collects garbage when it likes) */
+  readonly bytesPerState: number;
   readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
 }
 
@@ -73,9 +77,12 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
     steps: path,
     violation: { property, message, length: path.length },
   });
-  const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions'>): ExhaustiveResult => ({
+  const heapAtStart = process.memoryUsage().heapUsed;
+  let heapPeak = heapAtStart;
+  const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState'>): ExhaustiveResult => ({
     states: states.length,
     transitions,
+    bytesPerState: Math.max(0, Math.round((heapPeak - heapAtStart) / states.length)),
     ...partial,
   });
 
@@ -116,7 +123,9 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
         if (states.length >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: next.length });
         if (transitions % 256 === 0) {
           if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: next.length });
-          if (process.memoryUsage().heapUsed > heapLimit) return result({ depth, complete: false, stoppedBy: 'memory', frontier: next.length });
+          heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
+          if (heapPeak > heapLimit) return result({ depth, complete: false, stoppedBy: 'memory', frontier: next.length });
+          if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: next.length });
         }
       }
     }

@@ -1,0 +1,40 @@
+/**
+ * A check that Ctrl-C stops cleanly: the search runs in a worker thread and
+ * polls a shared flag, so an interrupted exhaustive run ends like one that hit
+ * a budget (stoppedBy 'interrupted'), with what it covered, instead of dying.
+ */
+import { Worker } from 'node:worker_threads';
+import type { PropertyId } from '../../properties/index.js';
+import { UsageError } from '../system/scope.js';
+import type { CheckProgress, CheckReport, CheckRequest } from './check.js';
+
+/** A CheckRequest as plain data (properties by id, no callbacks), for the worker. */
+export type WorkerRequest = Omit<CheckRequest, 'properties' | 'onProgress' | 'shouldStop'> & { readonly properties?: readonly PropertyId[] };
+
+export type WorkerMessage =
+  | { readonly type: 'progress'; readonly progress: CheckProgress }
+  | { readonly type: 'report'; readonly report: CheckReport }
+  | { readonly type: 'error'; readonly name: string; readonly message: string };
+
+/** Runs `request` in a worker; the first SIGINT while it runs asks the search to stop. */
+export function runCheckInterruptible(request: CheckRequest): Promise<CheckReport> {
+  const { onProgress, shouldStop: _ignored, properties, ...data } = request;
+  const workerRequest: WorkerRequest = { ...data, ...(properties === undefined ? {} : { properties: properties.map((p) => p.id) }) };
+  const stopFlag = new SharedArrayBuffer(4);
+  const worker = new Worker(new URL('./check-worker-boot.mjs', import.meta.url), { workerData: { request: workerRequest, stopFlag } });
+  const interrupt = () => Atomics.store(new Int32Array(stopFlag), 0, 1);
+  process.once('SIGINT', interrupt);
+  return new Promise<CheckReport>((resolve, reject) => {
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'progress') onProgress?.(message.progress);
+      else if (message.type === 'report') resolve(message.report);
+      // a usage error found in the worker is still the user's to fix
+      else reject(message.name === 'UsageError' ? new UsageError(message.message) : new Error(message.message));
+    });
+    worker.on('error', reject);
+    worker.on('exit', (code) => reject(new Error(`the check's worker thread exited (code ${code}) without a report`)));
+  }).finally(() => {
+    process.off('SIGINT', interrupt);
+    void worker.terminate();
+  });
+}
