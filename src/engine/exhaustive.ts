@@ -9,8 +9,12 @@
 import { getHeapStatistics } from 'node:v8';
 import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
 import { UsageError } from '../system/scope.js';
+import type { PropertyId } from '../../properties/index.js';
+import { PackedSystem, type StepVerdict } from '../system/packed.js';
+import type { Step, SystemConfig } from '../system/system.js';
+import { IntList } from './int-list.js';
+import { StateTable } from './state-table.js';
 import { canonicalKey, vcpuPermutations } from './symmetry.js';
-import { initialState, stateKey, successors, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
@@ -44,7 +48,7 @@ export interface ExhaustiveResult {
   /** why the search stopped early, if it did without a violation */
   readonly stoppedBy?: StopReason;
   readonly frontier: number;
-  /** heap growth per stored state while searching (an estimate: V8 collects garbage when it likes) */
+  /** bytes per stored state: the visited set, the parent links and the fair edges (the memoised moves are shared) */
   readonly bytesPerState: number;
   readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
 }
@@ -53,113 +57,192 @@ export interface ExhaustiveResult {
 export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, options: ExhaustiveOptions = {}): ExhaustiveResult {
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
-  const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
   const heapLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
   if (options.symmetry === true && properties.liveness.length > 0) {
     throw new UsageError('symmetry reduction is sound for the safety properties only here: check with safety properties alone');
   }
   const perms = options.symmetry === true ? vcpuPermutations(config) : null;
-  const keyOf = (state: SystemState, key: string): string => (perms === null ? key : canonicalKey(state, perms));
+  const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
+  const stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
+  const rank = (id: PropertyId) => properties.safety.findIndex((p) => p.id === id);
+  const packed = new PackedSystem(config, (next, previous) => safetyViolation(stepProperties, next, previous));
+  const fairSteps: boolean[] = [];
+  const isFair = (step: number): boolean => (fairSteps[step] ??= isFairStep(packed.steps[step]!));
+  const keepFairEdges = properties.liveness.length > 0;
 
-  const initial = initialState(config);
-  const ids = new Map<string, number>([[keyOf(initial, stateKey(initial)), 0]]);
-  const states: SystemState[] = [initial];
-  const parent: number[] = [-1];
-  const via: (Step | null)[] = [null];
-  const reverseFair: number[][] = [[]];
+  const table = new StateTable(packed.width);
+  const canonical = perms === null ? null : new Map<string, number>();
+  const parent = new IntList();
+  const via = new IntList();
+  const fairFrom = new IntList();
+  const fairTo = new IntList();
+  /** the id of `tuple`, or -1 after storing it as a new state */
+  const lookup = (tuple: Int32Array): number => {
+    if (canonical === null) {
+      const id = table.find(tuple);
+      if (id < 0) table.add(tuple);
+      return id;
+    }
+    const key = canonicalKey(packed.unpack(tuple), perms!);
+    const id = canonical.get(key);
+    if (id !== undefined) return id;
+    canonical.set(key, table.append(tuple));
+    return -1;
+  };
   const pathTo = (id: number): Step[] => {
     const path: Step[] = [];
-    for (let at = id; parent[at]! >= 0; at = parent[at]!) path.push(via[at]!);
+    for (let at = id; parent.get(at) >= 0; at = parent.get(at)) path.push(packed.steps[via.get(at)]!);
     return path.reverse();
   };
-  const counterexample = (path: Step[], property: Violation['property'], message: string) => ({
+  const counterexample = (path: Step[], property: PropertyId, message: string) => ({
     labels: path.map((s) => s.label),
     steps: path,
     violation: { property, message, length: path.length },
   });
-  const heapAtStart = process.memoryUsage().heapUsed;
-  let heapPeak = heapAtStart;
-  const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState'>): ExhaustiveResult => ({
-    states: states.length,
-    transitions,
-    bytesPerState: Math.max(0, Math.round((heapPeak - heapAtStart) / states.length)),
-    ...partial,
-  });
-
   let transitions = 0;
-  const first = safetyViolation(properties.safety, initial);
+  const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState'>): ExhaustiveResult => {
+    const stored = table.bytes + parent.bytes + via.bytes + fairFrom.bytes + fairTo.bytes + (canonical === null ? 0 : CANONICAL_KEY_BYTES * canonical.size);
+    return { states: table.count, transitions, bytesPerState: Math.round(stored / table.count), ...partial };
+  };
+
+  const initial = packed.initial();
+  lookup(initial);
+  parent.push(-1);
+  via.push(-1);
+  const first = safetyViolation(properties.safety, packed.unpack(initial));
   if (first !== undefined) return result({ depth: 0, complete: false, frontier: 0, counterexample: counterexample([], first[0], first[1]) });
 
-  let frontier = [0];
+  const current = new Int32Array(packed.width);
+  const next = new Int32Array(packed.width);
+  const vcpus = config.scope.vcpus;
   let depth = 0;
-  while (frontier.length > 0) {
-    const next: number[] = [];
-    for (const id of frontier) {
-      const state = states[id]!;
-      for (const { step, next: successor, key: concreteKey } of successors(state)) {
-        transitions++;
-        const key = keyOf(successor, concreteKey);
-        let successorId = ids.get(key);
-        if (successorId === undefined) {
-          successorId = states.length;
-          ids.set(key, successorId);
-          states.push(successor);
-          parent.push(id);
-          via.push(step);
-          reverseFair.push([]);
-          const found = safetyViolation(properties.safety, successor, state);
-          if (found !== undefined) {
-            return result({ depth: depth + 1, complete: false, frontier: next.length, counterexample: counterexample(pathTo(successorId), found[0], found[1]) });
-          }
-          next.push(successorId);
-        } else if (stepProperties.length > 0) {
-          const found = safetyViolation(stepProperties, successor, state);
-          if (found !== undefined) {
-            return result({ depth: depth + 1, complete: false, frontier: next.length, counterexample: counterexample([...pathTo(id), step], found[0], found[1]) });
-          }
-        }
-        if (isFairStep(step)) reverseFair[successorId]!.push(id);
-        if (states.length % 5000 === 0) options.onProgress?.({ states: states.length, frontier: next.length, depth: depth + 1 });
-        if (states.length >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: next.length });
-        if (transitions % 256 === 0) {
-          if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: next.length });
-          heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
-          if (heapPeak > heapLimit) return result({ depth, complete: false, stoppedBy: 'memory', frontier: next.length });
-          if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: next.length });
+  let levelStart = 0;
+  let levelEnd = 1;
+  /** Visits the successor in `next`, reached from state `from` by `step`; a result when the search must stop. */
+  const visit = (from: number, step: number, verdict: StepVerdict): ExhaustiveResult | undefined => {
+    transitions++;
+    let to = lookup(next);
+    if (to < 0) {
+      to = table.count - 1;
+      parent.push(from);
+      via.push(step);
+      const state = stateProperties.length === 0 ? undefined : safetyViolation(stateProperties, packed.unpack(next));
+      // the first failing property in the list's order, as one check of all of them would report it
+      const found = state === undefined ? verdict : verdict === undefined || rank(state[0]) < rank(verdict[0]) ? state : verdict;
+      if (found !== undefined) {
+        return result({ depth: depth + 1, complete: false, frontier: table.count - levelEnd, counterexample: counterexample(pathTo(to), found[0], found[1]) });
+      }
+    } else if (verdict !== undefined) {
+      const path = [...pathTo(from), packed.steps[step]!];
+      return result({ depth: depth + 1, complete: false, frontier: table.count - levelEnd, counterexample: counterexample(path, verdict[0], verdict[1]) });
+    }
+    if (keepFairEdges && isFair(step)) {
+      fairFrom.push(from);
+      fairTo.push(to);
+    }
+    const states = table.count;
+    if (states % 5000 === 0) options.onProgress?.({ states, frontier: states - levelEnd, depth: depth + 1 });
+    if (states >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: states - levelEnd });
+    if (transitions % 256 === 0) {
+      if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: states - levelEnd });
+      // memoryUsage() is not cheap: the heap is read every few thousand transitions
+      if (transitions % 4096 === 0 && process.memoryUsage().heapUsed > heapLimit) {
+        return result({ depth, complete: false, stoppedBy: 'memory', frontier: states - levelEnd });
+      }
+      if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: states - levelEnd });
+    }
+    return undefined;
+  };
+
+  // ids are handed out in BFS order, so each level is the id range [levelStart, levelEnd)
+  while (levelStart < levelEnd) {
+    for (let id = levelStart; id < levelEnd; id++) {
+      table.read(id, current);
+      for (let v = 0; v < vcpus; v++) {
+        for (const move of packed.movesOf(current, v)) {
+          next.set(current);
+          next[v] = move.local;
+          next[vcpus] = move.resident;
+          const stop = visit(id, move.step, move.verdict);
+          if (stop !== undefined) return stop;
         }
       }
+      for (let page = 0; page < config.scope.pages; page++) {
+        const bit = 1 << page;
+        if ((current[vcpus]! & bit) === 0) continue;
+        const swap = packed.swapMove(current, page);
+        next.set(current);
+        next[vcpus] = current[vcpus]! & ~bit;
+        const stop = visit(id, swap.step, swap.verdict);
+        if (stop !== undefined) return stop;
+      }
     }
-    frontier = next;
-    if (next.length > 0) depth++;
+    levelStart = levelEnd;
+    levelEnd = table.count;
+    if (levelEnd > levelStart) depth++;
   }
 
+  const violation = livenessViolation(config, properties, packed, table, fairFrom, fairTo);
+  if (violation !== undefined) {
+    return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(violation.state), violation.property, violation.message) });
+  }
+  return result({ depth, complete: true, frontier: 0 });
+}
+
+/** What a canonical (symmetry) key costs on the heap per state, roughly: a string of some hundred characters and its map entry. */
+const CANONICAL_KEY_BYTES = 400;
+
+/**
+ * Liveness on the complete graph: for each goal, the backward closure over
+ * fair edges from the states that reach it (or where the guest died: a safety
+ * matter, reported as such); the first pending state outside it, in BFS
+ * order the shallowest, is a violation.
+ */
+function livenessViolation(
+  config: SystemConfig,
+  properties: PropertySet,
+  packed: PackedSystem,
+  table: StateTable,
+  fairFrom: IntList,
+  fairTo: IntList,
+): { state: number; property: PropertyId; message: string } | undefined {
+  if (properties.liveness.length === 0) return undefined;
+  const count = table.count;
+  // predecessors over fair edges, grouped by target (compressed rows)
+  const offsets = new Int32Array(count + 1);
+  for (let e = 0; e < fairTo.length; e++) offsets[fairTo.get(e) + 1]!++;
+  for (let id = 0; id < count; id++) offsets[id + 1]! += offsets[id]!;
+  const sources = new Int32Array(fairTo.length);
+  const fill = offsets.slice(0, count);
+  for (let e = 0; e < fairTo.length; e++) sources[fill[fairTo.get(e)]!++] = fairFrom.get(e);
+
+  const tuple = new Int32Array(packed.width);
+  const stateOf = (id: number) => packed.unpack(table.read(id, tuple));
   for (const property of properties.liveness) {
     for (const { pending, reached, explain } of property.goals(config)) {
-      // backward closure: the states from which a fair path reaches the goal, or kills the guest
-      // (a death is a safety violation, reported as such, as the random mode's fair search does)
-      const canReach = new Uint8Array(states.length);
+      const canReach = new Uint8Array(count);
       const queue: number[] = [];
-      states.forEach((s, id) => {
+      for (let id = 0; id < count; id++) {
+        const s = stateOf(id);
         if (reached(s) || guestDied(s)) {
           canReach[id] = 1;
           queue.push(id);
         }
-      });
+      }
       while (queue.length > 0) {
         const id = queue.pop()!;
-        for (const from of reverseFair[id]!) {
+        for (let i = offsets[id]!; i < offsets[id + 1]!; i++) {
+          const from = sources[i]!;
           if (canReach[from] === 0) {
             canReach[from] = 1;
             queue.push(from);
           }
         }
       }
-      // states are numbered in BFS order, so the first stuck one is the shallowest
-      const stuck = states.findIndex((s, id) => canReach[id] === 0 && pending(s));
-      if (stuck >= 0) {
-        return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(stuck), property.id, explain(states[stuck]!)) });
+      for (let id = 0; id < count; id++) {
+        if (canReach[id] === 0 && pending(stateOf(id))) return { state: id, property: property.id, message: explain(stateOf(id)) };
       }
     }
   }
-  return result({ depth, complete: true, frontier: 0 });
+  return undefined;
 }

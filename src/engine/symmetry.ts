@@ -9,7 +9,7 @@
  */
 import { WAKE_ALL } from '../../machines/host.js';
 import { UsageError } from '../system/scope.js';
-import { stateKey, tasksOn, type SystemConfig, type SystemState } from '../system/system.js';
+import { stateKey, tasksOn, tokenOrder, type SystemConfig, type SystemState } from '../system/system.js';
 
 /** Every permutation of the vCPUs that maps each vCPU to one with as many tasks (the identity first). */
 export function vcpuPermutations(config: SystemConfig): number[][] {
@@ -70,7 +70,7 @@ export function permute(state: SystemState, perm: readonly number[]): SystemStat
   }));
   const tokens = state.tokens
     .map((t) => ({ value: t.value, context: { ...t.context, token: token(t.context.token), vcpu: perm[t.context.vcpu]! } }))
-    .sort((a, b) => a.context.token - b.context.token);
+    .sort(tokenOrder);
   return { config: state.config, hosts, guests, tokens, resident: state.resident };
 }
 

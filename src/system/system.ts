@@ -32,7 +32,7 @@ export interface SystemState {
   readonly config: SystemConfig;
   readonly hosts: readonly ComponentState<HostContext>[];
   readonly guests: readonly ComponentState<GuestContext>[];
-  /** token observers, sorted by token */
+  /** token observers, in `tokenOrder` */
   readonly tokens: readonly ComponentState<TokenContext>[];
   /** page p (gfn p) is resident in host memory */
   readonly resident: readonly boolean[];
@@ -131,6 +131,11 @@ export function tasksOn(scope: Scope, vcpu: number): number[] {
 /** Global task number of local task `local` on `vcpu`. */
 export function globalTask(scope: Scope, vcpu: number, local: number): number {
   return local * scope.vcpus + vcpu;
+}
+
+/** The order of `SystemState.tokens`: by token, then vCPU (tokens of two vCPUs can be equal when a design's shift is 0). */
+export function tokenOrder(a: ComponentState<TokenContext>, b: ComponentState<TokenContext>): number {
+  return a.context.token - b.context.token || a.context.vcpu - b.context.vcpu;
 }
 
 export function formatToken(token: number): string {
@@ -411,14 +416,29 @@ export interface Successor {
  * the search engines take them from here instead of applying each step twice.
  */
 export function successors(state: SystemState): Successor[] {
+  const out: Successor[] = [];
+  for (let v = 0; v < state.hosts.length; v++) out.push(...successorsOf(state, v));
+  out.push(...successorsOf(state, SWAP));
+  return out;
+}
+
+/** The source of the swap device's steps in `successorsOf`. */
+export const SWAP = -1;
+
+/**
+ * The steps of one source (a vCPU's guest, host and worker, or `SWAP`) with
+ * their successors. A vCPU's steps change only that vCPU's machines, its
+ * token observers and the pages; the swap device's only the pages.
+ */
+export function successorsOf(state: SystemState, source: number): Successor[] {
   const candidates: Step[] = [];
-  for (let v = 0; v < state.hosts.length; v++) {
-    candidates.push(...guestSteps(state, v));
-    candidates.push(...hostSteps(state, v));
+  if (source === SWAP) {
+    state.resident.forEach((isResident, page) => {
+      if (isResident) candidates.push(step('swap-out', -1, page, 'swap', `host reclaims page${page} (swap out)`));
+    });
+  } else {
+    candidates.push(...guestSteps(state, source), ...hostSteps(state, source));
   }
-  state.resident.forEach((isResident, page) => {
-    if (isResident) candidates.push(step('swap-out', -1, page, 'swap', `host reclaims page${page} (swap out)`));
-  });
   const key = stateKey(state);
   const out: Successor[] = [];
   for (const candidate of candidates) {
@@ -490,7 +510,7 @@ class Draft {
         const input: TokenInput = { token: effect.token, vcpu: v, gfn: effect.gfn, notified: effect.injected };
         this.log?.({ kind: 'start', machine: 'token', instance: effect.token, input });
         const observer = this.machines.token.initial(input);
-        this.tokens = [...this.tokens, observer].sort((a, b) => a.context.token - b.context.token);
+        this.tokens = [...this.tokens, observer].sort(tokenOrder);
         return;
       }
       case 'work.dequeued':

@@ -1,0 +1,26 @@
+/** A growable list of 32-bit integers in one typed array (no per-element objects). */
+export class IntList {
+  private data = new Int32Array(1024);
+  private size = 0;
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(value: number): void {
+    if (this.size === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.size++] = value;
+  }
+
+  get(index: number): number {
+    return this.data[index]!;
+  }
+
+  get bytes(): number {
+    return this.data.byteLength;
+  }
+}
