@@ -101,6 +101,16 @@ describe('exhaustive search stops cleanly at its budgets', () => {
   }, 120_000);
 });
 
+describe('the packed exhaustive search', () => {
+  it('keeps equal tokens of two vCPUs apart (token shift 0): token-unique fails, nothing crashes', () => {
+    const shift0 = { ...designByName('x86'), tokenShift: 0 };
+    const report = runCheck({ ...request('x86', 'exhaustive'), design: shift0, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2 } });
+    expect(report.result).toBe('violation');
+    expect(report.property).toBe('token-unique');
+    expect(report.counterexampleLength).toBe(2);
+  });
+});
+
 describe('Ctrl-C stops an exhaustive search cleanly (the worker-thread check)', () => {
   const large: CheckRequest = { ...request('x86', 'exhaustive'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2, hotplug: true } };
 

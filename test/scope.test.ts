@@ -24,6 +24,10 @@ describe('scope validation', () => {
       "migration moves L1's vCPU thread out of its #PF VM-exit window to another CPU: it needs nested, pfVmexit and at least 2 vcpus",
     ],
     [
+      { vcpus: 2, nested: true, pfVmexit: true, migration: true, hotplug: true },
+      'migration and hotplug cannot be combined: the model files a migrated sleeper under the faulting CPU, whose wake-all would wrongly wake it',
+    ],
+    [
       { nested: true, pfVmexit: true, migration: true },
       "migration moves L1's vCPU thread out of its #PF VM-exit window to another CPU: it needs nested, pfVmexit and at least 2 vcpus",
     ],

@@ -21,5 +21,5 @@ try {
   });
   post({ type: 'report', report });
 } catch (error) {
-  post({ type: 'error', name: (error as Error).name, message: (error as Error).message });
+  post({ type: 'error', name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack });
 }

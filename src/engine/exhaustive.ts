@@ -57,7 +57,7 @@ export interface ExhaustiveResult {
 export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, options: ExhaustiveOptions = {}): ExhaustiveResult {
   const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
   const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
-  const heapLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
+  const memoryLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
   if (options.symmetry === true && properties.liveness.length > 0) {
     throw new UsageError('symmetry reduction is sound for the safety properties only here: check with safety properties alone');
   }
@@ -116,6 +116,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   const next = new Int32Array(packed.width);
   const vcpus = config.scope.vcpus;
   let depth = 0;
+  let nextProgress = PROGRESS_EVERY;
   let levelStart = 0;
   let levelEnd = 1;
   /** Visits the successor in `next`, reached from state `from` by `step`; a result when the search must stop. */
@@ -141,12 +142,15 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
       fairTo.push(to);
     }
     const states = table.count;
-    if (states % 5000 === 0) options.onProgress?.({ states, frontier: states - levelEnd, depth: depth + 1 });
+    if (states >= nextProgress) {
+      nextProgress += PROGRESS_EVERY;
+      options.onProgress?.({ states, frontier: states - levelEnd, depth: depth + 1 });
+    }
     if (states >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: states - levelEnd });
     if (transitions % 256 === 0) {
       if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: states - levelEnd });
-      // memoryUsage() is not cheap: the heap is read every few thousand transitions
-      if (transitions % 4096 === 0 && process.memoryUsage().heapUsed > heapLimit) {
+      // memoryUsage() is not cheap: it is read every few thousand transitions; the typed arrays live outside the heap
+      if (transitions % 4096 === 0 && memoryInUse() > memoryLimit) {
         return result({ depth, complete: false, stoppedBy: 'memory', frontier: states - levelEnd });
       }
       if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: states - levelEnd });
@@ -182,11 +186,21 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
     if (levelEnd > levelStart) depth++;
   }
 
-  const violation = livenessViolation(config, properties, packed, table, fairFrom, fairTo);
+  const violation = livenessViolation(config, properties, packed, table, fairFrom, fairTo, options.shouldStop);
+  if (violation === 'interrupted') return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: 0 });
   if (violation !== undefined) {
     return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(violation.state), violation.property, violation.message) });
   }
   return result({ depth, complete: true, frontier: 0 });
+}
+
+/** States between two progress reports. */
+const PROGRESS_EVERY = 5000;
+
+/** What the search holds: the V8 heap and the typed arrays' buffers outside it. */
+function memoryInUse(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
 }
 
 /** What a canonical (symmetry) key costs on the heap per state, roughly: a string of some hundred characters and its map entry. */
@@ -205,7 +219,8 @@ function livenessViolation(
   table: StateTable,
   fairFrom: IntList,
   fairTo: IntList,
-): { state: number; property: PropertyId; message: string } | undefined {
+  shouldStop: (() => boolean) | undefined,
+): { state: number; property: PropertyId; message: string } | 'interrupted' | undefined {
   if (properties.liveness.length === 0) return undefined;
   const count = table.count;
   // predecessors over fair edges, grouped by target (compressed rows)
@@ -223,6 +238,7 @@ function livenessViolation(
       const canReach = new Uint8Array(count);
       const queue: number[] = [];
       for (let id = 0; id < count; id++) {
+        if (id % 65536 === 0 && shouldStop?.() === true) return 'interrupted';
         const s = stateOf(id);
         if (reached(s) || guestDied(s)) {
           canReach[id] = 1;

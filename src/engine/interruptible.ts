@@ -14,7 +14,7 @@ export type WorkerRequest = Omit<CheckRequest, 'properties' | 'onProgress' | 'sh
 export type WorkerMessage =
   | { readonly type: 'progress'; readonly progress: CheckProgress }
   | { readonly type: 'report'; readonly report: CheckReport }
-  | { readonly type: 'error'; readonly name: string; readonly message: string };
+  | { readonly type: 'error'; readonly name: string; readonly message: string; readonly stack: string | undefined };
 
 /** Runs `request` in a worker; the first SIGINT while it runs asks the search to stop. */
 export function runCheckInterruptible(request: CheckRequest): Promise<CheckReport> {
@@ -29,7 +29,8 @@ export function runCheckInterruptible(request: CheckRequest): Promise<CheckRepor
       if (message.type === 'progress') onProgress?.(message.progress);
       else if (message.type === 'report') resolve(message.report);
       // a usage error found in the worker is still the user's to fix
-      else reject(message.name === 'UsageError' ? new UsageError(message.message) : new Error(message.message));
+      else if (message.name === 'UsageError') reject(new UsageError(message.message));
+      else reject(Object.assign(new Error(message.message), { name: message.name, stack: message.stack }));
     });
     worker.on('error', reject);
     worker.on('exit', (code) => reject(new Error(`the check's worker thread exited (code ${code}) without a report`)));

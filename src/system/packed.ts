@@ -56,7 +56,6 @@ export class PackedSystem {
   ) {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
-    if (config.scope.pages > 30) throw new ModelError('the packed search keeps residency in a 31-bit mask');
     this.swapMoves = Array.from({ length: config.scope.pages }, () => undefined);
   }
 

@@ -96,6 +96,10 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
   if (scope.migration && (!scope.pfVmexit || scope.vcpus < 2)) {
     throw new UsageError('migration moves L1\'s vCPU thread out of its #PF VM-exit window to another CPU: it needs nested, pfVmexit and at least 2 vcpus');
   }
+  if (scope.migration && scope.hotplug) {
+    // the migrated sleeper's node carries its new CPU (n->cpu), which this model does not track: a wake-all would be wrong
+    throw new UsageError('migration and hotplug cannot be combined: the model files a migrated sleeper under the faulting CPU, whose wake-all would wrongly wake it');
+  }
   for (const x86Only of ['nested', 'smm', 'lapic'] as const) {
     if (scope[x86Only] && !design.x86PlatformEvents) {
       throw new UsageError(`${x86Only} is an x86 switch; design '${design.name}' does not model it`);

@@ -492,9 +492,10 @@ class Draft {
     for (const effect of result.effects) this.onGuestEffect(v, effect);
   }
 
-  token(token: number, event: TokenEvent): void {
+  /** Steps the observer of vCPU `v`'s `token` (two vCPUs' tokens can be equal when a design's shift is 0). */
+  token(v: number, token: number, event: TokenEvent): void {
     if (token === WAKE_ALL) return;
-    const index = this.tokens.findIndex((t) => t.context.token === token);
+    const index = this.tokens.findIndex((t) => t.context.token === token && t.context.vcpu === v);
     if (index < 0) throw new ModelError(`no token observer for ${formatToken(token)} (event ${event.type})`);
     const result = this.machines.token.step(this.tokens[index]!, event);
     this.tokens[index] = result.next;
@@ -514,15 +515,15 @@ class Draft {
         return;
       }
       case 'work.dequeued':
-        this.token(effect.token, { type: 'DEQUEUED', delivered: effect.delivered });
+        this.token(v, effect.token, { type: 'DEQUEUED', delivered: effect.delivered });
         return;
       case 'work.cancelled':
         for (const token of effect.tokens) {
-          this.token(token, { type: 'CANCELLED', workerRunning: effect.workerRunning.includes(token) });
+          this.token(v, token, { type: 'CANCELLED', workerRunning: effect.workerRunning.includes(token) });
         }
         return;
       case 'notPresent.cancelled':
-        this.token(effect.token, { type: 'NOT_PRESENT_CANCELLED' });
+        this.token(v, effect.token, { type: 'NOT_PRESENT_CANCELLED' });
         return;
     }
   }
@@ -533,14 +534,14 @@ class Draft {
         this.host(v, { type: 'GUEST_CLEARS_AREA', reason: effect.reason, token: effect.token });
         return;
       case 'notPresent.seen':
-        this.token(effect.token, { type: 'GUEST_NOT_PRESENT', outcome: effect.outcome });
+        this.token(v, effect.token, { type: 'GUEST_NOT_PRESENT', outcome: effect.outcome });
         return;
       case 'pageReady.seen':
-        this.token(effect.token, { type: 'GUEST_PAGE_READY', outcome: effect.outcome });
-        if (this.design.ack === 'none' && effect.outcome !== 'ignored') this.releaseSlot(effect.token);
+        this.token(v, effect.token, { type: 'GUEST_PAGE_READY', outcome: effect.outcome });
+        if (this.design.ack === 'none' && effect.outcome !== 'ignored') this.releaseSlot(v, effect.token);
         return;
       case 'wakeAll.local':
-        for (const token of effect.tokens) this.token(token, { type: 'GUEST_WOKEN_BY_ALL' });
+        for (const token of effect.tokens) this.token(v, token, { type: 'GUEST_WOKEN_BY_ALL' });
         return;
       case 'apf.enable':
         this.host(v, { type: 'APF_ENABLE', sendAlways: effect.sendAlways || this.base.config.scope.sendAlways });
@@ -555,10 +556,10 @@ class Draft {
   }
 
   /** The guest freed the slot that carried `token`'s page-ready. */
-  releaseSlot(token: number): void {
-    const observer = this.tokens.find((t) => t.context.token === token);
+  releaseSlot(v: number, token: number): void {
+    const observer = this.tokens.find((t) => t.context.token === token && t.context.vcpu === v);
     if (observer !== undefined && (observer.value as { host: string }).host === 'delivered') {
-      this.token(token, { type: 'SLOT_RELEASED' });
+      this.token(v, token, { type: 'SLOT_RELEASED' });
     }
   }
 
@@ -650,7 +651,7 @@ function applyComposite(d: Draft, s: Step): void {
       const item = d.hosts[v]!.context.items.find((w) => w.token === s.arg)!;
       d.resident[item.gfn] = true;
       d.host(v, { type: 'WORKER_DONE', token: item.token });
-      d.token(item.token, { type: 'COMPLETED' });
+      d.token(v, item.token, { type: 'COMPLETED' });
       break;
     }
     case 'worker-return':
@@ -677,7 +678,7 @@ function applyComposite(d: Draft, s: Step): void {
     case 'ack': {
       const token = d.guests[v]!.context.handling?.token;
       d.guest(v, { type: 'ACK_WRITTEN' });
-      if (token !== undefined) d.releaseSlot(token);
+      if (token !== undefined) d.releaseSlot(v, token);
       break;
     }
     case 'schedule':
