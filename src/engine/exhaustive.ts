@@ -14,7 +14,7 @@ import { PackedSystem, type StepVerdict } from '../system/packed.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import { IntList } from './int-list.js';
 import { StateTable } from './state-table.js';
-import { canonicalKey, vcpuPermutations } from './symmetry.js';
+import { PackedCanonicaliser, vcpuPermutations } from './symmetry.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
@@ -71,22 +71,25 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   const keepFairEdges = properties.liveness.length > 0;
 
   const table = new StateTable(packed.width);
-  const canonical = perms === null ? null : new Map<string, number>();
+  // with symmetry, states are found by their canonical image and stored as first seen, so paths stay concrete
+  const canonicaliser = perms === null ? null : new PackedCanonicaliser(packed, perms);
+  const canonicalTable = new StateTable(packed.width);
+  const image = new Int32Array(packed.width);
   const parent = new IntList();
   const via = new IntList();
   const fairFrom = new IntList();
   const fairTo = new IntList();
   /** the id of `tuple`, or -1 after storing it as a new state */
   const lookup = (tuple: Int32Array): number => {
-    if (canonical === null) {
+    if (canonicaliser === null) {
       const id = table.find(tuple);
       if (id < 0) table.add(tuple);
       return id;
     }
-    const key = canonicalKey(packed.unpack(tuple), perms!);
-    const id = canonical.get(key);
-    if (id !== undefined) return id;
-    canonical.set(key, table.append(tuple));
+    const id = canonicalTable.find(canonicaliser.canonical(tuple, image));
+    if (id >= 0) return id;
+    canonicalTable.add(image);
+    table.append(tuple);
     return -1;
   };
   const pathTo = (id: number): Step[] => {
@@ -101,7 +104,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   });
   let transitions = 0;
   const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState'>): ExhaustiveResult => {
-    const stored = table.bytes + parent.bytes + via.bytes + fairFrom.bytes + fairTo.bytes + (canonical === null ? 0 : CANONICAL_KEY_BYTES * canonical.size);
+    const stored = table.bytes + canonicalTable.bytes + parent.bytes + via.bytes + fairFrom.bytes + fairTo.bytes;
     return { states: table.count, transitions, bytesPerState: Math.round(stored / table.count), ...partial };
   };
 
@@ -202,9 +205,6 @@ function memoryInUse(): number {
   const usage = process.memoryUsage();
   return usage.heapUsed + usage.arrayBuffers;
 }
-
-/** What a canonical (symmetry) key costs on the heap per state, roughly: a string of some hundred characters and its map entry. */
-const CANONICAL_KEY_BYTES = 400;
 
 /**
  * Liveness on the complete graph: for each goal, the backward closure over

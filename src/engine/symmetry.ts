@@ -8,8 +8,9 @@
  * `--symmetry` with `--safety-only`.
  */
 import { WAKE_ALL } from '../../machines/host.js';
+import type { PackedSystem } from '../system/packed.js';
 import { UsageError } from '../system/scope.js';
-import { stateKey, tasksOn, tokenOrder, type SystemConfig, type SystemState } from '../system/system.js';
+import { tasksOn, tokenOrder, type SystemConfig, type SystemState } from '../system/system.js';
 
 /** Every permutation of the vCPUs that maps each vCPU to one with as many tasks (the identity first). */
 export function vcpuPermutations(config: SystemConfig): number[][] {
@@ -74,12 +75,50 @@ export function permute(state: SystemState, perm: readonly number[]): SystemStat
   return { config: state.config, hosts, guests, tokens, resident: state.resident };
 }
 
-/** A key shared by every state in the orbit of `state`: the least key of its images. */
-export function canonicalKey(state: SystemState, perms: readonly (readonly number[])[]): string {
-  let best = stateKey(state);
-  for (let i = 1; i < perms.length; i++) {
-    const key = stateKey(permute(state, perms[i]!));
-    if (key < best) best = key;
+/**
+ * Canonical packed tuples: the least image of a tuple under the vCPU
+ * permutations. A vCPU's share moves to another vCPU by renaming its tokens
+ * and ids, which depends only on the share and the two vCPUs, so each
+ * relocation is computed once (through `permute`) and remembered.
+ */
+export class PackedCanonicaliser {
+  private readonly relocated = new Map<number, number>();
+  private readonly image: Int32Array;
+  private readonly vcpus: number;
+
+  constructor(
+    private readonly packed: PackedSystem,
+    private readonly perms: readonly (readonly number[])[],
+  ) {
+    this.vcpus = packed.width - 1;
+    this.image = new Int32Array(packed.width);
   }
-  return best;
+
+  /** Writes the canonical image of `tuple` to `out` (the identity is the first permutation). */
+  canonical(tuple: Int32Array, out: Int32Array): Int32Array {
+    out.set(tuple);
+    for (let i = 1; i < this.perms.length; i++) {
+      const perm = this.perms[i]!;
+      for (let v = 0; v < this.vcpus; v++) this.image[perm[v]!] = this.relocate(tuple, v, perm);
+      this.image[this.vcpus] = tuple[this.vcpus]!;
+      if (lexicallyLess(this.image, out)) out.set(this.image);
+    }
+    return out;
+  }
+
+  private relocate(tuple: Int32Array, v: number, perm: readonly number[]): number {
+    const key = (tuple[v]! * this.vcpus + v) * this.vcpus + perm[v]!;
+    let id = this.relocated.get(key);
+    if (id === undefined) {
+      const image = this.packed.pack(permute(this.packed.unpack(tuple), perm));
+      for (let u = 0; u < this.vcpus; u++) this.relocated.set((tuple[u]! * this.vcpus + u) * this.vcpus + perm[u]!, image[perm[u]!]!);
+      id = this.relocated.get(key)!;
+    }
+    return id;
+  }
+}
+
+function lexicallyLess(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return false;
 }

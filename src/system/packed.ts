@@ -132,7 +132,8 @@ export class PackedSystem {
     }
   }
 
-  private pack(state: SystemState): Int32Array {
+  /** The tuple of a full state (its vCPUs' shares interned). */
+  pack(state: SystemState): Int32Array {
     const tuple = new Int32Array(this.width);
     for (let v = 0; v < this.vcpus; v++) {
       tuple[v] = this.intern({ host: state.hosts[v]!, guest: state.guests[v]!, tokens: state.tokens.filter((t) => t.context.vcpu === v) });
