@@ -47,6 +47,7 @@ export interface ExhaustiveResult {
   readonly complete: boolean;
   /** why the search stopped early, if it did without a violation */
   readonly stoppedBy?: StopReason;
+  /** states found but not yet expanded (every id after the one being expanded) */
   readonly frontier: number;
   /** bytes per stored state: the visited set, the parent links and the fair edges (the memoised moves are shared) */
   readonly bytesPerState: number;
@@ -134,11 +135,11 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
       // the first failing property in the list's order, as one check of all of them would report it
       const found = state === undefined ? verdict : verdict === undefined || rank(state[0]) < rank(verdict[0]) ? state : verdict;
       if (found !== undefined) {
-        return result({ depth: depth + 1, complete: false, frontier: table.count - levelEnd, counterexample: counterexample(pathTo(to), found[0], found[1]) });
+        return result({ depth: depth + 1, complete: false, frontier: table.count - from - 1, counterexample: counterexample(pathTo(to), found[0], found[1]) });
       }
     } else if (verdict !== undefined) {
       const path = [...pathTo(from), packed.steps[step]!];
-      return result({ depth: depth + 1, complete: false, frontier: table.count - levelEnd, counterexample: counterexample(path, verdict[0], verdict[1]) });
+      return result({ depth: depth + 1, complete: false, frontier: table.count - from - 1, counterexample: counterexample(path, verdict[0], verdict[1]) });
     }
     if (keepFairEdges && isFair(step)) {
       fairFrom.push(from);
@@ -147,16 +148,16 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
     const states = table.count;
     if (states >= nextProgress) {
       nextProgress += PROGRESS_EVERY;
-      options.onProgress?.({ states, frontier: states - levelEnd, depth: depth + 1 });
+      options.onProgress?.({ states, frontier: states - from - 1, depth: depth + 1 });
     }
-    if (states >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: states - levelEnd });
+    if (states >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: states - from - 1 });
     if (transitions % 256 === 0) {
-      if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: states - levelEnd });
+      if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: states - from - 1 });
       // memoryUsage() is not cheap: it is read every few thousand transitions; the typed arrays live outside the heap
       if (transitions % 4096 === 0 && memoryInUse() > memoryLimit) {
-        return result({ depth, complete: false, stoppedBy: 'memory', frontier: states - levelEnd });
+        return result({ depth, complete: false, stoppedBy: 'memory', frontier: states - from - 1 });
       }
-      if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: states - levelEnd });
+      if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: states - from - 1 });
     }
     return undefined;
   };
