@@ -131,7 +131,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
       to = table.count - 1;
       parent.push(from);
       via.push(step);
-      const state = stateProperties.length === 0 ? undefined : safetyViolation(stateProperties, packed.unpack(next));
+      const state = stateProperties.length === 0 ? undefined : safetyViolation(stateProperties, packed.view(next));
       // the first failing property in the list's order, as one check of all of them would report it
       const found = state === undefined ? verdict : verdict === undefined || rank(state[0]) < rank(verdict[0]) ? state : verdict;
       if (found !== undefined) {
@@ -233,7 +233,7 @@ function livenessViolation(
   for (let e = 0; e < fairTo.length; e++) sources[fill[fairTo.get(e)]!++] = fairFrom.get(e);
 
   const tuple = new Int32Array(packed.width);
-  const stateOf = (id: number) => packed.unpack(table.read(id, tuple));
+  const stateOf = (id: number) => packed.view(table.read(id, tuple));
   for (const property of properties.liveness) {
     for (const { pending, reached, explain } of property.goals(config)) {
       const canReach = new Uint8Array(count);

@@ -87,6 +87,38 @@ export class PackedSystem {
     return { config: this.config, hosts, guests, tokens, resident };
   }
 
+  private readonly scratch = {
+    hosts: [] as ComponentState<HostContext>[],
+    guests: [] as ComponentState<GuestContext>[],
+    tokens: [] as ComponentState<TokenContext>[],
+    resident: [] as boolean[],
+  };
+
+  /**
+   * The full state of a tuple in arrays reused from call to call: for reading
+   * it at once (judging properties), never for keeping. Saves the search an
+   * allocation of five objects per state.
+   */
+  view(tuple: Int32Array): SystemState {
+    const { hosts, guests, tokens, resident } = this.scratch;
+    hosts.length = 0;
+    guests.length = 0;
+    tokens.length = 0;
+    resident.length = 0;
+    let tokenSources = 0;
+    for (let v = 0; v < this.vcpus; v++) {
+      const local = this.locals[tuple[v]!]!;
+      hosts.push(local.host);
+      guests.push(local.guest);
+      if (local.tokens.length > 0) tokenSources++;
+      for (const t of local.tokens) tokens.push(t);
+    }
+    if (tokenSources > 1) tokens.sort(tokenOrder);
+    const mask = tuple[this.vcpus]!;
+    for (let page = 0; page < this.config.scope.pages; page++) resident.push((mask & (1 << page)) !== 0);
+    return { config: this.config, ...this.scratch };
+  }
+
   /** The moves of vCPU `v` from `tuple`: computed by the composed system on first sight, then remembered. */
   movesOf(tuple: Int32Array, v: number): readonly Move[] {
     const key = (tuple[v]! * this.vcpus + v) * 2 ** this.config.scope.pages + tuple[this.vcpus]!;
