@@ -143,7 +143,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
       progress.update(
         'total' in p
           ? `${p.design} ${bar(p.done, p.total)} ${Math.min(p.done, p.total)}/${p.total} schedules`
-          : `${p.design}: ${p.states} states, frontier ${p.frontier}, depth ${p.depth}`,
+          : `${p.design}: ${p.states} states, frontier ${p.frontier}, depth ${p.depth}, ${Math.round(p.states / Math.max(p.seconds, 1e-3))} states/s`,
       ),
   });
 

@@ -41,7 +41,7 @@ export interface CheckRequest {
 /** Progress of a running check: schedules done (random) or states, frontier and depth (exhaustive). */
 export type CheckProgress =
   | { readonly design: string; readonly done: number; readonly total: number }
-  | { readonly design: string; readonly states: number; readonly frontier: number; readonly depth: number };
+  | { readonly design: string; readonly states: number; readonly frontier: number; readonly depth: number; readonly seconds: number };
 
 export interface CheckReport {
   readonly design: string;
@@ -117,7 +117,7 @@ export function runCheck(request: CheckRequest): CheckReport {
       ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
       ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
       ...(request.shouldStop === undefined ? {} : { shouldStop: request.shouldStop }),
-      onProgress: (p) => request.onProgress?.({ design: design.name, ...p }),
+      onProgress: (p) => request.onProgress?.({ design: design.name, ...p, seconds: (Date.now() - started) / 1000 }),
     });
     runs = 1;
     steps = result.transitions;
