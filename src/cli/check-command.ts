@@ -170,7 +170,7 @@ function printReport(report: CheckReport, traceFile: string | null): void {
   const effort =
     report.mode === 'random'
       ? `${report.runs} schedules, ${report.statesExplored} distinct states`
-      : `${report.statesExplored} states, ${report.steps} transitions, depth ${report.search!.depth}, ${rate} states/s, ~${report.search!.bytesPerState} bytes/state, ${report.symmetry ? 'vCPU symmetry reduction' : 'no reductions'}`;
+      : `${report.statesExplored} states, ${report.steps} transitions, depth ${report.search!.depth}, ${rate} states/s, ~${report.search!.bytesPerState} bytes/state, ${report.symmetry ? 'symmetry reduction (vCPUs, pages, tasks)' : 'no reductions'}`;
   const checked = report.safetyOnly ? ' (safety properties only)' : '';
   if (report.result === 'pass') {
     process.stdout.write(`${where}\nevery property holds${checked} (${effort}, ${report.durationMs} ms)\n${describeCoverage(report)}`);

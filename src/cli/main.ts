@@ -54,7 +54,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--runs <n>', 'random mode: schedules to try', '500')
     .option('--shard <i/n>', 'random mode: run shard i of n (its share of --runs, its own seed), e.g. for CI jobs')
     .option('--depth <n>', 'random mode: steps per schedule', '60')
-    .option('--symmetry', 'exhaustive mode: merge states that differ by a permutation of interchangeable vCPUs (needs --safety-only)')
+    .option('--symmetry', 'exhaustive mode: merge states that differ by a permutation of interchangeable vCPUs, pages or tasks (needs --safety-only)')
     .option('--safety-only', 'check the safety properties only')
     .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
     .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')

@@ -31,7 +31,7 @@ export interface CheckRequest {
   readonly maxSeconds?: number;
   /** properties to check (default: all) */
   readonly properties?: readonly Property[];
-  /** exhaustive mode: vCPU symmetry reduction (safety properties only) */
+  /** exhaustive mode: symmetry reduction over vCPUs, pages and tasks (safety properties only) */
   readonly symmetry?: boolean;
   /** exhaustive mode: polled during the search; true stops it cleanly (stoppedBy 'interrupted') */
   readonly shouldStop?: () => boolean;
@@ -62,7 +62,7 @@ export interface CheckReport {
   readonly stoppedBy?: StopReason;
   /** exhaustive mode: BFS levels completed, states waiting at the end, heap bytes per stored state */
   readonly search?: { readonly depth: number; readonly frontier: number; readonly bytesPerState: number };
-  /** exhaustive mode ran with vCPU symmetry reduction */
+  /** exhaustive mode ran with symmetry reduction */
   readonly symmetry: boolean;
   /** only the safety properties were checked */
   readonly safetyOnly: boolean;

@@ -14,7 +14,7 @@ import { PackedSystem, type StepVerdict } from '../system/packed.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import { IntList } from './int-list.js';
 import { StateTable } from './state-table.js';
-import { PackedCanonicaliser, vcpuPermutations } from './symmetry.js';
+import { PackedCanonicaliser } from './symmetry.js';
 import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
@@ -62,7 +62,6 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   if (options.symmetry === true && properties.liveness.length > 0) {
     throw new UsageError('symmetry reduction is sound for the safety properties only here: check with safety properties alone');
   }
-  const perms = options.symmetry === true ? vcpuPermutations(config) : null;
   const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
   const stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
   const rank = (id: PropertyId) => properties.safety.findIndex((p) => p.id === id);
@@ -73,7 +72,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
 
   const table = new StateTable(packed.width);
   // with symmetry, states are found by their canonical image and stored as first seen, so paths stay concrete
-  const canonicaliser = perms === null ? null : new PackedCanonicaliser(packed, perms);
+  const canonicaliser = options.symmetry === true ? new PackedCanonicaliser(packed, config) : null;
   const canonicalTable = new StateTable(packed.width);
   const image = new Int32Array(packed.width);
   const parent = new IntList();

@@ -1,11 +1,12 @@
 /**
- * vCPU symmetry reduction for the exhaustive search: vCPUs that run the same
- * number of tasks are interchangeable, so a state and its image under a
- * permutation of those vCPUs (tokens renamed with them, since a token carries
- * its vCPU id in its low bits) are explored once. Sound for the safety
- * properties, which quantify over every vCPU and token alike; the liveness
- * check on a quotient graph is not done here, so the CLI only allows
- * `--symmetry` with `--safety-only`.
+ * Symmetry reduction for the exhaustive search. Three kinds of things are
+ * interchangeable: vCPUs that run the same number of tasks (tokens renamed
+ * with them, since a token carries its vCPU id in its low bits), the guest's
+ * pages (gfns renamed everywhere they appear), and the tasks of one vCPU.
+ * A state and its images under these permutations are explored once. Sound
+ * for the safety properties, which treat every vCPU, page and task alike;
+ * the liveness check on a quotient graph is not done here, so the CLI only
+ * allows `--symmetry` with `--safety-only`.
  */
 import { WAKE_ALL } from '../../machines/host.js';
 import type { PackedSystem } from '../system/packed.js';
@@ -75,46 +76,136 @@ export function permute(state: SystemState, perm: readonly number[]): SystemStat
   return { config: state.config, hosts, guests, tokens, resident: state.resident };
 }
 
+/** Every permutation of 0..n-1 (the identity first). */
+function permutationsOf(n: number): number[][] {
+  if (n === 0) return [[]];
+  return permutationsOf(n - 1).flatMap((p) => Array.from({ length: n }, (_, at) => [...p.slice(0, n - 1 - at), n - 1, ...p.slice(n - 1 - at)]));
+}
+
+/** Every permutation of the pages (the identity first). */
+export function pagePermutations(config: SystemConfig): number[][] {
+  return permutationsOf(config.scope.pages);
+}
+
+/** The state with page p renamed to perm[p]: work items, the outstanding-gfn list, the observers and the residency. */
+export function permutePages(state: SystemState, perm: readonly number[]): SystemState {
+  const gfn = (g: number): number => (g < 0 ? g : perm[g]!);
+  const hosts = state.hosts.map((h) => ({
+    value: h.value,
+    context: {
+      ...h.context,
+      items: h.context.items.map((w) => ({ ...w, gfn: gfn(w.gfn) })),
+      gfns: h.context.gfns.map(gfn).sort((a, b) => a - b),
+    },
+  }));
+  const tokens = state.tokens.map((t) => ({ value: t.value, context: { ...t.context, gfn: gfn(t.context.gfn) } }));
+  const resident = new Array<boolean>(state.resident.length);
+  state.resident.forEach((r, page) => {
+    resident[perm[page]!] = r;
+  });
+  return { config: state.config, hosts, guests: state.guests, tokens, resident };
+}
+
+/** The state with vCPU v's local task i renamed to perm[i]: the task list, the current task, sleeper nodes and a migrated waiter. */
+export function permuteTasks(state: SystemState, v: number, perm: readonly number[]): SystemState {
+  const task = (i: number): number => (i < 0 ? i : perm[i]!);
+  const guests = state.guests.map((g, u) => {
+    if (u !== v) return g;
+    const tasks = new Array<(typeof g.context.tasks)[number]>(g.context.tasks.length);
+    g.context.tasks.forEach((t, i) => {
+      tasks[perm[i]!] = t;
+    });
+    return {
+      value: g.value,
+      context: {
+        ...g.context,
+        tasks,
+        current: task(g.context.current),
+        nodes: g.context.nodes.map((n) => ({ ...n, task: task(n.task) })).sort((a, b) => a.token - b.token || a.task - b.task),
+        awayWaiter: g.context.awayWaiter === null ? null : { ...g.context.awayWaiter, task: task(g.context.awayWaiter.task) },
+      },
+    };
+  });
+  return { ...state, guests };
+}
+
 /**
- * Canonical packed tuples: the least image of a tuple under the vCPU
- * permutations. A vCPU's share moves to another vCPU by renaming its tokens
- * and ids, which depends only on the share and the two vCPUs, so each
- * relocation is computed once (through `permute`) and remembered.
+ * Canonical packed tuples: the least image of a tuple under the vCPU and page
+ * permutations, each vCPU's share first brought to its least form under its
+ * own task permutations (they act on that share alone, so the share-wise
+ * least is the least). A share's image depends only on the share and the
+ * permutation, so each one is computed once (through `permute`,
+ * `permutePages`, `permuteTasks`) and remembered.
  */
 export class PackedCanonicaliser {
   private readonly relocated = new Map<number, number>();
+  private readonly taskLeast = new Map<number, number>();
+  private readonly vcpuPerms: readonly (readonly number[])[];
+  private readonly pagePerms: readonly (readonly number[])[];
+  /** maskImage[j][mask]: the resident mask under page permutation j */
+  private readonly maskImage: Int32Array[];
   private readonly image: Int32Array;
   private readonly vcpus: number;
 
   constructor(
     private readonly packed: PackedSystem,
-    private readonly perms: readonly (readonly number[])[],
+    config: SystemConfig,
   ) {
-    this.vcpus = packed.width - 1;
+    this.vcpus = config.scope.vcpus;
+    this.vcpuPerms = vcpuPermutations(config);
+    this.pagePerms = pagePermutations(config);
+    this.maskImage = this.pagePerms.map((perm) =>
+      Int32Array.from({ length: 1 << config.scope.pages }, (_, mask) => perm.reduce((out, to, page) => (mask & (1 << page) ? out | (1 << to) : out), 0)),
+    );
     this.image = new Int32Array(packed.width);
   }
 
-  /** Writes the canonical image of `tuple` to `out` (the identity is the first permutation). */
+  /** Writes the canonical image of `tuple` to `out`. */
   canonical(tuple: Int32Array, out: Int32Array): Int32Array {
-    out.set(tuple);
-    for (let i = 1; i < this.perms.length; i++) {
-      const perm = this.perms[i]!;
-      for (let v = 0; v < this.vcpus; v++) this.image[perm[v]!] = this.relocate(tuple, v, perm);
-      this.image[this.vcpus] = tuple[this.vcpus]!;
-      if (lexicallyLess(this.image, out)) out.set(this.image);
+    let first = true;
+    for (let i = 0; i < this.vcpuPerms.length; i++) {
+      const perm = this.vcpuPerms[i]!;
+      for (let j = 0; j < this.pagePerms.length; j++) {
+        for (let v = 0; v < this.vcpus; v++) this.image[perm[v]!] = this.leastOverTasks(this.relocate(tuple, v, i, j), tuple);
+        this.image[this.vcpus] = this.maskImage[j]![tuple[this.vcpus]!]!;
+        if (first || lexicallyLess(this.image, out)) out.set(this.image);
+        first = false;
+      }
     }
     return out;
   }
 
-  private relocate(tuple: Int32Array, v: number, perm: readonly number[]): number {
-    const key = (tuple[v]! * this.vcpus + v) * this.vcpus + perm[v]!;
+  /** The share of vCPU v in `tuple` under vCPU permutation i and page permutation j. */
+  private relocate(tuple: Int32Array, v: number, i: number, j: number): number {
+    const perm = this.vcpuPerms[i]!;
+    const key = ((tuple[v]! * this.vcpus + v) * this.vcpuPerms.length + i) * this.pagePerms.length + j;
     let id = this.relocated.get(key);
     if (id === undefined) {
-      const image = this.packed.pack(permute(this.packed.unpack(tuple), perm));
-      for (let u = 0; u < this.vcpus; u++) this.relocated.set((tuple[u]! * this.vcpus + u) * this.vcpus + perm[u]!, image[perm[u]!]!);
+      const image = this.packed.pack(permutePages(permute(this.packed.unpack(tuple), perm), this.pagePerms[j]!));
+      for (let u = 0; u < this.vcpus; u++) {
+        this.relocated.set(((tuple[u]! * this.vcpus + u) * this.vcpuPerms.length + i) * this.pagePerms.length + j, image[perm[u]!]!);
+      }
       id = this.relocated.get(key)!;
     }
     return id;
+  }
+
+  /** The least id of `share` under its vCPU's task permutations (`context` supplies the other vCPUs to unpack with). */
+  private leastOverTasks(share: number, context: Int32Array): number {
+    let least = this.taskLeast.get(share);
+    if (least === undefined) {
+      const v = this.packed.vcpuOf(share);
+      const tuple = Int32Array.from(context);
+      tuple[v] = share;
+      const withShare = this.packed.unpack(tuple);
+      least = share;
+      for (const perm of permutationsOf(withShare.guests[v]!.context.tasks.length)) {
+        const id = this.packed.pack(permuteTasks(withShare, v, perm))[v]!;
+        if (id < least) least = id;
+      }
+      this.taskLeast.set(share, least);
+    }
+    return least;
   }
 }
 

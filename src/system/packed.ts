@@ -164,6 +164,11 @@ export class PackedSystem {
     }
   }
 
+  /** The vCPU a share belongs to. */
+  vcpuOf(share: number): number {
+    return this.locals[share]!.host.context.vcpu;
+  }
+
   /** The tuple of a full state (its vCPUs' shares interned). */
   pack(state: SystemState): Int32Array {
     const tuple = new Int32Array(this.width);
