@@ -28,7 +28,7 @@ export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted'
 const HEAP_GUARD = 0.7;
 
 export interface ExhaustiveOptions {
-  /** merge states that differ by a permutation of interchangeable vCPUs (safety properties only) */
+  /** merge states that differ by a permutation of interchangeable vCPUs, pages or one vCPU's tasks (safety properties only) */
   readonly symmetry?: boolean;
   readonly maxStates?: number;
   readonly maxSeconds?: number;
