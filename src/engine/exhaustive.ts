@@ -73,7 +73,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   const table = new StateTable(packed.width);
   // with symmetry, states are found by their canonical image and stored as first seen, so paths stay concrete
   const canonicaliser = options.symmetry === true ? new PackedCanonicaliser(packed, config) : null;
-  const canonicalTable = new StateTable(packed.width);
+  const canonicalTable = canonicaliser === null ? null : new StateTable(packed.width);
   const image = new Int32Array(packed.width);
   const parent = new IntList();
   const via = new IntList();
@@ -86,9 +86,9 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
       if (id < 0) table.add(tuple);
       return id;
     }
-    const id = canonicalTable.find(canonicaliser.canonical(tuple, image));
+    const id = canonicalTable!.find(canonicaliser.canonical(tuple, image));
     if (id >= 0) return id;
-    canonicalTable.add(image);
+    canonicalTable!.add(image);
     table.append(tuple);
     return -1;
   };
@@ -104,7 +104,7 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   });
   let transitions = 0;
   const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState'>): ExhaustiveResult => {
-    const stored = table.bytes + canonicalTable.bytes + parent.bytes + via.bytes + fairFrom.bytes + fairTo.bytes;
+    const stored = table.bytes + (canonicalTable?.bytes ?? 0) + parent.bytes + via.bytes + fairFrom.bytes + fairTo.bytes;
     return { states: table.count, transitions, bytesPerState: Math.round(stored / table.count), ...partial };
   };
 

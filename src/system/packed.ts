@@ -66,25 +66,8 @@ export class PackedSystem {
 
   /** The full state of a tuple (its components are shared, not copied). */
   unpack(tuple: Int32Array): SystemState {
-    const hosts: ComponentState<HostContext>[] = [];
-    const guests: ComponentState<GuestContext>[] = [];
-    let tokens: ComponentState<TokenContext>[] = [];
-    let tokenSources = 0;
-    for (let v = 0; v < this.vcpus; v++) {
-      const local = this.locals[tuple[v]!]!;
-      hosts.push(local.host);
-      guests.push(local.guest);
-      if (local.tokens.length > 0) {
-        tokens = tokens.concat(local.tokens);
-        tokenSources++;
-      }
-    }
-    // each local list is in order already; only observers of several vCPUs need merging
-    if (tokenSources > 1) tokens.sort(tokenOrder);
-    const mask = tuple[this.vcpus]!;
-    const resident: boolean[] = [];
-    for (let page = 0; page < this.config.scope.pages; page++) resident.push((mask & (1 << page)) !== 0);
-    return { config: this.config, hosts, guests, tokens, resident };
+    const view = this.view(tuple);
+    return { config: this.config, hosts: [...view.hosts], guests: [...view.guests], tokens: [...view.tokens], resident: [...view.resident] };
   }
 
   private readonly scratch = {
