@@ -12,6 +12,7 @@ export const boundedOutstanding: SafetyProperty = {
   id: 'bounded-outstanding',
   label: 'S5',
   kind: 'safety',
+  perVcpu: true,
   summary: 'queued <= limit (+1 wake-all) per vCPU, one outstanding item per (vCPU, gfn)',
   check(state: SystemState) {
     for (const [v, h] of state.hosts.entries()) {

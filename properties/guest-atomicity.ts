@@ -15,6 +15,7 @@ export const guestAtomicity: SafetyProperty = {
   id: 'guest-atomicity',
   label: 'S9',
   kind: 'safety',
+  perVcpu: true,
   summary: 'one sleeper-table node (sleeper or dummy) per token',
   check(state: SystemState) {
     for (const [v, g] of state.guests.entries()) {

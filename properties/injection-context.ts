@@ -16,6 +16,7 @@ export const injectionContext: SafetyProperty = {
   id: 'injection-context',
   label: 'S4',
   kind: 'safety',
+  perVcpu: true,
   summary: 'not-present never lands where the guest cannot sleep (IF=0, non-preemptible kernel), with paging off, or in L2',
   check(state: SystemState) {
     for (const [v, h] of state.hosts.entries()) {

@@ -13,6 +13,7 @@ export const noDoubleInjection: SafetyProperty = {
   id: 'no-double-injection',
   label: 'S2',
   kind: 'safety',
+  perVcpu: true,
   summary: "a token's not-present and page-ready reach the guest at most once; each item is dequeued once",
   check(state: SystemState) {
     for (const t of state.tokens) {

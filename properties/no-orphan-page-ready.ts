@@ -13,6 +13,7 @@ export const noOrphanPageReady: SafetyProperty = {
   id: 'no-orphan-page-ready',
   label: 'S1',
   kind: 'safety',
+  perVcpu: true,
   summary: 'page-ready(t) only follows a not-present(t) that was injected (~0 excepted)',
   check(state: SystemState) {
     for (const t of state.tokens) {

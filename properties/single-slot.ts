@@ -14,6 +14,7 @@ export const singleSlot: SafetyProperty = {
   id: 'single-slot',
   label: 'S3',
   kind: 'safety',
+  perVcpu: true,
   summary: 'one async event in flight per slot; no exception injected over a pending one (#DF, clobbered ELR_EL1)',
   check(state: SystemState) {
     for (const [v, h] of state.hosts.entries()) {

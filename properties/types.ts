@@ -30,6 +30,14 @@ export interface SafetyProperty extends PropertyBase {
   readonly kind: 'safety';
   /** the check reads `previous` too, so it must be run on every transition, not only on each new state */
   readonly judgesSteps?: true;
+  /**
+   * The state breaks the property exactly when one vCPU's share of it (its
+   * host machine, guest and token observers, with the pages) does, whatever
+   * the other vCPUs hold. The exhaustive search then judges each share once,
+   * in a state whose other vCPUs are at their initial share
+   * (test/per-vcpu.test.ts checks the claim on random walks of every design).
+   */
+  readonly perVcpu?: true;
   /** The violation message if `state` (reached from `previous`, if any) breaks the property. */
   check(state: SystemState, previous?: SystemState): string | undefined;
 }

@@ -12,6 +12,7 @@ export const workLifetime: SafetyProperty = {
   id: 'work-lifetime',
   label: 'S7',
   kind: 'safety',
+  perVcpu: true,
   summary: 'no work item freed while its worker still runs',
   check(state: SystemState) {
     for (const t of state.tokens) {

@@ -8,6 +8,7 @@
  */
 import { getHeapStatistics } from 'node:v8';
 import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
+import { ModelError } from '../system/component.js';
 import { UsageError } from '../system/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PackedSystem, type StepVerdict } from '../system/packed.js';
@@ -64,11 +65,24 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   }
   const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
   const stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
+  // per-vCPU properties are judged once per share (memoised with its moves); the rest on every new state
+  const perVcpuProperties = stateProperties.filter((p) => p.perVcpu === true);
+  const wholeStateProperties = stateProperties.filter((p) => p.perVcpu !== true);
   const rank = (id: PropertyId) => properties.safety.findIndex((p) => p.id === id);
-  const packed = new PackedSystem(config, (next, previous) => safetyViolation(stepProperties, next, previous));
+  const packed = new PackedSystem(
+    config,
+    (next, previous) => safetyViolation(stepProperties, next, previous),
+    (lone) => safetyViolation(perVcpuProperties, lone) !== undefined,
+  );
+  /** Whether the state in `tuple` breaks a state property (found by the memoised per-share verdicts and the whole-state checks). */
+  const breaksStateProperty = (tuple: Int32Array): boolean => {
+    for (let v = 0; v < vcpus; v++) if (packed.breaksLocally(tuple, v)) return true;
+    return wholeStateProperties.length > 0 && safetyViolation(wholeStateProperties, packed.view(tuple)) !== undefined;
+  };
   const fairSteps: boolean[] = [];
   const isFair = (step: number): boolean => (fairSteps[step] ??= isFairStep(packed.steps[step]!));
   const keepFairEdges = properties.liveness.length > 0;
+  const vcpus = config.scope.vcpus;
 
   const table = new StateTable(packed.width);
   // with symmetry, states are found by their canonical image and stored as first seen, so paths stay concrete
@@ -117,7 +131,6 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
 
   const current = new Int32Array(packed.width);
   const next = new Int32Array(packed.width);
-  const vcpus = config.scope.vcpus;
   let depth = 0;
   let nextProgress = PROGRESS_EVERY;
   let levelStart = 0;
@@ -130,7 +143,10 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
       to = table.count - 1;
       parent.push(from);
       via.push(step);
-      const state = stateProperties.length === 0 ? undefined : safetyViolation(stateProperties, packed.view(next));
+      // a broken state is judged again as a whole, so the report names the same property and message as a direct check
+      const broken = breaksStateProperty(next);
+      const state = broken ? safetyViolation(stateProperties, packed.view(next)) : undefined;
+      if (broken && state === undefined) throw new ModelError('a per-vCPU property broke in one share but not in the state: its perVcpu claim is wrong');
       // the first failing property in the list's order, as one check of all of them would report it
       const found = state === undefined ? verdict : verdict === undefined || rank(state[0]) < rank(verdict[0]) ? state : verdict;
       if (found !== undefined) {

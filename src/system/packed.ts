@@ -39,6 +39,19 @@ export type StepVerdict = readonly [PropertyId, string] | undefined;
 /** Judges a step from `previous` to `next` (the step properties, which look only at what a step changed). */
 export type StepJudge = (next: SystemState, previous: SystemState) => StepVerdict;
 
+/**
+ * Whether a state breaks one of the per-vCPU properties: it is asked about
+ * "lone" states, where every vCPU but one is at its initial share.
+ */
+export type LoneJudge = (lone: SystemState) => boolean;
+
+/** What is memoised per (vCPU, share, pages). */
+interface LocalFacts {
+  readonly moves: readonly Move[];
+  /** the share, with these pages, breaks a per-vCPU property */
+  readonly broken: boolean;
+}
+
 export class PackedSystem {
   /** tuple length: one entry per vCPU, then the resident mask */
   readonly width: number;
@@ -47,21 +60,24 @@ export class PackedSystem {
   private readonly vcpus: number;
   private readonly locals: Local[] = [];
   private readonly localIds = new Map<string, number>();
-  private readonly moves = new Map<number, readonly Move[]>();
+  private readonly facts = new Map<number, LocalFacts>();
+  private initialTuple: Int32Array | undefined;
   private readonly swapMoves: (Omit<Move, 'local' | 'resident'> | undefined)[];
 
   constructor(
     readonly config: SystemConfig,
     private readonly judge: StepJudge,
+    private readonly judgeLone: LoneJudge = () => false,
   ) {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
     this.swapMoves = Array.from({ length: config.scope.pages }, () => undefined);
   }
 
-  /** The initial state's tuple. */
+  /** The initial state's tuple (a fresh copy). */
   initial(): Int32Array {
-    return this.pack(initialState(this.config));
+    this.initialTuple ??= this.pack(initialState(this.config));
+    return this.initialTuple.slice();
   }
 
   /** The full state of a tuple (its components are shared, not copied). */
@@ -104,13 +120,30 @@ export class PackedSystem {
 
   /** The moves of vCPU `v` from `tuple`: computed by the composed system on first sight, then remembered. */
   movesOf(tuple: Int32Array, v: number): readonly Move[] {
+    return this.factsOf(tuple, v).moves;
+  }
+
+  /** Whether vCPU `v`'s share of `tuple` breaks a per-vCPU property (judged once per share and pages). */
+  breaksLocally(tuple: Int32Array, v: number): boolean {
+    return this.factsOf(tuple, v).broken;
+  }
+
+  private factsOf(tuple: Int32Array, v: number): LocalFacts {
     const key = (tuple[v]! * this.vcpus + v) * 2 ** this.config.scope.pages + tuple[this.vcpus]!;
-    let moves = this.moves.get(key);
-    if (moves === undefined) {
-      moves = this.computeMoves(tuple, v);
-      this.moves.set(key, moves);
+    let facts = this.facts.get(key);
+    if (facts === undefined) {
+      facts = { moves: this.computeMoves(tuple, v), broken: this.judgeLone(this.unpack(this.lone(tuple, v))) };
+      this.facts.set(key, facts);
     }
-    return moves;
+    return facts;
+  }
+
+  /** `tuple` with every vCPU but `v` put back at its initial share. */
+  private lone(tuple: Int32Array, v: number): Int32Array {
+    const lone = this.initial();
+    lone[v] = tuple[v]!;
+    lone[this.vcpus] = tuple[this.vcpus]!;
+    return lone;
   }
 
   /** Reclaiming resident `page` (the swap device's one kind of step): it clears the page's bit, whatever the rest of the state. */

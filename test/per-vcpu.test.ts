@@ -1,0 +1,50 @@
+/**
+ * The per-vCPU claim (properties/types.ts `perVcpu`): a state breaks such a
+ * property exactly when one of its vCPUs' shares does, judged in a "lone"
+ * state where the other vCPUs are at their initial share. The exhaustive
+ * search relies on it to judge each share once; here it is checked on random
+ * walks of every design and of every mutant (whose walks do break properties).
+ */
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DESIGNS, designByName } from '../machines/design.js';
+import { SAFETY } from '../properties/index.js';
+import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
+import { followSchedule } from '../src/engine/random.js';
+import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { PackedSystem } from '../src/system/packed.js';
+import type { SystemConfig } from '../src/system/system.js';
+
+const PER_VCPU = SAFETY.filter((p) => p.perVcpu === true);
+
+const CONFIGS: readonly [string, SystemConfig][] = [
+  ...DESIGNS.map((design): [string, SystemConfig] => [design.name, { design, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2 } }]),
+  ...MUTANTS.map((m): [string, SystemConfig] => [
+    m.id,
+    { design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope, vcpus: Math.max(2, m.scope.vcpus ?? 2) } },
+  ]),
+];
+
+// the claim is only tested where it matters if some walks do break the properties (the mutants' do)
+let brokenStates = 0;
+afterAll(() => expect(brokenStates).toBeGreaterThan(100));
+
+describe.each(CONFIGS)('%s', (_, config) => {
+  it('breaks a per-vCPU property exactly when one vCPU share, alone, does', () => {
+    const systems = PER_VCPU.map((p) => new PackedSystem(config, () => undefined, (lone) => p.check(lone) !== undefined));
+    fc.assert(
+      fc.property(fc.array(fc.nat(30), { maxLength: 40 }), (schedule) => {
+        for (const state of followSchedule(config, schedule).states) {
+          PER_VCPU.forEach((property, i) => {
+            const tuple = systems[i]!.pack(state);
+            const whole = property.check(state) !== undefined;
+            const byShare = state.hosts.some((_, v) => systems[i]!.breaksLocally(tuple, v));
+            expect(byShare, `${property.id} on ${JSON.stringify(schedule)}`).toBe(whole);
+            if (whole) brokenStates++;
+          });
+        }
+      }),
+      { seed: 1, numRuns: 80 },
+    );
+  });
+});
