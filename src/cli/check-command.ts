@@ -36,6 +36,7 @@ export interface CheckFlags {
   readonly shard?: string;
   readonly depth: string;
   readonly symmetry?: boolean;
+  readonly workers?: string;
   readonly safetyOnly?: boolean;
   readonly maxStates?: string;
   readonly maxSeconds?: string;
@@ -116,8 +117,8 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.all === true && (flags.design !== undefined || flags.bug.length > 0)) {
     throw new UsageError('--all checks the built-in designs as published; drop --design and --bug, or drop --all');
   }
-  if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined || flags.symmetry === true)) {
-    throw new UsageError('--max-states, --max-seconds and --symmetry belong to --mode exhaustive');
+  if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined || flags.symmetry === true || flags.workers !== undefined)) {
+    throw new UsageError('--max-states, --max-seconds, --symmetry and --workers belong to --mode exhaustive');
   }
   if (flags.symmetry === true && flags.safetyOnly !== true) {
     throw new UsageError('--symmetry is sound for the safety properties only here (liveness on the reduced graph is not implemented): add --safety-only');
@@ -138,6 +139,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states')(flags.maxStates) }),
     ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),
     ...(flags.symmetry === true ? { symmetry: true } : {}),
+    ...(flags.workers === undefined ? {} : { workers: integer('--workers', 64, 1)(flags.workers) }),
     ...(flags.safetyOnly === true ? { properties: SAFETY } : {}),
     onProgress: (p) =>
       progress.update(

@@ -33,6 +33,8 @@ export interface CheckRequest {
   readonly properties?: readonly Property[];
   /** exhaustive mode: symmetry reduction over vCPUs, pages and tasks (safety properties only) */
   readonly symmetry?: boolean;
+  /** exhaustive mode: worker threads splitting the search (default 1: this thread) */
+  readonly workers?: number;
   /** exhaustive mode: polled during the search; true stops it cleanly (stoppedBy 'interrupted') */
   readonly shouldStop?: () => boolean;
   readonly onProgress?: (progress: CheckProgress) => void;
@@ -114,6 +116,7 @@ export function runCheck(request: CheckRequest): CheckReport {
   } else {
     const result = exhaustiveCheck(config, properties, {
       ...(request.symmetry === true ? { symmetry: true } : {}),
+      ...(request.workers === undefined ? {} : { workers: request.workers }),
       ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
       ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
       ...(request.shouldStop === undefined ? {} : { shouldStop: request.shouldStop }),

@@ -1,25 +1,22 @@
 /**
  * Exhaustive bounded model checking: breadth-first search of every
- * interleaving in scope. Safety is checked on every state (and, for the
- * properties that judge a step, on every transition); a violation comes with
- * the shortest path to it. Liveness is checked on the complete graph: a state
- * from which no fair path (see properties/fair-continuation.ts) reaches the
- * goal is a violation, found by backward reachability from the goal states.
+ * interleaving in scope, level by level, over one partition of the states
+ * or, with `workers`, several running in parallel (src/engine/parallel.ts).
+ * Safety is checked on every state (and, for the properties that judge a
+ * step, on every transition); a violation comes with the shortest path to
+ * it. Liveness is checked on the complete graph: a state from which no fair
+ * path (see properties/fair-continuation.ts) reaches the goal is a
+ * violation, found by backward reachability from the goal states.
  */
 import { getHeapStatistics } from 'node:v8';
-import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
-import { ModelError } from '../system/component.js';
-import { UsageError } from '../system/scope.js';
 import type { PropertyId } from '../../properties/index.js';
-import { PackedSystem, type StepVerdict } from '../system/packed.js';
+import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
-import { IntList } from './int-list.js';
-import { StateTable } from './state-table.js';
-import { PackedCanonicaliser } from './symmetry.js';
-import { safetyViolation, type PropertySet, type Violation } from './verdict.js';
+import { spawnPartitions } from './parallel.js';
+import { goalsOf, packedSystemFor, Partition, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
+import type { PropertySet, Violation } from './verdict.js';
 
-/** Why an exhaustive search stopped before covering its scope. */
-export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted';
+export type { StopReason } from './partition.js';
 
 /**
  * Fraction of V8's heap limit the search may fill before it stops cleanly
@@ -28,11 +25,16 @@ export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted'
  */
 const HEAP_GUARD = 0.7;
 
+/** States between two progress reports. */
+const PROGRESS_EVERY = 5000;
+
 export interface ExhaustiveOptions {
   /** merge states that differ by a permutation of interchangeable vCPUs, pages or one vCPU's tasks (safety properties only) */
   readonly symmetry?: boolean;
   readonly maxStates?: number;
   readonly maxSeconds?: number;
+  /** threads searching in parallel, each owning a hash partition of the states (default 1: this thread) */
+  readonly workers?: number;
   /** polled every few hundred transitions: true stops the search cleanly (Ctrl-C) */
   readonly shouldStop?: () => boolean;
   /** called every few thousand states */
@@ -48,219 +50,211 @@ export interface ExhaustiveResult {
   readonly complete: boolean;
   /** why the search stopped early, if it did without a violation */
   readonly stoppedBy?: StopReason;
-  /** states found but not yet expanded (every id after the one being expanded) */
+  /** states found but not yet expanded */
   readonly frontier: number;
   /** bytes per stored state: the visited set, the parent links and the fair edges (the memoised moves are shared) */
   readonly bytesPerState: number;
   readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
 }
 
+/**
+ * The partitions of the states, in this thread or in workers: the search
+ * runs a level in all of them, and afterwards asks about states by global
+ * id (`local * count + partition`, see src/engine/partition.ts).
+ */
+export interface Partitions {
+  readonly count: number;
+  runLevel(): LevelReport[];
+  parentOf(id: number): { parent: number; step: number };
+  step(index: number): Step;
+  fairEdges(partition: number): { from: Int32Array; to: Int32Array; levelStarts: Int32Array };
+  /** per local state of `partition` for goal number `goal` (see goalsOf): bit 0 reached, bit 1 pending */
+  goalFlags(partition: number, goal: number): Uint8Array | 'interrupted';
+  explain(id: number, goal: number): string;
+  close(): void;
+}
+
 /** Exhaustive search of `config` against `properties`. */
 export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, options: ExhaustiveOptions = {}): ExhaustiveResult {
-  const maxStates = options.maxStates ?? Number.POSITIVE_INFINITY;
-  const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
-  const memoryLimit = getHeapStatistics().heap_size_limit * HEAP_GUARD;
   if (options.symmetry === true && properties.liveness.length > 0) {
     throw new UsageError('symmetry reduction is sound for the safety properties only here: check with safety properties alone');
   }
-  const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
-  const stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
-  // per-vCPU properties are judged once per share (memoised with its moves); the rest on every new state
-  const perVcpuProperties = stateProperties.filter((p) => p.perVcpu === true);
-  const wholeStateProperties = stateProperties.filter((p) => p.perVcpu !== true);
-  const rank = (id: PropertyId) => properties.safety.findIndex((p) => p.id === id);
-  const packed = new PackedSystem(
-    config,
-    (next, previous) => safetyViolation(stepProperties, next, previous),
-    (lone) => safetyViolation(perVcpuProperties, lone) !== undefined,
-  );
-  /** Whether the state in `tuple` breaks a state property (found by the memoised per-share verdicts and the whole-state checks). */
-  const breaksStateProperty = (tuple: Int32Array): boolean => {
-    for (let v = 0; v < vcpus; v++) if (packed.breaksLocally(tuple, v)) return true;
-    return wholeStateProperties.length > 0 && safetyViolation(wholeStateProperties, packed.view(tuple)) !== undefined;
-  };
-  const fairSteps: boolean[] = [];
-  const isFair = (step: number): boolean => (fairSteps[step] ??= isFairStep(packed.steps[step]!));
-  const keepFairEdges = properties.liveness.length > 0;
-  const vcpus = config.scope.vcpus;
+  const workers = options.workers ?? 1;
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`workers must be a whole number >= 1, got ${workers}`);
+  if (workers > 1 && options.symmetry === true) {
+    throw new UsageError('--symmetry runs in one thread: the canonical images it interns are not shared between workers yet; drop --workers or --symmetry');
+  }
+  const search = new Search(config, properties, options);
+  const partitions = workers === 1 ? search.localPartition() : spawnPartitions(config, properties, options, workers, () => search.depth);
+  try {
+    return search.run(partitions);
+  } finally {
+    partitions.close();
+  }
+}
 
-  const table = new StateTable(packed.width);
-  // with symmetry, states are found by their canonical image and stored as first seen, so paths stay concrete
-  const canonicaliser = options.symmetry === true ? new PackedCanonicaliser(packed, config) : null;
-  const canonicalTable = canonicaliser === null ? null : new StateTable(packed.width);
-  const image = new Int32Array(packed.width);
-  const parent = new IntList();
-  const via = new IntList();
-  const fairFrom = new IntList();
-  const fairTo = new IntList();
-  /** the id of `tuple`, or -1 after storing it as a new state */
-  const lookup = (tuple: Int32Array): number => {
-    if (canonicaliser === null) {
-      const id = table.find(tuple);
-      if (id < 0) table.add(tuple);
-      return id;
-    }
-    const id = canonicalTable!.find(canonicaliser.canonical(tuple, image));
-    if (id >= 0) return id;
-    canonicalTable!.add(image);
-    table.append(tuple);
-    return -1;
-  };
-  const pathTo = (id: number): Step[] => {
-    const path: Step[] = [];
-    for (let at = id; parent.get(at) >= 0; at = parent.get(at)) path.push(packed.steps[via.get(at)]!);
-    return path.reverse();
-  };
-  const counterexample = (path: Step[], property: PropertyId, message: string) => ({
-    labels: path.map((s) => s.label),
-    steps: path,
-    violation: { property, message, length: path.length },
-  });
-  let transitions = 0;
-  const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState'>): ExhaustiveResult => {
-    const stored = table.bytes + (canonicalTable?.bytes ?? 0) + parent.bytes + via.bytes + fairFrom.bytes + fairTo.bytes;
-    return { states: table.count, transitions, bytesPerState: Math.round(stored / table.count), ...partial };
-  };
+/** The BFS levels, the verdict and the liveness pass over a set of partitions. */
+class Search {
+  /** BFS levels completed */
+  depth = 0;
 
-  const initial = packed.initial();
-  lookup(initial);
-  parent.push(-1);
-  via.push(-1);
-  const first = safetyViolation(properties.safety, packed.unpack(initial));
-  if (first !== undefined) return result({ depth: 0, complete: false, frontier: 0, counterexample: counterexample([], first[0], first[1]) });
+  constructor(
+    private readonly config: SystemConfig,
+    private readonly properties: PropertySet,
+    private readonly options: ExhaustiveOptions,
+  ) {}
 
-  const current = new Int32Array(packed.width);
-  const next = new Int32Array(packed.width);
-  let depth = 0;
-  let nextProgress = PROGRESS_EVERY;
-  let levelStart = 0;
-  let levelEnd = 1;
-  /** Visits the successor in `next`, reached from state `from` by `step`; a result when the search must stop. */
-  const visit = (from: number, step: number, verdict: StepVerdict): ExhaustiveResult | undefined => {
-    transitions++;
-    let to = lookup(next);
-    if (to < 0) {
-      to = table.count - 1;
-      parent.push(from);
-      via.push(step);
-      // a broken state is judged again as a whole, so the report names the same property and message as a direct check
-      const broken = breaksStateProperty(next);
-      const state = broken ? safetyViolation(stateProperties, packed.view(next)) : undefined;
-      if (broken && state === undefined) throw new ModelError('a per-vCPU property broke in one share but not in the state: its perVcpu claim is wrong');
-      // the first failing property in the list's order, as one check of all of them would report it
-      const found = state === undefined ? verdict : verdict === undefined || rank(state[0]) < rank(verdict[0]) ? state : verdict;
-      if (found !== undefined) {
-        return result({ depth: depth + 1, complete: false, frontier: table.count - from - 1, counterexample: counterexample(pathTo(to), found[0], found[1]) });
+  /** The whole search as one partition in this thread, with the budgets checked as it goes. */
+  localPartition(): Partitions {
+    const maxStates = this.options.maxStates ?? Number.POSITIVE_INFINITY;
+    const deadline = this.options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.options.maxSeconds * 1000;
+    const memoryGuard = memoryLimit();
+    let nextProgress = PROGRESS_EVERY;
+    const limits: Limits = (partition) => {
+      const states = partition.states;
+      if (states >= nextProgress) {
+        nextProgress += PROGRESS_EVERY;
+        this.options.onProgress?.({ states, frontier: partition.frontier, depth: this.depth + 1 });
       }
-    } else if (verdict !== undefined) {
-      const path = [...pathTo(from), packed.steps[step]!];
-      return result({ depth: depth + 1, complete: false, frontier: table.count - from - 1, counterexample: counterexample(path, verdict[0], verdict[1]) });
-    }
-    if (keepFairEdges && isFair(step)) {
-      fairFrom.push(from);
-      fairTo.push(to);
-    }
-    const states = table.count;
-    if (states >= nextProgress) {
-      nextProgress += PROGRESS_EVERY;
-      options.onProgress?.({ states, frontier: states - from - 1, depth: depth + 1 });
-    }
-    if (states >= maxStates) return result({ depth, complete: false, stoppedBy: 'max-states', frontier: states - from - 1 });
-    if (transitions % 256 === 0) {
-      if (Date.now() > deadline) return result({ depth, complete: false, stoppedBy: 'max-seconds', frontier: states - from - 1 });
+      if (states >= maxStates) return 'max-states';
+      if (partition.transitions % 256 !== 0) return undefined;
+      if (Date.now() > deadline) return 'max-seconds';
       // memoryUsage() is not cheap: it is read every few thousand transitions; the typed arrays live outside the heap
-      if (transitions % 4096 === 0 && memoryInUse() > memoryLimit) {
-        return result({ depth, complete: false, stoppedBy: 'memory', frontier: states - from - 1 });
-      }
-      if (options.shouldStop?.() === true) return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: states - from - 1 });
-    }
-    return undefined;
-  };
-
-  // ids are handed out in BFS order, so each level is the id range [levelStart, levelEnd)
-  while (levelStart < levelEnd) {
-    for (let id = levelStart; id < levelEnd; id++) {
-      table.read(id, current);
-      for (let v = 0; v < vcpus; v++) {
-        for (const move of packed.movesOf(current, v)) {
-          next.set(current);
-          next[v] = move.local;
-          next[vcpus] = move.resident;
-          const stop = visit(id, move.step, move.verdict);
-          if (stop !== undefined) return stop;
-        }
-      }
-      for (let page = 0; page < config.scope.pages; page++) {
-        const bit = 1 << page;
-        if ((current[vcpus]! & bit) === 0) continue;
-        const swap = packed.swapMove(current, page);
-        next.set(current);
-        next[vcpus] = current[vcpus]! & ~bit;
-        const stop = visit(id, swap.step, swap.verdict);
-        if (stop !== undefined) return stop;
-      }
-    }
-    levelStart = levelEnd;
-    levelEnd = table.count;
-    if (levelEnd > levelStart) depth++;
+      if (partition.transitions % 4096 === 0 && memoryInUse() > memoryGuard) return 'memory';
+      if (this.options.shouldStop?.() === true) return 'interrupted';
+      return undefined;
+    };
+    const packed = packedSystemFor(this.config, this.properties);
+    const partition = new Partition(packed, this.properties, 0, 1, this.options.symmetry === true, limits);
+    partition.seed();
+    const goals = goalsOf(this.config, this.properties);
+    return {
+      count: 1,
+      runLevel: () => {
+        const before = { states: partition.states, transitions: partition.transitions };
+        partition.expandLevel(() => {
+          throw new Error('a single partition owns every state');
+        });
+        return [partition.report(before.states, before.transitions)];
+      },
+      parentOf: (id) => partition.parentOf(id),
+      step: (index) => packed.steps[index]!,
+      fairEdges: () => partition.fairEdges(),
+      goalFlags: (_, goal) => partition.goalFlags(goals[goal]!.goal, () => this.options.shouldStop?.() === true),
+      explain: (id, goal) => partition.explain(id, goals[goal]!.goal),
+      close: () => undefined,
+    };
   }
 
-  const violation = livenessViolation(config, properties, packed, table, fairFrom, fairTo, options.shouldStop);
-  if (violation === 'interrupted') return result({ depth, complete: false, stoppedBy: 'interrupted', frontier: 0 });
-  if (violation !== undefined) {
-    return result({ depth, complete: true, frontier: 0, counterexample: counterexample(pathTo(violation.state), violation.property, violation.message) });
+  run(partitions: Partitions): ExhaustiveResult {
+    const count = partitions.count;
+    let totals = { states: 0, transitions: 0, frontier: 0, bytes: 0 };
+    const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState' | 'frontier'> & { frontier?: number }): ExhaustiveResult => ({
+      states: totals.states,
+      transitions: totals.transitions,
+      frontier: totals.frontier,
+      bytesPerState: Math.round(totals.bytes / Math.max(totals.states, 1)),
+      ...partial,
+    });
+    const pathTo = (id: number): Step[] => {
+      const path: Step[] = [];
+      for (let at = id; ; ) {
+        const { parent, step } = partitions.parentOf(at);
+        if (parent < 0) break;
+        path.push(partitions.step(step));
+        at = parent;
+      }
+      return path.reverse();
+    };
+    const counterexample = (path: Step[], property: PropertyId, message: string) => ({
+      labels: path.map((s) => s.label),
+      steps: path,
+      violation: { property, message, length: path.length },
+    });
+    let transitions = 0;
+    let statesPerPartition: number[] = [];
+    for (;;) {
+      const reports = partitions.runLevel();
+      transitions += reports.reduce((sum, r) => sum + r.transitions, 0);
+      statesPerPartition = reports.map((r) => r.states);
+      totals = {
+        states: reports.reduce((sum, r) => sum + r.states, 0),
+        transitions,
+        frontier: reports.reduce((sum, r) => sum + r.frontier, 0),
+        bytes: reports.reduce((sum, r) => sum + r.bytes, 0),
+      };
+      const found = this.firstViolation(reports);
+      if (found !== undefined) {
+        const path = found.step < 0 ? [] : [...pathTo(found.parent), partitions.step(found.step)];
+        return result({ depth: found.step < 0 ? 0 : this.depth + 1, complete: false, counterexample: counterexample(path, found.property, found.message) });
+      }
+      const stoppedBy = reports.find((r) => r.stoppedBy !== undefined)?.stoppedBy;
+      if (stoppedBy !== undefined) return result({ depth: this.depth, complete: false, stoppedBy });
+      if (reports.every((r) => r.newStates === 0)) break;
+      this.depth++;
+    }
+    const violation = this.livenessViolation(partitions, statesPerPartition);
+    if (violation === 'interrupted') return result({ depth: this.depth, complete: false, stoppedBy: 'interrupted' });
+    if (violation !== undefined) {
+      return result({ depth: this.depth, complete: true, counterexample: counterexample(pathTo(violation.state), violation.property, violation.message) });
+    }
+    return result({ depth: this.depth, complete: true });
   }
-  return result({ depth, complete: true, frontier: 0 });
-}
 
-/** States between two progress reports. */
-const PROGRESS_EVERY = 5000;
+  /** The violation to report among the partitions': the first property in the list's order, then the lowest partition. */
+  private firstViolation(reports: readonly LevelReport[]): PartitionViolation | undefined {
+    const rank = (id: PropertyId) => this.properties.safety.findIndex((p) => p.id === id);
+    let best: PartitionViolation | undefined;
+    for (const { violation } of reports) {
+      if (violation !== undefined && (best === undefined || rank(violation.property) < rank(best.property))) best = violation;
+    }
+    return best;
+  }
 
-/** What the search holds: the V8 heap and the typed arrays' buffers outside it. */
-function memoryInUse(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
+  /**
+   * Liveness on the complete graph: for each goal, the backward closure over
+   * fair edges from the states that reach it (or where the guest died: a
+   * safety matter, reported as such); the shallowest pending state outside
+   * it (lowest id among equals) is a violation.
+   */
+  private livenessViolation(partitions: Partitions, states: readonly number[]): { state: number; property: PropertyId; message: string } | 'interrupted' | undefined {
+    if (this.properties.liveness.length === 0) return undefined;
+    const count = partitions.count;
+    const edges = states.map((_, p) => partitions.fairEdges(p));
+    const size = Math.max(...states) * count;
+    // predecessors over fair edges, grouped by target (compressed rows)
+    const offsets = new Int32Array(size + 1);
+    for (const { to } of edges) for (const target of to) offsets[target + 1]!++;
+    for (let id = 0; id < size; id++) offsets[id + 1]! += offsets[id]!;
+    const sources = new Int32Array(offsets[size]!);
+    const fill = offsets.slice(0, size);
+    for (const { from, to } of edges) for (let e = 0; e < to.length; e++) sources[fill[to[e]!]!++] = from[e]!;
 
-/**
- * Liveness on the complete graph: for each goal, the backward closure over
- * fair edges from the states that reach it (or where the guest died: a safety
- * matter, reported as such); the first pending state outside it, in BFS
- * order the shallowest, is a violation.
- */
-function livenessViolation(
-  config: SystemConfig,
-  properties: PropertySet,
-  packed: PackedSystem,
-  table: StateTable,
-  fairFrom: IntList,
-  fairTo: IntList,
-  shouldStop: (() => boolean) | undefined,
-): { state: number; property: PropertyId; message: string } | 'interrupted' | undefined {
-  if (properties.liveness.length === 0) return undefined;
-  const count = table.count;
-  // predecessors over fair edges, grouped by target (compressed rows)
-  const offsets = new Int32Array(count + 1);
-  for (let e = 0; e < fairTo.length; e++) offsets[fairTo.get(e) + 1]!++;
-  for (let id = 0; id < count; id++) offsets[id + 1]! += offsets[id]!;
-  const sources = new Int32Array(fairTo.length);
-  const fill = offsets.slice(0, count);
-  for (let e = 0; e < fairTo.length; e++) sources[fill[fairTo.get(e)]!++] = fairFrom.get(e);
-
-  const tuple = new Int32Array(packed.width);
-  const stateOf = (id: number) => packed.view(table.read(id, tuple));
-  for (const property of properties.liveness) {
-    for (const { pending, reached, explain } of property.goals(config)) {
-      const canReach = new Uint8Array(count);
+    const depthOf = (id: number) => {
+      const starts = edges[id % count]!.levelStarts;
+      const local = Math.floor(id / count);
+      let level = 0;
+      while (level + 1 < starts.length && starts[level + 1]! <= local) level++;
+      return level;
+    };
+    const goals = goalsOf(this.config, this.properties);
+    for (let goal = 0; goal < goals.length; goal++) {
+      const flags: Uint8Array[] = [];
+      for (let p = 0; p < count; p++) {
+        const f = partitions.goalFlags(p, goal);
+        if (f === 'interrupted') return 'interrupted';
+        flags.push(f);
+      }
+      const canReach = new Uint8Array(size);
       const queue: number[] = [];
-      for (let id = 0; id < count; id++) {
-        if (id % 65536 === 0 && shouldStop?.() === true) return 'interrupted';
-        const s = stateOf(id);
-        if (reached(s) || guestDied(s)) {
+      flags.forEach((f, p) => {
+        for (let local = 0; local < f.length; local++) {
+          if ((f[local]! & 1) === 0) continue;
+          const id = local * count + p;
           canReach[id] = 1;
           queue.push(id);
         }
-      }
+      });
       while (queue.length > 0) {
         const id = queue.pop()!;
         for (let i = offsets[id]!; i < offsets[id + 1]!; i++) {
@@ -271,10 +265,29 @@ function livenessViolation(
           }
         }
       }
-      for (let id = 0; id < count; id++) {
-        if (canReach[id] === 0 && pending(stateOf(id))) return { state: id, property: property.id, message: explain(stateOf(id)) };
+      let worst = -1;
+      for (let id = 0; id < size; id++) {
+        const f = flags[id % count]![Math.floor(id / count)];
+        if (f === undefined || (f & 2) === 0 || canReach[id] === 1) continue;
+        if (worst < 0 || depthOf(id) < depthOf(worst)) worst = id;
+        if (count === 1) break;
       }
+      if (worst >= 0) {
+        return { state: worst, property: goals[goal]!.property, message: partitions.explain(worst, goal) };
+      }
+      if (this.options.shouldStop?.() === true) return 'interrupted';
     }
+    return undefined;
   }
-  return undefined;
+}
+
+/** What the search holds: the V8 heap and the typed arrays' buffers outside it. */
+export function memoryInUse(): number {
+  const usage = process.memoryUsage();
+  return usage.heapUsed + usage.arrayBuffers;
+}
+
+/** The heap a search may fill before it stops cleanly. */
+export function memoryLimit(): number {
+  return getHeapStatistics().heap_size_limit * HEAP_GUARD;
 }

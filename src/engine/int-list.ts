@@ -20,6 +20,11 @@ export class IntList {
     return this.data[index]!;
   }
 
+  /** A copy of the values. */
+  toArray(): Int32Array {
+    return this.data.slice(0, this.size);
+  }
+
   get bytes(): number {
     return this.data.byteLength;
   }

@@ -21,7 +21,7 @@ export function runCheckInterruptible(request: CheckRequest): Promise<CheckRepor
   const { onProgress, shouldStop: _ignored, properties, ...data } = request;
   const workerRequest: WorkerRequest = { ...data, ...(properties === undefined ? {} : { properties: properties.map((p) => p.id) }) };
   const stopFlag = new SharedArrayBuffer(4);
-  const worker = new Worker(new URL('./check-worker-boot.mjs', import.meta.url), { workerData: { request: workerRequest, stopFlag } });
+  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: './check-worker.ts', request: workerRequest, stopFlag } });
   const interrupt = () => Atomics.store(new Int32Array(stopFlag), 0, 1);
   process.once('SIGINT', interrupt);
   return new Promise<CheckReport>((resolve, reject) => {

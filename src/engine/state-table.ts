@@ -21,7 +21,7 @@ export class StateTable {
   /** The id of `tuple`, or -1. */
   find(tuple: Int32Array): number {
     const mask = this.slots.length - 1;
-    for (let slot = hash(tuple) & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = hashTuple(tuple) & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
       if (entry === 0) return -1;
       if (this.equals(entry - 1, tuple)) return entry - 1;
@@ -66,7 +66,7 @@ export class StateTable {
 
   private place(id: number, tuple: Int32Array): void {
     const mask = this.slots.length - 1;
-    let slot = hash(tuple) & mask;
+    let slot = hashTuple(tuple) & mask;
     while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
     this.slots[slot] = id + 1;
   }
@@ -79,7 +79,7 @@ export class StateTable {
 }
 
 /** FNV-1a style mixing of 32-bit integers. */
-function hash(tuple: Int32Array): number {
+export function hashTuple(tuple: Int32Array): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < tuple.length; i++) {
     h = Math.imul(h ^ tuple[i]!, 0x01000193);

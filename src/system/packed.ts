@@ -52,6 +52,34 @@ interface LocalFacts {
   readonly broken: boolean;
 }
 
+/**
+ * What a PackedSystem learnt since a mark, as plain data a worker thread can
+ * receive: new shares, new steps and their verdicts, the swap moves, and for
+ * some (vCPU, share, pages) triples (`factKeys`) their moves (flat,
+ * `moveStart[i]` to `moveStart[i + 1]`) and whether they break a per-vCPU
+ * property.
+ */
+export interface PackedTables {
+  readonly firstLocal: number;
+  readonly locals: readonly Local[];
+  readonly firstStep: number;
+  readonly steps: readonly Step[];
+  readonly verdicts: readonly StepVerdict[];
+  readonly swapSteps: readonly number[];
+  readonly factKeys: Float64Array;
+  readonly broken: Uint8Array;
+  readonly moveStart: Int32Array;
+  readonly moveStep: Int32Array;
+  readonly moveLocal: Int32Array;
+  readonly moveResident: Int32Array;
+}
+
+/** How far a replica has been told: shares and steps sent so far. */
+export interface TablesMark {
+  readonly locals: number;
+  readonly steps: number;
+}
+
 export class PackedSystem {
   /** tuple length: one entry per vCPU, then the resident mask */
   readonly width: number;
@@ -61,7 +89,11 @@ export class PackedSystem {
   private readonly locals: Local[] = [];
   private readonly localIds = new Map<string, number>();
   private readonly facts = new Map<number, LocalFacts>();
+  /** what each step's move was judged (by step index) */
+  private readonly verdicts: StepVerdict[] = [];
   private initialTuple: Int32Array | undefined;
+  /** a replica of another thread's system (fromTables): it learns shares and moves from there, never from XState */
+  private replica = false;
   private readonly swapMoves: (Omit<Move, 'local' | 'resident'> | undefined)[];
 
   constructor(
@@ -72,6 +104,71 @@ export class PackedSystem {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
     this.swapMoves = Array.from({ length: config.scope.pages }, () => undefined);
+  }
+
+  /** How much this system knows: the mark of a replica that has been told everything. */
+  get mark(): TablesMark {
+    return { locals: this.locals.length, steps: this.steps.length };
+  }
+
+  /**
+   * The facts of the triples `keys` (computed here if new, see factsKey), with
+   * the shares and steps learnt since `mark`, for a replica that knows up to it.
+   */
+  tablesSince(mark: TablesMark, keys: readonly number[]): PackedTables {
+    const facts = keys.map((key) => this.factsOfKey(key));
+    const moveStart = new Int32Array(facts.length + 1);
+    facts.forEach((f, i) => (moveStart[i + 1] = moveStart[i]! + f.moves.length));
+    const moves = facts.flatMap((f) => f.moves);
+    return {
+      firstLocal: mark.locals,
+      locals: this.locals.slice(mark.locals),
+      firstStep: mark.steps,
+      steps: this.steps.slice(mark.steps),
+      verdicts: this.verdicts.slice(mark.steps),
+      swapSteps: this.swapMoves.map((m) => m?.step ?? -1),
+      factKeys: Float64Array.from(keys),
+      broken: Uint8Array.from(facts, (f) => (f.broken ? 1 : 0)),
+      moveStart,
+      moveStep: Int32Array.from(moves, (m) => m.step),
+      moveLocal: Int32Array.from(moves, (m) => m.local),
+      moveResident: Int32Array.from(moves, (m) => m.resident),
+    };
+  }
+
+  /** A replica of another thread's system: it knows what `tablesSince` sends it (learn), and never consults XState for a move. */
+  static replicaOf(config: SystemConfig): PackedSystem {
+    const packed = new PackedSystem(config, () => undefined);
+    packed.replica = true;
+    return packed;
+  }
+
+  /** Learns what the system this one replicates sent (the shares and steps must continue where this one stops). */
+  learn(tables: PackedTables): void {
+    if (tables.firstLocal !== this.locals.length || tables.firstStep !== this.steps.length) {
+      throw new ModelError(`replica out of step: it has ${this.locals.length} shares and ${this.steps.length} steps, the tables start at ${tables.firstLocal} and ${tables.firstStep}`);
+    }
+    for (const local of tables.locals) {
+      if (this.intern(local) !== this.locals.length - 1) throw new ModelError('replica out of step: a share it was sent is one it already had');
+    }
+    this.steps.push(...tables.steps);
+    this.verdicts.push(...tables.verdicts);
+    tables.swapSteps.forEach((step, page) => {
+      if (step >= 0) this.swapMoves[page] = { step, verdict: this.verdicts[step] };
+    });
+    tables.factKeys.forEach((key, i) => {
+      const moves: Move[] = [];
+      for (let m = tables.moveStart[i]!; m < tables.moveStart[i + 1]!; m++) {
+        const step = tables.moveStep[m]!;
+        moves.push({ step, local: tables.moveLocal[m]!, resident: tables.moveResident[m]!, verdict: this.verdicts[step] });
+      }
+      this.facts.set(key, { moves, broken: tables.broken[i] === 1 });
+    });
+  }
+
+  /** Whether the facts of vCPU `v` in `tuple` are known (a replica must be told them first). */
+  knowsFacts(tuple: Int32Array, v: number): boolean {
+    return this.facts.has(this.factsKey(tuple, v));
   }
 
   /** The initial state's tuple (a fresh copy). */
@@ -128,10 +225,38 @@ export class PackedSystem {
     return this.factsOf(tuple, v).broken;
   }
 
+  /** What the step with index `step` was judged when its move was computed. */
+  verdictOf(step: number): StepVerdict {
+    return this.verdicts[step];
+  }
+
+  /** The memo key of vCPU `v`'s facts in `tuple`. */
+  factsKey(tuple: Int32Array, v: number): number {
+    return (tuple[v]! * this.vcpus + v) * 2 ** this.config.scope.pages + tuple[this.vcpus]!;
+  }
+
+  /** Number of distinct vCPU shares interned so far. */
+  get shareCount(): number {
+    return this.locals.length;
+  }
+
+  /** The facts of a triple given by its key (see factsKey). */
+  private factsOfKey(key: number): LocalFacts {
+    const masks = 2 ** this.config.scope.pages;
+    const mask = key % masks;
+    const shareAndVcpu = (key - mask) / masks;
+    const v = shareAndVcpu % this.vcpus;
+    const tuple = this.initial();
+    tuple[v] = (shareAndVcpu - v) / this.vcpus;
+    tuple[this.vcpus] = mask;
+    return this.factsOf(tuple, v);
+  }
+
   private factsOf(tuple: Int32Array, v: number): LocalFacts {
-    const key = (tuple[v]! * this.vcpus + v) * 2 ** this.config.scope.pages + tuple[this.vcpus]!;
+    const key = this.factsKey(tuple, v);
     let facts = this.facts.get(key);
     if (facts === undefined) {
+      if (this.replica) throw new ModelError(`vcpu${v}'s share ${tuple[v]} with pages ${tuple[this.vcpus]} was not sent to this replica`);
       facts = { moves: this.computeMoves(tuple, v), broken: this.judgeLone(this.unpack(this.lone(tuple, v))) };
       this.facts.set(key, facts);
     }
@@ -153,7 +278,8 @@ export class PackedSystem {
       const state = this.unpack(tuple);
       const swap = successorsOf(state, SWAP).find((s) => s.step.arg === page);
       if (swap === undefined) throw new ModelError(`page${page} is resident but cannot be reclaimed`);
-      move = { step: this.steps.push(swap.step) - 1, verdict: this.judge(swap.next, state) };
+      const verdict = this.judge(swap.next, state);
+      move = { step: this.addStep(swap.step, verdict), verdict };
       this.swapMoves[page] = move;
     }
     return move;
@@ -164,8 +290,14 @@ export class PackedSystem {
     return successorsOf(state, v).map(({ step, next }) => {
       this.assertLocal(state, next, v, step);
       const packed = this.pack(next);
-      return { step: this.steps.push(step) - 1, local: packed[v]!, resident: packed[this.vcpus]!, verdict: this.judge(next, state) };
+      const verdict = this.judge(next, state);
+      return { step: this.addStep(step, verdict), local: packed[v]!, resident: packed[this.vcpus]!, verdict };
     });
+  }
+
+  private addStep(step: Step, verdict: StepVerdict): number {
+    this.verdicts.push(verdict);
+    return this.steps.push(step) - 1;
   }
 
   /** The memo is only sound if a step of vCPU `v` leaves every other vCPU's machines and observers alone. */

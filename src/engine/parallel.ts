@@ -1,0 +1,179 @@
+/**
+ * `--workers N`: the exhaustive search split over N worker threads. Each
+ * worker owns the states a hash of their key assigns it (src/engine/partition.ts)
+ * and holds a replica of this thread's packed system. This thread alone
+ * consults XState: before each level, the workers name the (vCPU, share,
+ * pages) triples their states need and it has not sent, it computes them in
+ * increasing order and sends every worker what is new, so tuples and step
+ * indices mean the same everywhere. Then each worker expands its part of
+ * the level, hands successors to their owners in batches, and takes the
+ * batches handed to it in worker order. Every order is fixed, so states,
+ * verdict and counterexample do not depend on thread timing.
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type { PropertyId } from '../../properties/index.js';
+import type { PackedTables } from '../system/packed.js';
+import type { SystemConfig } from '../system/system.js';
+import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
+import { Mailbox } from './mailbox.js';
+import { packedSystemFor, type LevelReport, type StopReason } from './partition.js';
+import type { PropertySet } from './verdict.js';
+
+/** Successor records per batch handed to another worker. */
+export const BATCH_RECORDS = 4096;
+
+/** Codes of the shared stop request (0: none). */
+export const STOP_CODES: readonly (StopReason | undefined)[] = [undefined, 'max-states', 'max-seconds', 'memory', 'interrupted'];
+
+/** The shared counters: the stop request, then states and frontier per worker. */
+export const statesSlot = (worker: number) => 1 + 2 * worker;
+export const frontierSlot = (worker: number) => 2 + 2 * worker;
+
+export interface PartitionWorkerData {
+  readonly entry: string;
+  readonly config: SystemConfig;
+  readonly properties: { readonly safety: readonly PropertyId[]; readonly liveness: readonly PropertyId[] };
+  readonly maxStates: number;
+  readonly index: number;
+  readonly count: number;
+  readonly bells: SharedArrayBuffer;
+  readonly stats: SharedArrayBuffer;
+  readonly control: MessagePort;
+  /** to each other worker (undefined at this worker's own index) */
+  readonly outboxes: readonly (MessagePort | undefined)[];
+  readonly inboxes: readonly (MessagePort | undefined)[];
+}
+
+/** A command to a worker; each gets one reply on the control port. */
+export type Command =
+  | { readonly type: 'learn'; readonly tables: PackedTables }
+  | { readonly type: 'missing-facts' }
+  | { readonly type: 'level'; readonly tables: PackedTables }
+  | { readonly type: 'parent'; readonly local: number }
+  | { readonly type: 'fair-edges' }
+  | { readonly type: 'goal-flags'; readonly goal: number }
+  | { readonly type: 'explain'; readonly local: number; readonly goal: number };
+
+export type Reply =
+  | { readonly type: 'error'; readonly name: string; readonly message: string; readonly stack: string | undefined }
+  | { readonly type: 'done'; readonly value: unknown };
+
+/** A batch of successors handed from one worker to another; `last` ends the level. */
+export interface Batch {
+  readonly records: Int32Array;
+  readonly count: number;
+  readonly last: boolean;
+}
+
+/** Starts `count` workers searching `config`. */
+export function spawnPartitions(config: SystemConfig, properties: PropertySet, options: ExhaustiveOptions, count: number, depth: () => number): Partitions {
+  const packed = packedSystemFor(config, properties);
+  const coordinator = count;
+  const bells = new SharedArrayBuffer(4 * (count + 1));
+  const stats = new SharedArrayBuffer(4 * (1 + 2 * count));
+  const shared = new Int32Array(stats);
+  const mailbox = new Mailbox(bells, coordinator);
+  const channels = Array.from({ length: count }, (_, from) => Array.from({ length: count }, (_, to) => (from === to ? undefined : new MessageChannel())));
+  const controls = Array.from({ length: count }, () => new MessageChannel());
+  const workers = controls.map((control, index) => {
+    const outboxes = channels[index]!.map((c) => c?.port1);
+    const inboxes = channels.map((row) => row[index]?.port2);
+    const data: PartitionWorkerData = {
+      entry: './partition-worker.ts',
+      config,
+      properties: { safety: properties.safety.map((p) => p.id), liveness: properties.liveness.map((p) => p.id) },
+      maxStates: options.maxStates ?? Number.MAX_SAFE_INTEGER,
+      index,
+      count,
+      bells,
+      stats,
+      control: control.port2,
+      outboxes,
+      inboxes,
+    };
+    const ports = [control.port2, ...outboxes, ...inboxes].filter((p): p is MessagePort => p !== undefined);
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: data, transferList: ports });
+    worker.unref();
+    return worker;
+  });
+  const ports = controls.map((c) => c.port1);
+
+  const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
+  let nextProgress = Date.now() + 1000;
+  const requestStop = (reason: StopReason) => Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf(reason));
+  /** While waiting: the time budget, Ctrl-C and progress, which only this thread watches. */
+  const idle = () => {
+    if (Date.now() > deadline) requestStop('max-seconds');
+    if (options.shouldStop?.() === true) requestStop('interrupted');
+    if (options.onProgress !== undefined && Date.now() >= nextProgress) {
+      nextProgress = Date.now() + 1000;
+      let states = 0;
+      let frontier = 0;
+      for (let w = 0; w < count; w++) {
+        states += Atomics.load(shared, statesSlot(w));
+        frontier += Atomics.load(shared, frontierSlot(w));
+      }
+      options.onProgress({ states, frontier, depth: depth() + 1 });
+    }
+  };
+  const early: (Reply | undefined)[] = Array.from({ length: count }, () => undefined);
+  /** The reply of worker `index`; an error from any worker ends the search with it. */
+  const replyOf = (index: number): unknown => {
+    for (;;) {
+      const rung = mailbox.rung;
+      for (let w = 0; w < count; w++) {
+        const reply = early[w] ?? (mailbox.poll(ports[w]!) as Reply | undefined);
+        early[w] = undefined;
+        if (reply === undefined) continue;
+        if (reply.type === 'error') {
+          for (const worker of workers) void worker.terminate();
+          throw Object.assign(new Error(`worker ${w}: ${reply.message}`), { name: reply.name, stack: reply.stack });
+        }
+        if (w === index) return reply.value;
+        early[w] = reply;
+      }
+      mailbox.wait(rung, 250);
+      idle();
+    }
+  };
+  const post = (index: number, command: Command) => mailbox.send(ports[index]!, index, command);
+  const ask = (index: number, command: Command): unknown => {
+    post(index, command);
+    return replyOf(index);
+  };
+  const broadcast = (command: (index: number) => Command): unknown[] => {
+    workers.forEach((_, w) => post(w, command(w)));
+    return workers.map((_, w) => replyOf(w));
+  };
+
+  // every worker starts from the initial shares and the swap moves
+  let mark = { locals: 0, steps: 0 };
+  const initial = packed.initial();
+  initial[config.scope.vcpus] = 2 ** config.scope.pages - 1;
+  for (let page = 0; page < config.scope.pages; page++) packed.swapMove(initial, page);
+  const sendSince = (keys: readonly number[]) => {
+    const tables = packed.tablesSince(mark, keys);
+    mark = packed.mark;
+    return tables;
+  };
+  const first = sendSince([]);
+  broadcast(() => ({ type: 'learn', tables: first }));
+
+  return {
+    count,
+    runLevel: () => {
+      const missing = new Set<number>();
+      for (const keys of broadcast(() => ({ type: 'missing-facts' }))) for (const key of keys as Float64Array) missing.add(key);
+      const tables = sendSince([...missing].sort((a, b) => a - b));
+      return broadcast(() => ({ type: 'level', tables })) as LevelReport[];
+    },
+    parentOf: (id) => ask(id % count, { type: 'parent', local: Math.floor(id / count) }) as { parent: number; step: number },
+    step: (index) => packed.steps[index]!,
+    fairEdges: (partition) => ask(partition, { type: 'fair-edges' }) as ReturnType<Partitions['fairEdges']>,
+    goalFlags: (partition, goal) => ask(partition, { type: 'goal-flags', goal }) as Uint8Array | 'interrupted',
+    explain: (id, goal) => ask(id % count, { type: 'explain', local: Math.floor(id / count), goal }) as string,
+    close: () => {
+      for (const worker of workers) void worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Worker-thread entry of the parallel exhaustive search (src/engine/parallel.ts):
+ * one partition of the states, over a replica of the coordinating thread's
+ * packed system (so tuples and step indices match the other workers'). It
+ * answers the coordinator's commands; during a level it trades successor
+ * batches with the other workers.
+ */
+import { workerData } from 'node:worker_threads';
+import { propertyById, type LivenessProperty, type SafetyProperty } from '../../properties/index.js';
+import { PackedSystem } from '../system/packed.js';
+import { memoryInUse, memoryLimit } from './exhaustive.js';
+import { Mailbox } from './mailbox.js';
+import { BATCH_RECORDS, frontierSlot, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
+import { goalsOf, Partition, type Limits } from './partition.js';
+
+const data = workerData as PartitionWorkerData;
+const { index, count, control } = data;
+const coordinator = count;
+const mailbox = new Mailbox(data.bells, index);
+const shared = new Int32Array(data.stats);
+const reply = (message: Reply, transfer: readonly ArrayBuffer[] = []) => mailbox.send(control, coordinator, message, transfer);
+const stopRequested = () => STOP_CODES[Atomics.load(shared, 0)];
+
+try {
+  const properties = {
+    safety: data.properties.safety.map((id) => propertyById(id) as SafetyProperty),
+    liveness: data.properties.liveness.map((id) => propertyById(id) as LivenessProperty),
+  };
+  const packed = PackedSystem.replicaOf(data.config);
+  const goals = goalsOf(data.config, properties);
+  const guard = memoryLimit();
+  const publish = (partition: Partition) => {
+    Atomics.store(shared, statesSlot(index), partition.states);
+    Atomics.store(shared, frontierSlot(index), partition.frontier);
+  };
+  /** Every few hundred transitions: publish the counts, then heed a stop any thread asked for, or ask for one. */
+  const limits: Limits = (partition) => {
+    if (partition.transitions % 256 !== 0) return undefined;
+    publish(partition);
+    let states = 0;
+    for (let w = 0; w < count; w++) states += Atomics.load(shared, statesSlot(w));
+    if (states >= data.maxStates) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('max-states'));
+    if (partition.transitions % 4096 === 0 && memoryInUse() > guard) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
+    return stopRequested();
+  };
+  let partition: Partition | undefined;
+
+  const width = data.config.scope.vcpus + 1;
+  const recordWidth = width + 2;
+  const outboxes = data.outboxes.map(() => ({ records: new Int32Array(BATCH_RECORDS * recordWidth), count: 0 }));
+  const send = (to: number, last: boolean) => {
+    const box = outboxes[to]!;
+    const batch: Batch = { records: box.records, count: box.count, last };
+    mailbox.send(data.outboxes[to]!, to, batch, [box.records.buffer as ArrayBuffer]);
+    box.records = new Int32Array(BATCH_RECORDS * recordWidth);
+    box.count = 0;
+  };
+  /** One level: judge the states found last level, expand them, trade successors. */
+  const runLevel = (part: Partition) => {
+    const states = part.states;
+    const transitions = part.transitions;
+    part.judgeLevel();
+    part.expandLevel((owner, tuple, _image, from, step) => {
+      const box = outboxes[owner]!;
+      const at = box.count * recordWidth;
+      box.records.set(tuple, at);
+      box.records[at + width] = from;
+      box.records[at + width + 1] = step;
+      if (++box.count === BATCH_RECORDS) send(owner, false);
+    });
+    for (let to = 0; to < count; to++) if (to !== index) send(to, true);
+    // the other workers' successors, in worker order, so the ids handed out do not depend on timing
+    const tuple = new Int32Array(width);
+    for (let from = 0; from < count; from++) {
+      if (from === index) continue;
+      for (;;) {
+        const batch = mailbox.receive(data.inboxes[from]!) as Batch;
+        for (let r = 0; r < batch.count; r++) {
+          const at = r * recordWidth;
+          tuple.set(batch.records.subarray(at, at + width));
+          part.arrive(tuple, null, batch.records[at + width]!, batch.records[at + width + 1]!);
+        }
+        if (batch.last) break;
+      }
+    }
+    publish(part);
+    return part.report(states, transitions);
+  };
+
+  for (;;) {
+    const command = mailbox.receive(control) as Command;
+    const done = (value: unknown, transfer: readonly ArrayBuffer[] = []) => reply({ type: 'done', value }, transfer);
+    if (command.type === 'learn') {
+      packed.learn(command.tables);
+      partition = new Partition(packed, properties, index, count, false, limits, true);
+      partition.seed();
+      done(undefined);
+      continue;
+    }
+    const part = partition!;
+    switch (command.type) {
+      case 'missing-facts': {
+        const keys = Float64Array.from(part.missingFacts());
+        done(keys, [keys.buffer]);
+        break;
+      }
+      case 'level':
+        packed.learn(command.tables);
+        done(runLevel(part));
+        break;
+      case 'parent':
+        done(part.parentOf(command.local));
+        break;
+      case 'fair-edges': {
+        const edges = part.fairEdges();
+        done(edges, [edges.from.buffer, edges.to.buffer, edges.levelStarts.buffer] as ArrayBuffer[]);
+        break;
+      }
+      case 'goal-flags': {
+        const flags = part.goalFlags(goals[command.goal]!.goal, () => stopRequested() !== undefined);
+        done(flags, flags === 'interrupted' ? [] : [flags.buffer as ArrayBuffer]);
+        break;
+      }
+      case 'explain':
+        done(part.explain(command.local, goals[command.goal]!.goal));
+        break;
+    }
+  }
+} catch (error) {
+  reply({ type: 'error', name: (error as Error).name, message: (error as Error).message, stack: (error as Error).stack });
+}

@@ -1,0 +1,327 @@
+/**
+ * One partition of the exhaustive search: the states it owns (a hash of each
+ * state's key picks its owner), their BFS parent links and the fair edges
+ * into them. With one partition it is the whole search; with several
+ * (`--workers`), each runs in its own thread and successors owned elsewhere
+ * are handed to their owner (src/engine/parallel.ts).
+ *
+ * States are named by global ids, `local * count + index`, so a parent link
+ * can point into another partition.
+ */
+import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
+import type { PropertyId, SafetyProperty } from '../../properties/index.js';
+import type { LivenessGoal } from '../../properties/types.js';
+import { ModelError } from '../system/component.js';
+import { PackedSystem } from '../system/packed.js';
+import type { SystemConfig } from '../system/system.js';
+import { IntList } from './int-list.js';
+import { hashTuple, StateTable } from './state-table.js';
+import { PackedCanonicaliser } from './symmetry.js';
+import { safetyViolation, type PropertySet } from './verdict.js';
+
+/** Why an exhaustive search stopped before covering its scope. */
+export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted';
+
+/** A safety violation found by a partition: the path to `parent`, then `step` (step -1: the initial state is broken). */
+export interface PartitionViolation {
+  readonly parent: number;
+  readonly step: number;
+  readonly property: PropertyId;
+  readonly message: string;
+}
+
+/** What one level of the search did in a partition. */
+export interface LevelReport {
+  readonly states: number;
+  readonly newStates: number;
+  readonly transitions: number;
+  /** states stored but not expanded */
+  readonly frontier: number;
+  readonly bytes: number;
+  readonly violation?: PartitionViolation;
+  readonly stoppedBy?: StopReason;
+}
+
+/** Asked after every transition a partition stores or finds again: why the search must stop, if it must. */
+export type Limits = (partition: Partition) => StopReason | undefined;
+
+/** Hands a successor owned by partition `owner` over to it. */
+export type Deliver = (owner: number, tuple: Int32Array, image: Int32Array | null, from: number, step: number) => void;
+
+/** Every liveness goal of the property set, in order (one index per goal). */
+export function goalsOf(config: SystemConfig, properties: PropertySet): { property: PropertyId; goal: LivenessGoal }[] {
+  return properties.liveness.flatMap((p) => p.goals(config).map((goal) => ({ property: p.id, goal })));
+}
+
+/** The packed system of `config`, judging steps and lone shares against `properties`. */
+export function packedSystemFor(config: SystemConfig, properties: PropertySet): PackedSystem {
+  const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
+  const perVcpu = properties.safety.filter((p) => p.judgesSteps !== true && p.perVcpu === true);
+  return new PackedSystem(
+    config,
+    (next, previous) => safetyViolation(stepProperties, next, previous),
+    (lone) => safetyViolation(perVcpu, lone) !== undefined,
+  );
+}
+
+/** The partition (of `count`) owning a state whose key tuple is `key`. */
+export function ownerOf(key: Int32Array, count: number): number {
+  // the table indexes by the hash's low bits, so the owner is drawn from the high bits of a multiplicative mix
+  return count === 1 ? 0 : Math.floor(((Math.imul(hashTuple(key), 0x9e3779b1) >>> 0) * count) / 2 ** 32);
+}
+
+export class Partition {
+  transitions = 0;
+  violation: PartitionViolation | undefined;
+  stoppedBy: StopReason | undefined;
+  private readonly table: StateTable;
+  /** with symmetry: the canonical images, by which states are found (states are stored as first seen, so paths stay concrete) */
+  private readonly canonicalTable: StateTable | null;
+  private readonly canonicaliser: PackedCanonicaliser | null;
+  private readonly parent = new IntList();
+  private readonly via = new IntList();
+  private readonly fairFrom = new IntList();
+  private readonly fairTo = new IntList();
+  /** local id of the first state of each level */
+  private readonly levelStarts = new IntList();
+  /** local ids below this one have been expanded */
+  private expanded = 0;
+  /** local ids below this one have been judged (all of them at once, unless judging waits for the facts: see deferJudging) */
+  private judged = 0;
+  private readonly perVcpu: readonly SafetyProperty[];
+  private readonly wholeState: readonly SafetyProperty[];
+  private readonly stateProperties: readonly SafetyProperty[];
+  private readonly rank: (id: PropertyId) => number;
+  private readonly fairSteps: boolean[] = [];
+  private readonly keepFairEdges: boolean;
+  private readonly current: Int32Array;
+  private readonly next: Int32Array;
+  private readonly image: Int32Array;
+
+  constructor(
+    readonly packed: PackedSystem,
+    private readonly properties: PropertySet,
+    readonly index: number,
+    readonly count: number,
+    symmetry: boolean,
+    private readonly limits: Limits,
+    /**
+     * a replica learns the facts of a level's states only before expanding
+     * it: new states are then judged at the start of the next level (judgeLevel)
+     */
+    private readonly deferJudging = false,
+  ) {
+    const width = packed.width;
+    this.table = new StateTable(width);
+    this.canonicaliser = symmetry ? new PackedCanonicaliser(packed, packed.config) : null;
+    this.canonicalTable = symmetry ? new StateTable(width) : null;
+    this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
+    this.perVcpu = this.stateProperties.filter((p) => p.perVcpu === true);
+    this.wholeState = this.stateProperties.filter((p) => p.perVcpu !== true);
+    this.rank = (id) => properties.safety.findIndex((p) => p.id === id);
+    this.keepFairEdges = properties.liveness.length > 0;
+    this.current = new Int32Array(width);
+    this.next = new Int32Array(width);
+    this.image = new Int32Array(width);
+  }
+
+  /** Stores the initial state if this partition owns it, and judges it. */
+  seed(): void {
+    this.levelStarts.push(0);
+    const initial = this.packed.initial();
+    const image = this.imageOf(initial);
+    if (ownerOf(image ?? initial, this.count) !== this.index) return;
+    this.lookup(initial, image);
+    this.parent.push(-1);
+    this.via.push(-1);
+    this.judged = 1;
+    const found = safetyViolation(this.properties.safety, this.packed.view(initial));
+    if (found !== undefined) this.violation = { parent: -1, step: -1, property: found[0], message: found[1] };
+  }
+
+  get states(): number {
+    return this.table.count;
+  }
+
+  /** Bytes held by the stored states, parent links and fair edges. */
+  get bytes(): number {
+    return (
+      this.table.bytes + (this.canonicalTable?.bytes ?? 0) + this.parent.bytes + this.via.bytes + this.fairFrom.bytes + this.fairTo.bytes + this.levelStarts.bytes
+    );
+  }
+
+  /** States stored but not yet expanded. */
+  get frontier(): number {
+    return this.table.count - this.expanded;
+  }
+
+  /** True when the partition must not go on (a violation, or a limit). */
+  get stopping(): boolean {
+    return this.violation !== undefined || this.stoppedBy !== undefined;
+  }
+
+  /**
+   * Expands every state stored before this call (the current level), handing
+   * each successor to its owner: this partition's own are stored at once,
+   * others go through `deliver`. Stops at the first violation or limit.
+   */
+  expandLevel(deliver: Deliver): void {
+    const end = this.table.count;
+    this.levelStarts.push(end);
+    const { packed, current, next } = this;
+    const vcpus = packed.config.scope.vcpus;
+    const pages = packed.config.scope.pages;
+    for (let id = this.expanded; id < end; id++) {
+      // a state counts as expanded once its expansion starts: a stop in the middle leaves it half done
+      this.expanded = id + 1;
+      const from = id * this.count + this.index;
+      this.table.read(id, current);
+      for (let v = 0; v < vcpus; v++) {
+        for (const move of packed.movesOf(current, v)) {
+          next.set(current);
+          next[v] = move.local;
+          next[vcpus] = move.resident;
+          this.route(from, move.step, deliver);
+          if (this.stopping) return;
+        }
+      }
+      for (let page = 0; page < pages; page++) {
+        const bit = 1 << page;
+        if ((current[vcpus]! & bit) === 0) continue;
+        next.set(current);
+        next[vcpus] = current[vcpus]! & ~bit;
+        this.route(from, packed.swapMove(current, page).step, deliver);
+        if (this.stopping) return;
+      }
+    }
+  }
+
+  private route(from: number, step: number, deliver: Deliver): void {
+    const image = this.imageOf(this.next);
+    const owner = ownerOf(image ?? this.next, this.count);
+    if (owner === this.index) this.arrive(this.next, image, from, step);
+    else deliver(owner, this.next, image, from, step);
+  }
+
+  private imageOf(tuple: Int32Array): Int32Array | null {
+    return this.canonicaliser === null ? null : this.canonicaliser.canonical(tuple, this.image);
+  }
+
+  /**
+   * A successor owned here: `tuple` (canonical image `image` with symmetry),
+   * reached from global id `from` by `step`. New states are stored and
+   * judged; a step property's violation counts whether the state is new or not.
+   */
+  arrive(tuple: Int32Array, image: Int32Array | null, from: number, step: number): void {
+    if (this.stopping) return;
+    this.transitions++;
+    let to = this.lookup(tuple, image);
+    const verdict = this.packed.verdictOf(step);
+    if (to < 0) {
+      to = (this.table.count - 1) * this.count + this.index;
+      this.parent.push(from);
+      this.via.push(step);
+      const state = this.deferJudging ? undefined : this.judge(tuple);
+      if (!this.deferJudging) this.judged = this.table.count;
+      // the first failing property in the list's order, as one check of all of them would report it
+      const found = state === undefined ? verdict : verdict === undefined || this.rank(state[0]) < this.rank(verdict[0]) ? state : verdict;
+      if (found !== undefined) this.violation = { parent: from, step, property: found[0], message: found[1] };
+    } else if (verdict !== undefined) {
+      this.violation = { parent: from, step, property: verdict[0], message: verdict[1] };
+    }
+    if (this.keepFairEdges && this.isFair(step)) {
+      this.fairFrom.push(from);
+      this.fairTo.push(to);
+    }
+    if (!this.stopping) this.stoppedBy = this.limits(this);
+  }
+
+  /** The memo keys (see PackedSystem.factsKey) the states still to expand need and the packed system does not know, in increasing order. */
+  missingFacts(): number[] {
+    const keys = new Set<number>();
+    for (let id = this.expanded; id < this.table.count; id++) {
+      this.table.read(id, this.current);
+      for (let v = 0; v < this.packed.config.scope.vcpus; v++) {
+        if (!this.packed.knowsFacts(this.current, v)) keys.add(this.packed.factsKey(this.current, v));
+      }
+    }
+    return [...keys].sort((a, b) => a - b);
+  }
+
+  /** Judges the states stored since the last call (with deferJudging, before expanding them). */
+  judgeLevel(): void {
+    for (; this.judged < this.table.count && !this.stopping; this.judged++) {
+      const found = this.judge(this.table.read(this.judged, this.current));
+      if (found !== undefined) this.violation = { parent: this.parent.get(this.judged), step: this.via.get(this.judged), property: found[0], message: found[1] };
+    }
+  }
+
+  /** The state property `tuple` breaks first, if any: the per-vCPU ones by their memoised verdicts, the rest on the whole state. */
+  private judge(tuple: Int32Array): [PropertyId, string] | undefined {
+    let broken = false;
+    for (let v = 0; v < this.packed.config.scope.vcpus && !broken; v++) broken = this.packed.breaksLocally(tuple, v);
+    if (!broken && this.wholeState.length > 0) broken = safetyViolation(this.wholeState, this.packed.view(tuple)) !== undefined;
+    if (!broken) return undefined;
+    // judged again as a whole, so the report names the same property and message as a direct check
+    const found = safetyViolation(this.stateProperties, this.packed.view(tuple));
+    if (found === undefined) throw new ModelError('a per-vCPU property broke in one share but not in the state: its perVcpu claim is wrong');
+    return found;
+  }
+
+  /** The local id of `tuple`, or -1 after storing it as a new state. */
+  private lookup(tuple: Int32Array, image: Int32Array | null): number {
+    if (image === null) {
+      const id = this.table.find(tuple);
+      if (id < 0) this.table.add(tuple);
+      return id < 0 ? id : id * this.count + this.index;
+    }
+    const id = this.canonicalTable!.find(image);
+    if (id >= 0) return id * this.count + this.index;
+    this.canonicalTable!.add(image);
+    this.table.append(tuple);
+    return -1;
+  }
+
+  private isFair(step: number): boolean {
+    return (this.fairSteps[step] ??= isFairStep(this.packed.steps[step]!));
+  }
+
+  /** The BFS parent (global id, -1 for the initial state) of local state `local`, and the step from it. */
+  parentOf(local: number): { parent: number; step: number } {
+    return { parent: this.parent.get(local), step: this.via.get(local) };
+  }
+
+  /** The fair edges into this partition's states (global ids) and the local id where each level starts. */
+  fairEdges(): { from: Int32Array; to: Int32Array; levelStarts: Int32Array } {
+    return { from: this.fairFrom.toArray(), to: this.fairTo.toArray(), levelStarts: this.levelStarts.toArray() };
+  }
+
+  /** Per local state, for liveness goal `goal`: bit 0 the goal is reached (or the guest died), bit 1 it is pending. */
+  goalFlags(goal: LivenessGoal, shouldStop: () => boolean): Uint8Array | 'interrupted' {
+    const flags = new Uint8Array(this.table.count);
+    for (let id = 0; id < flags.length; id++) {
+      if (id % 65536 === 0 && shouldStop()) return 'interrupted';
+      const state = this.packed.view(this.table.read(id, this.current));
+      flags[id] = (goal.reached(state) || guestDied(state) ? 1 : 0) | (goal.pending(state) ? 2 : 0);
+    }
+    return flags;
+  }
+
+  /** Why local state `local` breaks `goal`. */
+  explain(local: number, goal: LivenessGoal): string {
+    return goal.explain(this.packed.view(this.table.read(local, this.current)));
+  }
+
+  /** The level report after `expandLevel` (and, with several partitions, the successors others handed over). */
+  report(statesBefore: number, transitionsBefore: number): LevelReport {
+    return {
+      states: this.states,
+      newStates: this.states - statesBefore,
+      transitions: this.transitions - transitionsBefore,
+      frontier: this.frontier,
+      bytes: this.bytes,
+      ...(this.violation === undefined ? {} : { violation: this.violation }),
+      ...(this.stoppedBy === undefined ? {} : { stoppedBy: this.stoppedBy }),
+    };
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * `--workers`: the search split over worker threads finds the same states,
+ * transitions, depth and verdict as one thread, the same counterexample
+ * length (and a counterexample that replays), the same coverage, and the
+ * same result run after run.
+ */
+import { describe, expect, it } from 'vitest';
+import { DESIGNS, designByName } from '../machines/design.js';
+import { LIVENESS, SAFETY } from '../properties/index.js';
+import { runCheck, type CheckRequest } from '../src/engine/check.js';
+import { exhaustiveCheck } from '../src/engine/exhaustive.js';
+import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
+import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { walkLabels } from '../src/engine/verdict.js';
+
+const request = (patch: Partial<CheckRequest>): CheckRequest => ({
+  design: designByName('x86'),
+  mutants: [],
+  scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2 },
+  mode: 'exhaustive',
+  seed: 1,
+  runs: 1,
+  depth: 1,
+  ...patch,
+});
+
+describe.each(DESIGNS.map((d) => [d.name, d] as const))('%s', (_, design) => {
+  it('covers the same graph with 1, 2 and 3 workers, liveness included', () => {
+    const [one, two, three] = [1, 2, 3].map((workers) => runCheck(request({ design, workers })));
+    for (const other of [two!, three!]) {
+      expect(other.result).toBe(one!.result);
+      expect(other.property).toBe(one!.property);
+      expect(other.counterexampleLength).toBe(one!.counterexampleLength);
+      if (one!.result === 'pass') {
+        expect(other.statesExplored).toBe(one!.statesExplored);
+        expect(other.steps).toBe(one!.steps);
+        expect(other.search?.depth).toBe(one!.search?.depth);
+        expect(other.coverage).toEqual(one!.coverage);
+      }
+    }
+  });
+});
+
+describe('mutants', () => {
+  it.each(MUTANTS.map((m) => [m.id, m] as const))('%s: the same property and counterexample length with 2 workers, and the trace replays', (_, m) => {
+    const base = request({ design: designByName(m.base), mutants: [m], scope: { ...DEFAULT_SCOPE, ...m.scope } });
+    const one = runCheck(base);
+    const two = runCheck({ ...base, workers: 2 });
+    expect(two.result).toBe('violation');
+    expect(two.property).toBe(one.property);
+    expect(two.counterexampleLength).toBe(one.counterexampleLength);
+    const labels = two.trace!.steps.map((s) => s.label);
+    expect(walkLabels({ design: applyMutants(designByName(m.base), [m]), scope: two.scope }, labels)).toBeDefined();
+  });
+
+  it('gives the same counterexample run after run', () => {
+    const m = MUTANTS.find((x) => x.id === 'dummy-alloc-unlocked')!;
+    const base = request({ design: designByName(m.base), mutants: [m], scope: { ...DEFAULT_SCOPE, ...m.scope }, workers: 2 });
+    expect(runCheck(base).trace).toEqual(runCheck(base).trace);
+  });
+});
+
+describe('budgets and refusals', () => {
+  it('stops at --max-states with what it covered', () => {
+    const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2 } };
+    const result = exhaustiveCheck(config, { safety: SAFETY, liveness: LIVENESS }, { workers: 2, maxStates: 2000 });
+    expect(result.stoppedBy).toBe('max-states');
+    expect(result.complete).toBe(false);
+    expect(result.states).toBeGreaterThanOrEqual(2000);
+    expect(result.frontier).toBeGreaterThan(0);
+  });
+
+  it('refuses symmetry with workers, and a worker count below 1', () => {
+    const config = { design: designByName('x86'), scope: DEFAULT_SCOPE };
+    expect(() => exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { workers: 2, symmetry: true })).toThrow(/drop --workers or --symmetry/);
+    expect(() => exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { workers: 0 })).toThrow(/whole number >= 1/);
+  });
+});
