@@ -36,10 +36,3 @@ export function describeWaiter(w: Waiter): string {
 export function apfHalted(state: SystemState, vcpu: number): boolean {
   return (state.hosts[vcpu]!.value as { run: string }).run === 'apfHalted';
 }
-
-/** Every token of outstanding work items (wake-all items excluded), with its vCPU. */
-export function outstandingTokens(state: SystemState): { vcpu: number; token: number; gfn: number }[] {
-  return state.hosts.flatMap((h, vcpu) =>
-    h.context.items.filter((w) => !w.wakeAll).map((w) => ({ vcpu, token: w.token, gfn: w.gfn })),
-  );
-}

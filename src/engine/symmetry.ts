@@ -140,6 +140,8 @@ export function permuteTasks(state: SystemState, v: number, perm: readonly numbe
  * `permutePages`, `permuteTasks`) and remembered.
  */
 export class PackedCanonicaliser {
+  /** least[key(share, v, i, j)] - 1: the relocated share brought to its least task order (0: not computed yet) */
+  private least = new Int32Array(1024);
   private readonly relocated = new Map<number, number>();
   private readonly taskLeast = new Map<number, number>();
   private readonly vcpuPerms: readonly (readonly number[])[];
@@ -168,7 +170,7 @@ export class PackedCanonicaliser {
     for (let i = 0; i < this.vcpuPerms.length; i++) {
       const perm = this.vcpuPerms[i]!;
       for (let j = 0; j < this.pagePerms.length; j++) {
-        for (let v = 0; v < this.vcpus; v++) this.image[perm[v]!] = this.leastOverTasks(this.relocate(tuple, v, i, j), tuple);
+        for (let v = 0; v < this.vcpus; v++) this.image[perm[v]!] = this.leastImage(tuple, v, i, j);
         this.image[this.vcpus] = this.maskImage[j]![tuple[this.vcpus]!]!;
         if (first || lexicallyLess(this.image, out)) out.set(this.image);
         first = false;
@@ -177,15 +179,33 @@ export class PackedCanonicaliser {
     return out;
   }
 
+  /** The share of vCPU v in `tuple` under vCPU permutation i and page permutation j, in its least task order (remembered in a flat table). */
+  private leastImage(tuple: Int32Array, v: number, i: number, j: number): number {
+    const key = this.key(tuple[v]!, v, i, j);
+    if (key < this.least.length && this.least[key] !== 0) return this.least[key]! - 1;
+    const id = this.leastOverTasks(this.relocate(tuple, v, i, j), tuple);
+    if (key >= this.least.length) {
+      const grown = new Int32Array(Math.max(this.least.length * 2, key + 1));
+      grown.set(this.least);
+      this.least = grown;
+    }
+    this.least[key] = id + 1;
+    return id;
+  }
+
+  private key(share: number, v: number, i: number, j: number): number {
+    return ((share * this.vcpus + v) * this.vcpuPerms.length + i) * this.pagePerms.length + j;
+  }
+
   /** The share of vCPU v in `tuple` under vCPU permutation i and page permutation j. */
   private relocate(tuple: Int32Array, v: number, i: number, j: number): number {
     const perm = this.vcpuPerms[i]!;
-    const key = ((tuple[v]! * this.vcpus + v) * this.vcpuPerms.length + i) * this.pagePerms.length + j;
+    const key = this.key(tuple[v]!, v, i, j);
     let id = this.relocated.get(key);
     if (id === undefined) {
       const image = this.packed.pack(permutePages(permute(this.packed.unpack(tuple), perm), this.pagePerms[j]!));
       for (let u = 0; u < this.vcpus; u++) {
-        this.relocated.set(((tuple[u]! * this.vcpus + u) * this.vcpuPerms.length + i) * this.pagePerms.length + j, image[perm[u]!]!);
+        this.relocated.set(this.key(tuple[u]!, u, i, j), image[perm[u]!]!);
       }
       id = this.relocated.get(key)!;
     }
