@@ -162,6 +162,16 @@ describe('list', () => {
 });
 
 describe('check', () => {
+  it('--all in exhaustive mode stops at Ctrl-C with the table so far and exit 3', async () => {
+    // Ctrl-C, pressed until the running check (in its worker thread) has registered for it
+    const pressing = setInterval(() => process.emit('SIGINT'), 300);
+    const dir = tmpFile('all-interrupted');
+    const result = await run('check', '--all', '--mode', 'exhaustive', '--vcpus', '2', '--tasks', '3', '--pages', '2', '--quiet', '--trace-dir', dir).finally(() => clearInterval(pressing));
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/^no-lost-wakeup +interrupted +not checked/m);
+    expect(result.stdout).toContain('stopped at Ctrl-C: the designs after the interrupted one were not checked');
+  }, 60_000);
+
   it('passes x86 in random mode', async () => {
     const result = await run('check', '--design', 'x86', '--seed', '1', '--runs', '100', '--quiet');
     expect(result.code).toBe(0);

@@ -200,7 +200,7 @@ function describeCoverage(report: CheckReport): string {
   return `machine coverage in this scope:\n${lines.join('\n')}\n`;
 }
 
-function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): number {
+async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): Promise<number> {
   // a switch a design does not model (e.g. --smm on arm64) leaves that design's column "not checked"
   const applicable = requests.filter((r) => {
     try {
@@ -211,11 +211,19 @@ function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: nu
     }
   });
   if (applicable.length === 0) validateScope(requests[0]!.scope, requests[0]!.design); // every design refuses: say why
-  const results = requests.map((request) =>
-    applicable.includes(request)
-      ? { design: request.design.name, ...checkEveryProperty(request) }
-      : { design: request.design.name, verdicts: new Map<never, never>(), reports: [] },
-  );
+  // exhaustive checks run in a worker, so Ctrl-C stops the one running; the designs after it are not checked
+  const run = requests[0]?.mode === 'exhaustive' ? runCheckInterruptible : runCheck;
+  let interrupted = false;
+  const results: { design: string; verdicts: ReadonlyMap<string, CheckReport | 'holds'> }[] = [];
+  for (const request of requests) {
+    if (!applicable.includes(request) || interrupted) {
+      results.push({ design: request.design.name, verdicts: new Map() });
+      continue;
+    }
+    const checked = await checkEveryProperty(request, run);
+    interrupted = checked.reports.some((r) => r.stoppedBy === 'interrupted');
+    results.push({ design: request.design.name, verdicts: checked.verdicts });
+  }
   endProgress();
   const files = new Map<string, string>();
   if (results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null))) ensureDirectory(flags.traceDir);
@@ -225,10 +233,10 @@ function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: nu
     }
   }
   const cell = (design: string, property: string): string => {
-    const verdict = results.find((r) => r.design === design)!.verdicts.get(property as never);
+    const verdict = results.find((r) => r.design === design)!.verdicts.get(property);
     if (verdict === undefined) return 'not checked';
     if (verdict === 'holds') return 'holds';
-    if (verdict.result === 'incomplete') return 'incomplete';
+    if (verdict.result === 'incomplete') return verdict.stoppedBy === 'interrupted' ? 'interrupted' : 'incomplete';
     return `VIOLATED (${verdict.counterexampleLength} steps)`;
   };
   if (flags.json === true) {
@@ -245,7 +253,7 @@ function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: nu
       ),
     }));
     process.stdout.write(`${JSON.stringify(data)}\n`);
-    return 0;
+    return interrupted ? 3 : 0;
   }
   const scope = requests[0] === undefined ? '' : describeScope(requests[0].scope);
   const mode = requests[0]?.mode ?? 'random';
@@ -254,5 +262,6 @@ function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: nu
   if (files.size > 0) {
     process.stdout.write(`\ncounterexamples:\n${[...files].map(([what, file]) => `  ${what}: ${file}`).join('\n')}\n`);
   }
-  return 0;
+  if (interrupted) process.stdout.write('\nstopped at Ctrl-C: the designs after the interrupted one were not checked\n');
+  return interrupted ? 3 : 0;
 }

@@ -172,13 +172,20 @@ export function runCheck(request: CheckRequest): CheckReport {
   };
 }
 
-/** Per-property verdicts for one design: after each violation, the violated property is set aside and the rest checked again. */
-export function checkEveryProperty(request: CheckRequest): { readonly verdicts: ReadonlyMap<PropertyId, CheckReport | 'holds'>; readonly reports: readonly CheckReport[] } {
+/**
+ * Per-property verdicts for one design: after each violation, the violated
+ * property is set aside and the rest checked again. `run` runs one check
+ * (the CLI runs exhaustive ones in a worker, so Ctrl-C can stop them).
+ */
+export async function checkEveryProperty(
+  request: CheckRequest,
+  run: (request: CheckRequest) => CheckReport | Promise<CheckReport> = runCheck,
+): Promise<{ readonly verdicts: ReadonlyMap<PropertyId, CheckReport | 'holds'>; readonly reports: readonly CheckReport[] }> {
   let remaining: readonly Property[] = request.properties ?? [...SAFETY, ...LIVENESS];
   const verdicts = new Map<PropertyId, CheckReport | 'holds'>();
   const reports: CheckReport[] = [];
   while (remaining.length > 0) {
-    const report = runCheck({ ...request, properties: remaining });
+    const report = await run({ ...request, properties: remaining });
     reports.push(report);
     if (report.result !== 'violation') {
       for (const p of remaining) verdicts.set(p.id, report.result === 'pass' ? 'holds' : report);
