@@ -314,7 +314,6 @@ describe('usage errors', () => {
     [['--max-states', '5'], /--max-states, --max-seconds, --symmetry and --workers belong to --mode exhaustive/],
     [['--workers', '2'], /--max-states, --max-seconds, --symmetry and --workers belong to --mode exhaustive/],
     [['--mode', 'exhaustive', '--workers', '0'], /--workers must be from 1 to 64, got 0/],
-    [['--mode', 'exhaustive', '--workers', '2', '--symmetry', '--safety-only'], /drop --workers or --symmetry/],
     [['--mode', 'exhaustive', '--symmetry'], /--symmetry is sound for the safety properties only .*: add --safety-only/],
     [['--depth', '0'], /--depth must be from 1 to 10000, got 0/],
   ])('check %j exits 2 with one line', async (args, pattern) => {

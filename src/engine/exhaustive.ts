@@ -8,22 +8,16 @@
  * path (see properties/fair-continuation.ts) reaches the goal is a
  * violation, found by backward reachability from the goal states.
  */
-import { getHeapStatistics } from 'node:v8';
 import type { PropertyId } from '../../properties/index.js';
 import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
+import { MemoryGuard } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
 import { goalsOf, packedSystemFor, Partition, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
+import { PackedCanonicaliser } from './symmetry.js';
 import type { PropertySet, Violation } from './verdict.js';
 
 export type { StopReason } from './partition.js';
-
-/**
- * Fraction of V8's heap limit the search may fill before it stops cleanly
- * rather than crash (the limit includes the young generation, so the old space
- * fills up before 100% of it).
- */
-const HEAP_GUARD = 0.7;
 
 /** States between two progress reports. */
 const PROGRESS_EVERY = 5000;
@@ -81,9 +75,6 @@ export function exhaustiveCheck(config: SystemConfig, properties: PropertySet, o
   }
   const workers = options.workers ?? 1;
   if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`workers must be a whole number >= 1, got ${workers}`);
-  if (workers > 1 && options.symmetry === true) {
-    throw new UsageError('--symmetry runs in one thread: the canonical images it interns are not shared between workers yet; drop --workers or --symmetry');
-  }
   const search = new Search(config, properties, options);
   const partitions = workers === 1 ? search.localPartition() : spawnPartitions(config, properties, options, workers, () => search.depth);
   try {
@@ -108,7 +99,7 @@ class Search {
   localPartition(): Partitions {
     const maxStates = this.options.maxStates ?? Number.POSITIVE_INFINITY;
     const deadline = this.options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.options.maxSeconds * 1000;
-    const memoryGuard = memoryLimit();
+    const memory = new MemoryGuard();
     let nextProgress = PROGRESS_EVERY;
     const limits: Limits = (partition) => {
       const states = partition.states;
@@ -119,13 +110,13 @@ class Search {
       if (states >= maxStates) return 'max-states';
       if (partition.transitions % 256 !== 0) return undefined;
       if (Date.now() > deadline) return 'max-seconds';
-      // memoryUsage() is not cheap: it is read every few thousand transitions; the typed arrays live outside the heap
-      if (partition.transitions % 4096 === 0 && memoryInUse() > memoryGuard) return 'memory';
+      if (partition.transitions % 4096 === 0 && memory.exhausted()) return 'memory';
       if (this.options.shouldStop?.() === true) return 'interrupted';
       return undefined;
     };
     const packed = packedSystemFor(this.config, this.properties);
-    const partition = new Partition(packed, this.properties, 0, 1, this.options.symmetry === true, limits);
+    const canonicaliser = this.options.symmetry === true ? new PackedCanonicaliser(packed, this.config) : null;
+    const partition = new Partition(packed, this.properties, 0, 1, canonicaliser, limits);
     partition.seed();
     const goals = goalsOf(this.config, this.properties);
     return {
@@ -279,15 +270,4 @@ class Search {
     }
     return undefined;
   }
-}
-
-/** What the search holds: the V8 heap and the typed arrays' buffers outside it. */
-export function memoryInUse(): number {
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
-
-/** The heap a search may fill before it stops cleanly. */
-export function memoryLimit(): number {
-  return getHeapStatistics().heap_size_limit * HEAP_GUARD;
 }

@@ -17,6 +17,7 @@ import type { SystemConfig } from '../system/system.js';
 import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
 import { packedSystemFor, type LevelReport, type StopReason } from './partition.js';
+import { PackedCanonicaliser } from './symmetry.js';
 import type { PropertySet } from './verdict.js';
 
 /** Successor records per batch handed to another worker. */
@@ -34,6 +35,7 @@ export interface PartitionWorkerData {
   readonly config: SystemConfig;
   readonly properties: { readonly safety: readonly PropertyId[]; readonly liveness: readonly PropertyId[] };
   readonly maxStates: number;
+  readonly symmetry: boolean;
   readonly index: number;
   readonly count: number;
   readonly bells: SharedArrayBuffer;
@@ -44,11 +46,17 @@ export interface PartitionWorkerData {
   readonly inboxes: readonly (MessagePort | undefined)[];
 }
 
+/** Least images (symmetry) a replica's canonicaliser learns: memo keys and image ids. */
+export interface Images {
+  readonly keys: number[];
+  readonly ids: number[];
+}
+
 /** A command to a worker; each gets one reply on the control port. */
 export type Command =
-  | { readonly type: 'learn'; readonly tables: PackedTables }
+  | { readonly type: 'learn'; readonly tables: PackedTables; readonly images: Images }
   | { readonly type: 'missing-facts' }
-  | { readonly type: 'level'; readonly tables: PackedTables }
+  | { readonly type: 'level'; readonly tables: PackedTables; readonly images: Images }
   | { readonly type: 'parent'; readonly local: number }
   | { readonly type: 'fair-edges' }
   | { readonly type: 'goal-flags'; readonly goal: number }
@@ -83,6 +91,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
       config,
       properties: { safety: properties.safety.map((p) => p.id), liveness: properties.liveness.map((p) => p.id) },
       maxStates: options.maxStates ?? Number.MAX_SAFE_INTEGER,
+      symmetry: options.symmetry === true,
       index,
       count,
       bells,
@@ -146,26 +155,41 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     return workers.map((_, w) => replyOf(w));
   };
 
+  // with symmetry, every share a successor can hold comes with its least images, computed here
+  const canonicaliser = options.symmetry === true ? new PackedCanonicaliser(packed, config) : null;
+  const sentImages = new Set<number>();
+  const lone = packed.initial();
+  const imagesOf = (shares: Iterable<readonly [share: number, vcpu: number]>): Images => {
+    const images: Images = { keys: [], ids: [] };
+    if (canonicaliser === null) return images;
+    for (const [share, v] of shares) {
+      lone.set(packed.initial());
+      lone[v] = share;
+      canonicaliser.imagesOf(lone, v, sentImages, images);
+    }
+    return images;
+  };
+
   // every worker starts from the initial shares and the swap moves
   let mark = { locals: 0, steps: 0 };
   const initial = packed.initial();
   initial[config.scope.vcpus] = 2 ** config.scope.pages - 1;
   for (let page = 0; page < config.scope.pages; page++) packed.swapMove(initial, page);
-  const sendSince = (keys: readonly number[]) => {
-    const tables = packed.tablesSince(mark, keys);
-    mark = packed.mark;
-    return tables;
-  };
-  const first = sendSince([]);
-  broadcast(() => ({ type: 'learn', tables: first }));
+  const firstImages = imagesOf(Array.from({ length: config.scope.vcpus }, (_, v) => [initial[v]!, v] as const));
+  const first = packed.tablesSince(mark, []);
+  mark = packed.mark;
+  broadcast(() => ({ type: 'learn', tables: first, images: firstImages }));
 
   return {
     count,
     runLevel: () => {
       const missing = new Set<number>();
       for (const keys of broadcast(() => ({ type: 'missing-facts' }))) for (const key of keys as Float64Array) missing.add(key);
-      const tables = sendSince([...missing].sort((a, b) => a - b));
-      return broadcast(() => ({ type: 'level', tables })) as LevelReport[];
+      const keys = [...missing].sort((a, b) => a - b);
+      const images = imagesOf(keys.flatMap((key) => packed.movesOfKey(key).map((move) => [move.local, packed.vcpuOfKey(key)] as const)));
+      const tables = packed.tablesSince(mark, keys);
+      mark = packed.mark;
+      return broadcast(() => ({ type: 'level', tables, images })) as LevelReport[];
     },
     parentOf: (id) => ask(id % count, { type: 'parent', local: Math.floor(id / count) }) as { parent: number; step: number },
     step: (index) => packed.steps[index]!,

@@ -8,10 +8,11 @@
 import { workerData } from 'node:worker_threads';
 import { propertyById, type LivenessProperty, type SafetyProperty } from '../../properties/index.js';
 import { PackedSystem } from '../system/packed.js';
-import { memoryInUse, memoryLimit } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
+import { MemoryGuard } from './memory-guard.js';
 import { BATCH_RECORDS, frontierSlot, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
 import { goalsOf, Partition, type Limits } from './partition.js';
+import { PackedCanonicaliser } from './symmetry.js';
 
 const data = workerData as PartitionWorkerData;
 const { index, count, control } = data;
@@ -28,7 +29,7 @@ try {
   };
   const packed = PackedSystem.replicaOf(data.config);
   const goals = goalsOf(data.config, properties);
-  const guard = memoryLimit();
+  const memory = new MemoryGuard();
   const publish = (partition: Partition) => {
     Atomics.store(shared, statesSlot(index), partition.states);
     Atomics.store(shared, frontierSlot(index), partition.frontier);
@@ -40,13 +41,15 @@ try {
     let states = 0;
     for (let w = 0; w < count; w++) states += Atomics.load(shared, statesSlot(w));
     if (states >= data.maxStates) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('max-states'));
-    if (partition.transitions % 4096 === 0 && memoryInUse() > guard) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
+    if (partition.transitions % 4096 === 0 && memory.exhausted()) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
     return stopRequested();
   };
   let partition: Partition | undefined;
 
+  const canonicaliser = data.symmetry ? new PackedCanonicaliser(packed, data.config, true) : null;
   const width = data.config.scope.vcpus + 1;
-  const recordWidth = width + 2;
+  // a successor record: its tuple, with symmetry its canonical image, the global id it came from, the step
+  const recordWidth = (data.symmetry ? 2 : 1) * width + 2;
   const outboxes = data.outboxes.map(() => ({ records: new Int32Array(BATCH_RECORDS * recordWidth), count: 0 }));
   const send = (to: number, last: boolean) => {
     const box = outboxes[to]!;
@@ -60,17 +63,19 @@ try {
     const states = part.states;
     const transitions = part.transitions;
     part.judgeLevel();
-    part.expandLevel((owner, tuple, _image, from, step) => {
+    part.expandLevel((owner, tuple, image, from, step) => {
       const box = outboxes[owner]!;
       const at = box.count * recordWidth;
       box.records.set(tuple, at);
-      box.records[at + width] = from;
-      box.records[at + width + 1] = step;
+      if (image !== null) box.records.set(image, at + width);
+      box.records[at + recordWidth - 2] = from;
+      box.records[at + recordWidth - 1] = step;
       if (++box.count === BATCH_RECORDS) send(owner, false);
     });
     for (let to = 0; to < count; to++) if (to !== index) send(to, true);
     // the other workers' successors, in worker order, so the ids handed out do not depend on timing
     const tuple = new Int32Array(width);
+    const image = new Int32Array(width);
     for (let from = 0; from < count; from++) {
       if (from === index) continue;
       for (;;) {
@@ -78,7 +83,8 @@ try {
         for (let r = 0; r < batch.count; r++) {
           const at = r * recordWidth;
           tuple.set(batch.records.subarray(at, at + width));
-          part.arrive(tuple, null, batch.records[at + width]!, batch.records[at + width + 1]!);
+          if (canonicaliser !== null) image.set(batch.records.subarray(at + width, at + 2 * width));
+          part.arrive(tuple, canonicaliser === null ? null : image, batch.records[at + recordWidth - 2]!, batch.records[at + recordWidth - 1]!);
         }
         if (batch.last) break;
       }
@@ -92,7 +98,8 @@ try {
     const done = (value: unknown, transfer: readonly ArrayBuffer[] = []) => reply({ type: 'done', value }, transfer);
     if (command.type === 'learn') {
       packed.learn(command.tables);
-      partition = new Partition(packed, properties, index, count, false, limits, true);
+      canonicaliser?.learn(command.images);
+      partition = new Partition(packed, properties, index, count, canonicaliser, limits, true);
       partition.seed();
       done(undefined);
       continue;
@@ -106,6 +113,7 @@ try {
       }
       case 'level':
         packed.learn(command.tables);
+        canonicaliser?.learn(command.images);
         done(runLevel(part));
         break;
       case 'parent':

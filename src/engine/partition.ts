@@ -16,7 +16,7 @@ import { PackedSystem } from '../system/packed.js';
 import type { SystemConfig } from '../system/system.js';
 import { IntList } from './int-list.js';
 import { hashTuple, StateTable } from './state-table.js';
-import { PackedCanonicaliser } from './symmetry.js';
+import type { PackedCanonicaliser } from './symmetry.js';
 import { safetyViolation, type PropertySet } from './verdict.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
@@ -103,7 +103,8 @@ export class Partition {
     private readonly properties: PropertySet,
     readonly index: number,
     readonly count: number,
-    symmetry: boolean,
+    /** with symmetry: states are found by their canonical image (a worker's canonicaliser learns its images from the coordinating thread) */
+    canonicaliser: PackedCanonicaliser | null,
     private readonly limits: Limits,
     /**
      * a replica learns the facts of a level's states only before expanding
@@ -113,8 +114,8 @@ export class Partition {
   ) {
     const width = packed.width;
     this.table = new StateTable(width);
-    this.canonicaliser = symmetry ? new PackedCanonicaliser(packed, packed.config) : null;
-    this.canonicalTable = symmetry ? new StateTable(width) : null;
+    this.canonicaliser = canonicaliser;
+    this.canonicalTable = canonicaliser === null ? null : new StateTable(width);
     this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
     this.perVcpu = this.stateProperties.filter((p) => p.perVcpu === true);
     this.wholeState = this.stateProperties.filter((p) => p.perVcpu !== true);

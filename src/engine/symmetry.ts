@@ -11,6 +11,7 @@
  * guest-atomicity already reports, so run symmetry with the whole safety set.
  */
 import { WAKE_ALL } from '../../machines/host.js';
+import { ModelError } from '../system/component.js';
 import type { PackedSystem } from '../system/packed.js';
 import { UsageError } from '../system/scope.js';
 import { tasksOn, tokenOrder, type SystemConfig, type SystemState } from '../system/system.js';
@@ -154,6 +155,8 @@ export class PackedCanonicaliser {
   constructor(
     private readonly packed: PackedSystem,
     config: SystemConfig,
+    /** a worker's replica (src/engine/parallel.ts): it learns every least image from the coordinating thread and computes none */
+    private readonly replica = false,
   ) {
     this.vcpus = config.scope.vcpus;
     this.vcpuPerms = vcpuPermutations(config);
@@ -183,14 +186,42 @@ export class PackedCanonicaliser {
   private leastImage(tuple: Int32Array, v: number, i: number, j: number): number {
     const key = this.key(tuple[v]!, v, i, j);
     if (key < this.least.length && this.least[key] !== 0) return this.least[key]! - 1;
+    if (this.replica) throw new ModelError(`the least image of vcpu${v}'s share ${tuple[v]} was not sent to this replica`);
     const id = this.leastOverTasks(this.relocate(tuple, v, i, j), tuple);
+    this.remember(key, id);
+    return id;
+  }
+
+  private remember(key: number, id: number): void {
     if (key >= this.least.length) {
       const grown = new Int32Array(Math.max(this.least.length * 2, key + 1));
       grown.set(this.least);
       this.least = grown;
     }
     this.least[key] = id + 1;
-    return id;
+  }
+
+  /**
+   * Computes the least images of vCPU `v`'s share in `tuple` under every
+   * vCPU and page permutation, and adds the ones not in `sent` to `out` as
+   * memo key and image id (for a replica: see learn).
+   */
+  imagesOf(tuple: Int32Array, v: number, sent: Set<number>, out: { keys: number[]; ids: number[] }): void {
+    for (let i = 0; i < this.vcpuPerms.length; i++) {
+      for (let j = 0; j < this.pagePerms.length; j++) {
+        const id = this.leastImage(tuple, v, i, j);
+        const key = this.key(tuple[v]!, v, i, j);
+        if (sent.has(key)) continue;
+        sent.add(key);
+        out.keys.push(key);
+        out.ids.push(id);
+      }
+    }
+  }
+
+  /** Learns least images the coordinating thread computed (see imagesOf). */
+  learn(images: { readonly keys: readonly number[]; readonly ids: readonly number[] }): void {
+    images.keys.forEach((key, n) => this.remember(key, images.ids[n]!));
   }
 
   private key(share: number, v: number, i: number, j: number): number {

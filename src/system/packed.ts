@@ -240,14 +240,23 @@ export class PackedSystem {
     return this.locals.length;
   }
 
-  /** The facts of a triple given by its key (see factsKey). */
+  /** The moves of the triple with key `key` (see factsKey), computed if new. */
+  movesOfKey(key: number): readonly Move[] {
+    return this.factsOfKey(key).moves;
+  }
+
+  /** The vCPU of the triple with key `key`. */
+  vcpuOfKey(key: number): number {
+    const masks = 2 ** this.config.scope.pages;
+    return ((key - (key % masks)) / masks) % this.vcpus;
+  }
+
   private factsOfKey(key: number): LocalFacts {
     const masks = 2 ** this.config.scope.pages;
     const mask = key % masks;
-    const shareAndVcpu = (key - mask) / masks;
-    const v = shareAndVcpu % this.vcpus;
+    const v = this.vcpuOfKey(key);
     const tuple = this.initial();
-    tuple[v] = (shareAndVcpu - v) / this.vcpus;
+    tuple[v] = ((key - mask) / masks - v) / this.vcpus;
     tuple[this.vcpus] = mask;
     return this.factsOf(tuple, v);
   }

@@ -1,0 +1,30 @@
+/**
+ * The exhaustive search's memory guard: the search stops cleanly (exit 3),
+ * rather than crash, when the V8 heap nears its limit (the memoised moves and
+ * shares are JS objects) or the process nears the machine's memory (the
+ * states themselves are typed arrays outside the heap, which V8's limit does
+ * not bound).
+ */
+import { totalmem } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
+
+/** Share of V8's heap limit the heap may fill (the limit includes the young generation, so the old space fills first). */
+const HEAP_SHARE = 0.7;
+/** Share of the machine's memory (or of the cgroup's limit, if lower) the process may use. */
+const MEMORY_SHARE = 0.8;
+
+export class MemoryGuard {
+  private readonly heapLimit = getHeapStatistics().heap_size_limit * HEAP_SHARE;
+  private readonly processLimit = Math.min(totalmem(), constrainedMemory()) * MEMORY_SHARE;
+
+  /** True when the search must stop. Reads the heap and the RSS: cheap, but not free, so poll it every few thousand steps. */
+  exhausted(): boolean {
+    return getHeapStatistics().used_heap_size > this.heapLimit || process.memoryUsage.rss() > this.processLimit;
+  }
+}
+
+/** The cgroup's memory limit, where Node knows one (it reports "no limit" as 0 or a huge number). */
+function constrainedMemory(): number {
+  const limit = (process as { constrainedMemory?: () => number | undefined }).constrainedMemory?.();
+  return limit === undefined || limit <= 0 ? Number.POSITIVE_INFINITY : limit;
+}
