@@ -5,27 +5,35 @@
  *
  * Every scope runs with a time budget (BENCH_SECONDS, default 120 s); a scope
  * that does not finish in it is reported as incomplete with what it covered.
+ * Each scope runs in a process of its own, so no run inherits another's
+ * memoised machine steps and peak RSS is its own.
  */
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { designByName } from '../machines/design.js';
-import { propertyById } from '../properties/index.js';
+import { propertyById, SAFETY } from '../properties/index.js';
 import { runCheck } from '../src/engine/check.js';
 import { MUTANTS } from '../src/engine/mutants.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 120);
-const SCOPES: readonly [number, number, number][] = [
-  [1, 2, 1],
-  [2, 2, 2],
-  [2, 3, 2],
-  [2, 4, 2],
-  [3, 3, 3],
+/** The issue's standard scopes, then the same search split over two workers and reduced by symmetry (safety properties only). */
+const SCOPES: readonly { scope: [number, number, number]; workers?: number; symmetry?: true }[] = [
+  { scope: [1, 2, 1] },
+  { scope: [2, 2, 2] },
+  { scope: [2, 3, 2] },
+  { scope: [2, 4, 2] },
+  { scope: [3, 3, 3] },
+  { scope: [2, 3, 2], workers: 2 },
+  { scope: [2, 4, 2], symmetry: true },
+  { scope: [2, 4, 2], symmetry: true, workers: 2 },
 ];
 
 const mb = (bytes: number) => Math.round(bytes / 1e6);
 
-const scopes = SCOPES.map(([vcpus, tasks, pages]) => {
+/** One scope's row, measured in this process (`bench/run.ts --scope i`). */
+function scopeRow({ scope: [vcpus, tasks, pages], workers, symmetry }: (typeof SCOPES)[number]) {
   const report = runCheck({
     design: designByName('x86'),
     mutants: [],
@@ -35,19 +43,37 @@ const scopes = SCOPES.map(([vcpus, tasks, pages]) => {
     runs: 1,
     depth: 1,
     maxSeconds: SECONDS,
+    ...(workers === undefined ? {} : { workers }),
+    ...(symmetry === undefined ? {} : { symmetry, properties: SAFETY }),
   });
   const seconds = report.durationMs / 1000;
   const row = {
     scope: `${vcpus},${tasks},${pages}`,
+    workers: workers ?? 1,
+    reductions: symmetry === undefined ? 'none' : 'symmetry (safety only)',
     result: report.result,
     states: report.statesExplored,
     transitions: report.steps,
+    depth: report.search?.depth ?? null,
     seconds,
     statesPerSecond: Math.round(report.statesExplored / Math.max(seconds, 1e-3)),
-    peakRssMB: mb(process.memoryUsage().rss),
+    // the memoised moves and every worker's states
+    peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
     // the visited set, parent links and fair edges (typed arrays); the memoised moves are shared and counted in peak RSS
     bytesPerState: report.search?.bytesPerState ?? null,
   };
+  return row;
+}
+
+if (process.argv[2] === '--scope') {
+  process.stdout.write(`${JSON.stringify(scopeRow(SCOPES[Number(process.argv[3])]!))}\n`);
+  process.exit(0);
+}
+
+const scopes = SCOPES.map((_, i) => {
+  const child = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, '--scope', String(i)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (child.status !== 0) throw new Error(`bench scope ${i} failed (exit ${child.status})`);
+  const row = JSON.parse(child.stdout) as ReturnType<typeof scopeRow>;
   console.log(JSON.stringify(row));
   return row;
 });
