@@ -66,6 +66,7 @@ describe('mutants', () => {
     expect(two.result).toBe('violation');
     expect(two.property).toBe(one.property);
     expect(two.counterexampleLength).toBe(one.counterexampleLength);
+    expect(two.search?.depth).toBe(one.search?.depth);
     const labels = two.trace!.steps.map((s) => s.label);
     expect(walkLabels({ design: applyMutants(designByName(m.base), [m]), scope: two.scope }, labels)).toBeDefined();
   });
@@ -85,6 +86,23 @@ describe('budgets and refusals', () => {
     expect(result.complete).toBe(false);
     expect(result.states).toBeGreaterThanOrEqual(2000);
     expect(result.frontier).toBeGreaterThan(0);
+  });
+
+  it('judges the states a level stored before a stop: the violation one thread finds is not lost', () => {
+    const m = MUTANTS.find((x) => x.id === 'dummy-alloc-unlocked')!;
+    const config = { design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope } };
+    const one = exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, {});
+    // the budget runs out in the level (depth 11) where the single thread finds guest-atomicity broken
+    const two = exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { workers: 2, maxStates: one.states + 50 });
+    expect(two.counterexample?.violation.property).toBe(one.counterexample?.violation.property);
+    expect(two.depth).toBe(one.depth);
+  });
+
+  it('a time budget that runs out after the last state was found does not interrupt the liveness pass', () => {
+    const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, tasks: 1 } };
+    const result = exhaustiveCheck(config, { safety: SAFETY, liveness: LIVENESS }, { workers: 2, maxSeconds: 0.001 });
+    expect(result.complete).toBe(true);
+    expect(result.stoppedBy).toBeUndefined();
   });
 
   it('refuses a worker count below 1', () => {

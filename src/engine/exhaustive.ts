@@ -177,7 +177,8 @@ class Search {
       const found = this.firstViolation(reports);
       if (found !== undefined) {
         const path = found.step < 0 ? [] : [...pathTo(found.parent), partitions.step(found.step)];
-        return result({ depth: found.step < 0 ? 0 : this.depth + 1, complete: false, counterexample: counterexample(path, found.property, found.message) });
+        // the violating state is as deep as its shortest path is long
+        return result({ depth: path.length, complete: false, counterexample: counterexample(path, found.property, found.message) });
       }
       const stoppedBy = reports.find((r) => r.stoppedBy !== undefined)?.stoppedBy;
       if (stoppedBy !== undefined) return result({ depth: this.depth, complete: false, stoppedBy });

@@ -55,8 +55,8 @@ export interface Images {
 /** A command to a worker; each gets one reply on the control port. */
 export type Command =
   | { readonly type: 'learn'; readonly tables: PackedTables; readonly images: Images }
-  | { readonly type: 'missing-facts' }
-  | { readonly type: 'level'; readonly tables: PackedTables; readonly images: Images }
+  | { readonly type: 'level' }
+  | { readonly type: 'judge'; readonly tables: PackedTables; readonly images: Images }
   | { readonly type: 'parent'; readonly local: number }
   | { readonly type: 'fair-edges' }
   | { readonly type: 'goal-flags'; readonly goal: number }
@@ -170,26 +170,32 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     return images;
   };
 
-  // every worker starts from the initial shares and the swap moves
+  /** The facts of `keys` and the least images of their moves' targets, computed here, with the shares and steps new since the last call. */
   let mark = { locals: 0, steps: 0 };
+  const newSince = (keys: readonly number[]) => {
+    const images = imagesOf(keys.flatMap((key) => packed.movesOfKey(key).map((move) => [move.local, packed.vcpuOfKey(key)] as const)));
+    const tables = packed.tablesSince(mark, keys);
+    mark = packed.mark;
+    return { tables, images };
+  };
+
+  // every worker starts from the initial state's facts (and images) and the swap moves
   const initial = packed.initial();
-  initial[config.scope.vcpus] = 2 ** config.scope.pages - 1;
-  for (let page = 0; page < config.scope.pages; page++) packed.swapMove(initial, page);
-  const firstImages = imagesOf(Array.from({ length: config.scope.vcpus }, (_, v) => [initial[v]!, v] as const));
-  const first = packed.tablesSince(mark, []);
-  mark = packed.mark;
-  broadcast(() => ({ type: 'learn', tables: first, images: firstImages }));
+  const initialImages = imagesOf(Array.from({ length: config.scope.vcpus }, (_, v) => [initial[v]!, v] as const));
+  const allResident = initial.slice();
+  allResident[config.scope.vcpus] = 2 ** config.scope.pages - 1;
+  for (let page = 0; page < config.scope.pages; page++) packed.swapMove(allResident, page);
+  const first = newSince(Array.from({ length: config.scope.vcpus }, (_, v) => packed.factsKey(initial, v)).sort((a, b) => a - b));
+  broadcast(() => ({ type: 'learn', tables: first.tables, images: { keys: [...initialImages.keys, ...first.images.keys], ids: [...initialImages.ids, ...first.images.ids] } }));
 
   return {
     count,
+    // a level: the workers expand their states and trade successors, name the facts their new states need, then judge them
     runLevel: () => {
       const missing = new Set<number>();
-      for (const keys of broadcast(() => ({ type: 'missing-facts' }))) for (const key of keys as Float64Array) missing.add(key);
-      const keys = [...missing].sort((a, b) => a - b);
-      const images = imagesOf(keys.flatMap((key) => packed.movesOfKey(key).map((move) => [move.local, packed.vcpuOfKey(key)] as const)));
-      const tables = packed.tablesSince(mark, keys);
-      mark = packed.mark;
-      return broadcast(() => ({ type: 'level', tables, images })) as LevelReport[];
+      for (const keys of broadcast(() => ({ type: 'level' }))) for (const key of keys as Float64Array) missing.add(key);
+      const { tables, images } = newSince([...missing].sort((a, b) => a - b));
+      return broadcast(() => ({ type: 'judge', tables, images })) as LevelReport[];
     },
     parentOf: (id) => ask(id % count, { type: 'parent', local: Math.floor(id / count) }) as { parent: number; step: number },
     step: (index) => packed.steps[index]!,

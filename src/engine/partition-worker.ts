@@ -58,11 +58,10 @@ try {
     box.records = new Int32Array(BATCH_RECORDS * recordWidth);
     box.count = 0;
   };
-  /** One level: judge the states found last level, expand them, trade successors. */
+  /** One level: expand the states, trade successors, and name the facts the new states need (they are judged once they come). */
+  let before = { states: 0, transitions: 0 };
   const runLevel = (part: Partition) => {
-    const states = part.states;
-    const transitions = part.transitions;
-    part.judgeLevel();
+    before = { states: part.states, transitions: part.transitions };
     part.expandLevel((owner, tuple, image, from, step) => {
       const box = outboxes[owner]!;
       const at = box.count * recordWidth;
@@ -90,7 +89,7 @@ try {
       }
     }
     publish(part);
-    return part.report(states, transitions);
+    return Float64Array.from(part.missingFacts());
   };
 
   for (;;) {
@@ -106,15 +105,16 @@ try {
     }
     const part = partition!;
     switch (command.type) {
-      case 'missing-facts': {
-        const keys = Float64Array.from(part.missingFacts());
+      case 'level': {
+        const keys = runLevel(part);
         done(keys, [keys.buffer]);
         break;
       }
-      case 'level':
+      case 'judge':
         packed.learn(command.tables);
         canonicaliser?.learn(command.images);
-        done(runLevel(part));
+        part.judgeLevel();
+        done(part.report(before.states, before.transitions));
         break;
       case 'parent':
         done(part.parentOf(command.local));
@@ -125,7 +125,8 @@ try {
         break;
       }
       case 'goal-flags': {
-        const flags = part.goalFlags(goals[command.goal]!.goal, () => stopRequested() !== undefined);
+        // only Ctrl-C stops the liveness pass (a budget that ran out after the last state was found does not, as in one thread)
+        const flags = part.goalFlags(goals[command.goal]!.goal, () => stopRequested() === 'interrupted');
         done(flags, flags === 'interrupted' ? [] : [flags.buffer as ArrayBuffer]);
         break;
       }

@@ -107,8 +107,9 @@ export class Partition {
     canonicaliser: PackedCanonicaliser | null,
     private readonly limits: Limits,
     /**
-     * a replica learns the facts of a level's states only before expanding
-     * it: new states are then judged at the start of the next level (judgeLevel)
+     * a replica learns the facts of new states from the coordinating thread
+     * after the level that found them: they are judged then (judgeLevel), not
+     * on arrival
      */
     private readonly deferJudging = false,
   ) {
@@ -169,6 +170,7 @@ export class Partition {
   expandLevel(deliver: Deliver): void {
     const end = this.table.count;
     this.levelStarts.push(end);
+    if (this.stopping) return;
     const { packed, current, next } = this;
     const vcpus = packed.config.scope.vcpus;
     const pages = packed.config.scope.pages;
@@ -237,7 +239,7 @@ export class Partition {
     if (!this.stopping) this.stoppedBy = this.limits(this);
   }
 
-  /** The memo keys (see PackedSystem.factsKey) the states still to expand need and the packed system does not know, in increasing order. */
+  /** The memo keys (see PackedSystem.factsKey) of the states not yet expanded that the packed system does not know, in increasing order. */
   missingFacts(): number[] {
     const keys = new Set<number>();
     for (let id = this.expanded; id < this.table.count; id++) {
@@ -249,9 +251,9 @@ export class Partition {
     return [...keys].sort((a, b) => a - b);
   }
 
-  /** Judges the states stored since the last call (with deferJudging, before expanding them). */
+  /** Judges the states stored since the last call (with deferJudging), up to the first violation; also after a stop, so no stored state goes unjudged. */
   judgeLevel(): void {
-    for (; this.judged < this.table.count && !this.stopping; this.judged++) {
+    for (; this.judged < this.table.count && this.violation === undefined; this.judged++) {
       const found = this.judge(this.table.read(this.judged, this.current));
       if (found !== undefined) this.violation = { parent: this.parent.get(this.judged), step: this.via.get(this.judged), property: found[0], message: found[1] };
     }
