@@ -13,7 +13,7 @@ import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import { MemoryGuard } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
-import { goalsOf, packedSystemFor, Partition, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
+import { goalsOf, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
 import type { PropertySet, Violation } from './verdict.js';
 
@@ -61,7 +61,7 @@ export interface Partitions {
   runLevel(): LevelReport[];
   parentOf(id: number): { parent: number; step: number };
   step(index: number): Step;
-  fairEdges(partition: number): { from: Int32Array; to: Int32Array; levelStarts: Int32Array };
+  fairEdges(partition: number): FairEdges;
   /** per local state of `partition` for goal number `goal` (see goalsOf): bit 0 reached, bit 1 pending */
   goalFlags(partition: number, goal: number): Uint8Array | 'interrupted';
   explain(id: number, goal: number): string;
@@ -216,11 +216,15 @@ class Search {
     const size = Math.max(...states) * count;
     // predecessors over fair edges, grouped by target (compressed rows)
     const offsets = new Int32Array(size + 1);
-    for (const { to } of edges) for (const target of to) offsets[target + 1]!++;
+    for (const { targets } of edges) for (const target of targets) offsets[target + 1]!++;
     for (let id = 0; id < size; id++) offsets[id + 1]! += offsets[id]!;
     const sources = new Int32Array(offsets[size]!);
     const fill = offsets.slice(0, size);
-    for (const { from, to } of edges) for (let e = 0; e < to.length; e++) sources[fill[to[e]!]!++] = from[e]!;
+    for (const run of edges) {
+      for (let r = 0; r < run.sources.length; r++) {
+        for (let e = run.starts[r]!; e < run.starts[r + 1]!; e++) sources[fill[run.targets[e]!]!++] = run.sources[r]!;
+      }
+    }
 
     const depthOf = (id: number) => {
       const starts = edges[id % count]!.levelStarts;

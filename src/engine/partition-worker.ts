@@ -121,7 +121,7 @@ try {
         break;
       case 'fair-edges': {
         const edges = part.fairEdges();
-        done(edges, [edges.from.buffer, edges.to.buffer, edges.levelStarts.buffer] as ArrayBuffer[]);
+        done(edges, [edges.sources.buffer, edges.starts.buffer, edges.targets.buffer, edges.levelStarts.buffer] as ArrayBuffer[]);
         break;
       }
       case 'goal-flags': {

@@ -42,6 +42,15 @@ export interface LevelReport {
   readonly stoppedBy?: StopReason;
 }
 
+/** Fair edges in runs of one source: run r goes from sources[r] to targets[starts[r]] .. targets[starts[r + 1] - 1]. */
+export interface FairEdges {
+  readonly sources: Int32Array;
+  readonly starts: Int32Array;
+  readonly targets: Int32Array;
+  /** local id of the first state of each level */
+  readonly levelStarts: Int32Array;
+}
+
 /** Asked after every transition a partition stores or finds again: why the search must stop, if it must. */
 export type Limits = (partition: Partition) => StopReason | undefined;
 
@@ -80,7 +89,13 @@ export class Partition {
   private readonly canonicaliser: PackedCanonicaliser | null;
   private readonly parent = new IntList();
   private readonly via = new IntList();
-  private readonly fairFrom = new IntList();
+  /**
+   * The fair edges into this partition's states, in runs of one source (a
+   * source's edges arrive together): run r leaves global id runFrom[r] for
+   * the targets fairTo[runStart[r]] up to the next run's start.
+   */
+  private readonly runFrom = new IntList();
+  private readonly runStart = new IntList();
   private readonly fairTo = new IntList();
   /** local id of the first state of each level */
   private readonly levelStarts = new IntList();
@@ -148,7 +163,7 @@ export class Partition {
   /** Bytes held by the stored states, parent links and fair edges. */
   get bytes(): number {
     return (
-      this.table.bytes + (this.canonicalTable?.bytes ?? 0) + this.parent.bytes + this.via.bytes + this.fairFrom.bytes + this.fairTo.bytes + this.levelStarts.bytes
+      this.table.bytes + (this.canonicalTable?.bytes ?? 0) + this.parent.bytes + this.via.bytes + this.runFrom.bytes + this.runStart.bytes + this.fairTo.bytes + this.levelStarts.bytes
     );
   }
 
@@ -233,7 +248,10 @@ export class Partition {
       this.violation = { parent: from, step, property: verdict[0], message: verdict[1] };
     }
     if (this.keepFairEdges && this.isFair(step)) {
-      this.fairFrom.push(from);
+      if (this.runFrom.length === 0 || this.runFrom.get(this.runFrom.length - 1) !== from) {
+        this.runFrom.push(from);
+        this.runStart.push(this.fairTo.length);
+      }
       this.fairTo.push(to);
     }
     if (!this.stopping) this.stoppedBy = this.limits(this);
@@ -294,9 +312,12 @@ export class Partition {
     return { parent: this.parent.get(local), step: this.via.get(local) };
   }
 
-  /** The fair edges into this partition's states (global ids) and the local id where each level starts. */
-  fairEdges(): { from: Int32Array; to: Int32Array; levelStarts: Int32Array } {
-    return { from: this.fairFrom.toArray(), to: this.fairTo.toArray(), levelStarts: this.levelStarts.toArray() };
+  /** The fair edges into this partition's states (global ids, see FairEdges) and the local id where each level starts. */
+  fairEdges(): FairEdges {
+    const starts = new Int32Array(this.runStart.length + 1);
+    starts.set(this.runStart.toArray());
+    starts[this.runStart.length] = this.fairTo.length;
+    return { sources: this.runFrom.toArray(), starts, targets: this.fairTo.toArray(), levelStarts: this.levelStarts.toArray() };
   }
 
   /** Per local state, for liveness goal `goal`: bit 0 the goal is reached (or the guest died), bit 1 it is pending. */
