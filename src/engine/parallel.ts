@@ -150,8 +150,9 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     post(index, command);
     return replyOf(index);
   };
-  const broadcast = (command: (index: number) => Command): unknown[] => {
-    workers.forEach((_, w) => post(w, command(w)));
+  /** Sends `command` to every worker, then collects their replies in worker order. */
+  const broadcast = (command: Command): unknown[] => {
+    workers.forEach((_, w) => post(w, command));
     return workers.map((_, w) => replyOf(w));
   };
 
@@ -186,16 +187,16 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
   allResident[config.scope.vcpus] = 2 ** config.scope.pages - 1;
   for (let page = 0; page < config.scope.pages; page++) packed.swapMove(allResident, page);
   const first = newSince(Array.from({ length: config.scope.vcpus }, (_, v) => packed.factsKey(initial, v)).sort((a, b) => a - b));
-  broadcast(() => ({ type: 'learn', tables: first.tables, images: { keys: [...initialImages.keys, ...first.images.keys], ids: [...initialImages.ids, ...first.images.ids] } }));
+  broadcast({ type: 'learn', tables: first.tables, images: { keys: [...initialImages.keys, ...first.images.keys], ids: [...initialImages.ids, ...first.images.ids] } });
 
   return {
     count,
     // a level: the workers expand their states and trade successors, name the facts their new states need, then judge them
     runLevel: () => {
       const missing = new Set<number>();
-      for (const keys of broadcast(() => ({ type: 'level' }))) for (const key of keys as Float64Array) missing.add(key);
+      for (const keys of broadcast({ type: 'level' })) for (const key of keys as Float64Array) missing.add(key);
       const { tables, images } = newSince([...missing].sort((a, b) => a - b));
-      return broadcast(() => ({ type: 'judge', tables, images })) as LevelReport[];
+      return broadcast({ type: 'judge', tables, images }) as LevelReport[];
     },
     parentOf: (id) => ask(id % count, { type: 'parent', local: Math.floor(id / count) }) as { parent: number; step: number },
     step: (index) => packed.steps[index]!,
