@@ -12,7 +12,7 @@ import { noStaleWrite } from './no-stale-write.js';
 import { noStuckGuest } from './no-stuck-guest.js';
 import { singleSlot } from './single-slot.js';
 import { tokenUnique } from './token-unique.js';
-import type { LivenessProperty, Property, PropertyId, SafetyProperty } from './types.js';
+import type { LivenessProperty, Property, SafetyProperty } from './types.js';
 import { workLifetime } from './work-lifetime.js';
 
 export type { LivenessProperty, Property, PropertyId, SafetyProperty } from './types.js';

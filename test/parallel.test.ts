@@ -1,8 +1,9 @@
 /**
  * `--workers`: the search split over worker threads finds the same states,
- * transitions, depth and verdict as one thread, the same counterexample
- * length (and a counterexample that replays), the same coverage, and the
- * same result run after run.
+ * transitions, depth and verdict as one thread (on a violation too: both
+ * finish its level and report the best-ranked property), the same
+ * counterexample length (and a counterexample that replays), the same
+ * coverage, and the same result run after run.
  */
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
@@ -59,7 +60,7 @@ describe('with symmetry', () => {
 });
 
 describe('mutants', () => {
-  it.each(MUTANTS.map((m) => [m.id, m] as const))('%s: the same property and counterexample length with 2 workers, and the trace replays', (_, m) => {
+  it.each(MUTANTS.map((m) => [m.id, m] as const))('%s: the same property, counterexample length and state count with 2 workers, and the trace replays', (_, m) => {
     const base = request({ design: designByName(m.base), mutants: [m], scope: { ...DEFAULT_SCOPE, ...m.scope } });
     const one = runCheck(base);
     const two = runCheck({ ...base, workers: 2 });
@@ -67,8 +68,18 @@ describe('mutants', () => {
     expect(two.property).toBe(one.property);
     expect(two.counterexampleLength).toBe(one.counterexampleLength);
     expect(two.search?.depth).toBe(one.search?.depth);
+    // both finish the level of the violation
+    expect([two.statesExplored, two.steps]).toEqual([one.statesExplored, one.steps]);
     const labels = two.trace!.steps.map((s) => s.label);
     expect(walkLabels({ design: applyMutants(designByName(m.base), [m]), scope: two.scope }, labels)).toBeDefined();
+  });
+
+  it('reports the best-ranked of two properties broken at one depth, whatever the number of workers', () => {
+    const bugs = ['destroy-without-flush', 'ready-without-not-present'].map((id) => MUTANTS.find((m) => m.id === id)!);
+    const base = request({ mutants: bugs, scope: { ...DEFAULT_SCOPE, hotplug: true }, properties: SAFETY });
+    const reports = [1, 2, 3].map((workers) => runCheck({ ...base, workers }));
+    // both break at depth 4: no-orphan-page-ready comes before work-lifetime in the catalogue
+    for (const report of reports) expect([report.property, report.counterexampleLength]).toEqual(['no-orphan-page-ready', 4]);
   });
 
   it('gives the same counterexample run after run', () => {

@@ -9,7 +9,7 @@ import { PROPERTIES, SAFETY } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../engine/check.js';
 import { runCheckInterruptible } from '../engine/interruptible.js';
 import type { Mutant } from '../engine/mutants.js';
-import { DEFAULT_SCOPE, describeScope, SCOPE_SWITCHES, UsageError, validateScope, type Scope } from '../system/scope.js';
+import { DEFAULT_SCOPE, describeScope, UsageError, validateScope, type Scope } from '../system/scope.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 

@@ -55,7 +55,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--shard <i/n>', 'random mode: run shard i of n (its share of --runs, its own seed), e.g. for CI jobs')
     .option('--depth <n>', 'random mode: steps per schedule', '60')
     .option('--symmetry', 'exhaustive mode: merge states that differ by a permutation of interchangeable vCPUs, pages or tasks (needs --safety-only)')
-    .option('--workers <n>', 'exhaustive mode: worker threads splitting the states (same verdict and state count as one), default 1')
+    .option('--workers <n>', 'exhaustive mode: worker threads splitting the states (same states and verdict as one), default 1')
     .option('--safety-only', 'check the safety properties only')
     .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
     .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')

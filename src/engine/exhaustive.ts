@@ -138,9 +138,8 @@ class Search {
   }
 
   run(partitions: Partitions): ExhaustiveResult {
-    const count = partitions.count;
     let totals = { states: 0, transitions: 0, frontier: 0, bytes: 0 };
-    const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState' | 'frontier'> & { frontier?: number }): ExhaustiveResult => ({
+    const result = (partial: Omit<ExhaustiveResult, 'states' | 'transitions' | 'bytesPerState' | 'frontier'>): ExhaustiveResult => ({
       states: totals.states,
       transitions: totals.transitions,
       frontier: totals.frontier,
@@ -193,7 +192,7 @@ class Search {
     return result({ depth: this.depth, complete: true });
   }
 
-  /** The violation to report among the partitions': the first property in the list's order, then the lowest partition. */
+  /** The violation to report among the partitions' (all of one length): the first property in the list's order, then the lowest partition. */
   private firstViolation(reports: readonly LevelReport[]): PartitionViolation | undefined {
     const rank = (id: PropertyId) => this.properties.safety.findIndex((p) => p.id === id);
     let best: PartitionViolation | undefined;

@@ -16,6 +16,7 @@ import type { PackedTables } from '../system/packed.js';
 import type { SystemConfig } from '../system/system.js';
 import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
+import { MemoryGuard } from './memory-guard.js';
 import { packedSystemFor, type LevelReport, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
 import type { PropertySet } from './verdict.js';
@@ -110,10 +111,14 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
   const deadline = options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.maxSeconds * 1000;
   let nextProgress = Date.now() + 1000;
   const requestStop = (reason: StopReason) => Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf(reason));
-  /** While waiting: the time budget, Ctrl-C and progress, which only this thread watches. */
+  // this thread holds the one XState memo: it guards its own heap too
+  const memory = new MemoryGuard();
+  /** While waiting: the time budget, Ctrl-C, this thread's memory and progress, which only this thread watches. */
   const idle = () => {
     if (Date.now() > deadline) requestStop('max-seconds');
-    if (options.shouldStop?.() === true) requestStop('interrupted');
+    if (memory.exhausted()) requestStop('memory');
+    // Ctrl-C overrides a budget's stop: only it stops the liveness pass
+    if (options.shouldStop?.() === true) Atomics.store(shared, 0, STOP_CODES.indexOf('interrupted'));
     if (options.onProgress !== undefined && Date.now() >= nextProgress) {
       nextProgress = Date.now() + 1000;
       let states = 0;
@@ -193,6 +198,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     count,
     // a level: the workers expand their states and trade successors, name the facts their new states need, then judge them
     runLevel: () => {
+      if (memory.exhausted()) requestStop('memory');
       const missing = new Set<number>();
       for (const keys of broadcast({ type: 'level' })) for (const key of keys as Float64Array) missing.add(key);
       const { tables, images } = newSince([...missing].sort((a, b) => a - b));

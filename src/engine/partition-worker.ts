@@ -106,6 +106,9 @@ try {
     const part = partition!;
     switch (command.type) {
       case 'level': {
+        // the coordinating thread's memory guard and Ctrl-C can stop the search between levels; the budgets are counted in transitions, as in one thread
+        const asked = stopRequested();
+        if (asked === 'memory' || asked === 'interrupted') part.stoppedBy ??= asked;
         const keys = runLevel(part);
         done(keys, [keys.buffer]);
         break;

@@ -103,7 +103,6 @@ export class Partition {
   private expanded = 0;
   /** local ids below this one have been judged (all of them at once, unless judging waits for the facts: see deferJudging) */
   private judged = 0;
-  private readonly perVcpu: readonly SafetyProperty[];
   private readonly wholeState: readonly SafetyProperty[];
   private readonly stateProperties: readonly SafetyProperty[];
   private readonly rank: (id: PropertyId) => number;
@@ -133,7 +132,6 @@ export class Partition {
     this.canonicaliser = canonicaliser;
     this.canonicalTable = canonicaliser === null ? null : new StateTable(width);
     this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
-    this.perVcpu = this.stateProperties.filter((p) => p.perVcpu === true);
     this.wholeState = this.stateProperties.filter((p) => p.perVcpu !== true);
     this.rank = (id) => properties.safety.findIndex((p) => p.id === id);
     this.keepFairEdges = properties.liveness.length > 0;
@@ -153,7 +151,7 @@ export class Partition {
     this.via.push(-1);
     this.judged = 1;
     const found = safetyViolation(this.properties.safety, this.packed.view(initial));
-    if (found !== undefined) this.violation = { parent: -1, step: -1, property: found[0], message: found[1] };
+    if (found !== undefined) this.record(-1, -1, found);
   }
 
   get states(): number {
@@ -172,9 +170,20 @@ export class Partition {
     return this.table.count - this.expanded;
   }
 
-  /** True when the partition must not go on (a violation, or a limit). */
+  /** True when a limit stopped the partition (a violation does not: the level goes on, so the best-ranked one at this depth is reported). */
   get stopping(): boolean {
-    return this.violation !== undefined || this.stoppedBy !== undefined;
+    return this.stoppedBy !== undefined;
+  }
+
+  /**
+   * Keeps the violation of the path to `parent` then `step` if it breaks a
+   * property earlier in the list than the one kept so far: every violation
+   * of a level has the same length, and reporting the best-ranked one makes
+   * the verdict independent of the order states are met in (and so of the
+   * number of workers).
+   */
+  private record(parent: number, step: number, [property, message]: readonly [PropertyId, string]): void {
+    if (this.violation === undefined || this.rank(property) < this.rank(this.violation.property)) this.violation = { parent, step, property, message };
   }
 
   /**
@@ -239,14 +248,13 @@ export class Partition {
       to = (this.table.count - 1) * this.count + this.index;
       this.parent.push(from);
       this.via.push(step);
-      const state = this.deferJudging ? undefined : this.judge(tuple);
-      if (!this.deferJudging) this.judged = this.table.count;
-      // the first failing property in the list's order, as one check of all of them would report it
-      const found = state === undefined ? verdict : verdict === undefined || this.rank(state[0]) < this.rank(verdict[0]) ? state : verdict;
-      if (found !== undefined) this.violation = { parent: from, step, property: found[0], message: found[1] };
-    } else if (verdict !== undefined) {
-      this.violation = { parent: from, step, property: verdict[0], message: verdict[1] };
+      if (!this.deferJudging) {
+        const state = this.judge(tuple);
+        if (state !== undefined) this.record(from, step, state);
+        this.judged = this.table.count;
+      }
     }
+    if (verdict !== undefined) this.record(from, step, verdict);
     if (this.keepFairEdges && this.isFair(step)) {
       if (this.runFrom.length === 0 || this.runFrom.get(this.runFrom.length - 1) !== from) {
         this.runFrom.push(from);
@@ -269,11 +277,11 @@ export class Partition {
     return [...keys].sort((a, b) => a - b);
   }
 
-  /** Judges the states stored since the last call (with deferJudging), up to the first violation; also after a stop, so no stored state goes unjudged. */
+  /** Judges the states stored since the last call (with deferJudging); also after a stop, so no stored state goes unjudged. */
   judgeLevel(): void {
-    for (; this.judged < this.table.count && this.violation === undefined; this.judged++) {
+    for (; this.judged < this.table.count; this.judged++) {
       const found = this.judge(this.table.read(this.judged, this.current));
-      if (found !== undefined) this.violation = { parent: this.parent.get(this.judged), step: this.via.get(this.judged), property: found[0], message: found[1] };
+      if (found !== undefined) this.record(this.parent.get(this.judged), this.via.get(this.judged), found);
     }
   }
 

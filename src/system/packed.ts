@@ -235,11 +235,6 @@ export class PackedSystem {
     return (tuple[v]! * this.vcpus + v) * 2 ** this.config.scope.pages + tuple[this.vcpus]!;
   }
 
-  /** Number of distinct vCPU shares interned so far. */
-  get shareCount(): number {
-    return this.locals.length;
-  }
-
   /** The moves of the triple with key `key` (see factsKey), computed if new. */
   movesOfKey(key: number): readonly Move[] {
     return this.factsOfKey(key).moves;
