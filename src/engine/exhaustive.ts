@@ -4,7 +4,8 @@
  * or, with `workers`, several running in parallel (src/engine/parallel.ts).
  * Safety is checked on every state (and, for the properties that judge a
  * step, on every transition); a violation comes with the shortest path to
- * it. Liveness is checked on the complete graph: a state from which no fair
+ * it (the level where one shows up is finished, and of its violations the
+ * one breaking the property listed first is reported). Liveness is checked on the complete graph: a state from which no fair
  * path (see properties/fair-continuation.ts) reaches the goal is a
  * violation, found by backward reachability from the goal states.
  */

@@ -189,7 +189,8 @@ export class Partition {
   /**
    * Expands every state stored before this call (the current level), handing
    * each successor to its owner: this partition's own are stored at once,
-   * others go through `deliver`. Stops at the first violation or limit.
+   * others go through `deliver`. Stops at a limit; a violation lets the
+   * level go on (see record).
    */
   expandLevel(deliver: Deliver): void {
     const end = this.table.count;
