@@ -16,16 +16,24 @@ export const tokenUnique: SafetyProperty = {
   check(state: SystemState) {
     const { hosts } = state;
     for (let v = 0; v < hosts.length; v++) {
-      for (const item of hosts[v]!.context.items) {
-        if (item.wakeAll) continue;
-        // the first earlier outstanding item with this token, in (vCPU, queue) order
-        for (let u = 0; u <= v; u++) {
-          const earlier = hosts[u]!.context.items.find((other) => !other.wakeAll && other.token === item.token);
-          if (earlier !== undefined && earlier !== item) return `token ${formatToken(item.token)} is outstanding on vcpu${u} and vcpu${v}`;
-          if (earlier === item) break;
-        }
+      const items = hosts[v]!.context.items;
+      for (let k = 0; k < items.length; k++) {
+        if (items[k]!.wakeAll) continue;
+        const u = firstHolder(state, v, k);
+        if (u >= 0) return `token ${formatToken(items[k]!.token)} is outstanding on vcpu${u} and vcpu${v}`;
       }
     }
     return undefined;
   },
 };
+
+/** The vCPU of the first outstanding item, in (vCPU, queue) order before item k of vCPU v, with that item's token; -1 if none. */
+function firstHolder(state: SystemState, v: number, k: number): number {
+  const token = state.hosts[v]!.context.items[k]!.token;
+  for (let u = 0; u <= v; u++) {
+    const items = state.hosts[u]!.context.items;
+    const end = u === v ? k : items.length;
+    for (let i = 0; i < end; i++) if (!items[i]!.wakeAll && items[i]!.token === token) return u;
+  }
+  return -1;
+}

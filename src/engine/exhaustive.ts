@@ -14,9 +14,9 @@ import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import { MemoryGuard } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
-import { goalsOf, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
+import { globalId, goalsOf, locate, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
-import type { PropertySet, Violation } from './verdict.js';
+import { propertyRank, type PropertySet, type Violation } from './verdict.js';
 
 export type { StopReason } from './partition.js';
 
@@ -195,7 +195,7 @@ class Search {
 
   /** The violation to report among the partitions' (all of one length): the first property in the list's order, then the lowest partition. */
   private firstViolation(reports: readonly LevelReport[]): PartitionViolation | undefined {
-    const rank = (id: PropertyId) => this.properties.safety.findIndex((p) => p.id === id);
+    const rank = propertyRank(this.properties.safety);
     let best: PartitionViolation | undefined;
     for (const { violation } of reports) {
       if (violation !== undefined && (best === undefined || rank(violation.property) < rank(best.property))) best = violation;
@@ -226,13 +226,6 @@ class Search {
       }
     }
 
-    const depthOf = (id: number) => {
-      const starts = edges[id % count]!.levelStarts;
-      const local = Math.floor(id / count);
-      let level = 0;
-      while (level + 1 < starts.length && starts[level + 1]! <= local) level++;
-      return level;
-    };
     const goals = goalsOf(this.config, this.properties);
     for (let goal = 0; goal < goals.length; goal++) {
       const flags: Uint8Array[] = [];
@@ -246,7 +239,7 @@ class Search {
       flags.forEach((f, p) => {
         for (let local = 0; local < f.length; local++) {
           if ((f[local]! & 1) === 0) continue;
-          const id = local * count + p;
+          const id = globalId(local, p, count);
           canReach[id] = 1;
           queue.push(id);
         }
@@ -261,13 +254,10 @@ class Search {
           }
         }
       }
-      let worst = -1;
-      for (let id = 0; id < size; id++) {
-        const f = flags[id % count]![Math.floor(id / count)];
-        if (f === undefined || (f & 2) === 0 || canReach[id] === 1) continue;
-        if (worst < 0 || depthOf(id) < depthOf(worst)) worst = id;
-        if (count === 1) break;
-      }
+      const worst = shallowest(edges.map((e) => e.levelStarts), states, (id) => {
+        const { partition, local } = locate(id, count);
+        return (flags[partition]![local]! & 2) !== 0 && canReach[id] === 0;
+      });
       if (worst >= 0) {
         return { state: worst, property: goals[goal]!.property, message: partitions.explain(worst, goal) };
       }
@@ -275,4 +265,30 @@ class Search {
     }
     return undefined;
   }
+}
+
+/**
+ * The first state, in BFS order (by level, then by global id), for which
+ * `pending` holds, or -1: `levelStarts[p]` gives the local id where each
+ * level starts in partition p, which holds `states[p]` states.
+ */
+function shallowest(levelStarts: readonly Int32Array[], states: readonly number[], pending: (id: number) => boolean): number {
+  const count = states.length;
+  const levels = Math.max(...levelStarts.map((starts) => starts.length));
+  for (let level = 0; level < levels; level++) {
+    let found = -1;
+    levelStarts.forEach((starts, p) => {
+      const end = starts[level + 1] ?? states[p]!;
+      for (let local = starts[level] ?? end; local < end; local++) {
+        const id = globalId(local, p, count);
+        if (found >= 0 && id > found) break;
+        if (pending(id)) {
+          found = id;
+          break;
+        }
+      }
+    });
+    if (found >= 0) return found;
+  }
+  return -1;
 }

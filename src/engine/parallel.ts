@@ -17,7 +17,7 @@ import type { SystemConfig } from '../system/system.js';
 import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
 import { MemoryGuard } from './memory-guard.js';
-import { packedSystemFor, type LevelReport, type StopReason } from './partition.js';
+import { locate, packedSystemFor, type LevelReport, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
 import type { PropertySet } from './verdict.js';
 
@@ -164,15 +164,10 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
   // with symmetry, every share a successor can hold comes with its least images, computed here
   const canonicaliser = options.symmetry === true ? new PackedCanonicaliser(packed, config) : null;
   const sentImages = new Set<number>();
-  const lone = packed.initial();
   const imagesOf = (shares: Iterable<readonly [share: number, vcpu: number]>): Images => {
     const images: Images = { keys: [], ids: [] };
     if (canonicaliser === null) return images;
-    for (const [share, v] of shares) {
-      lone.set(packed.initial());
-      lone[v] = share;
-      canonicaliser.imagesOf(lone, v, sentImages, images);
-    }
+    for (const [share, v] of shares) canonicaliser.imagesOf(packed.loneTuple(share, v, 0), v, sentImages, images);
     return images;
   };
 
@@ -204,11 +199,17 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
       const { tables, images } = newSince([...missing].sort((a, b) => a - b));
       return broadcast({ type: 'judge', tables, images }) as LevelReport[];
     },
-    parentOf: (id) => ask(id % count, { type: 'parent', local: Math.floor(id / count) }) as { parent: number; step: number },
+    parentOf: (id) => {
+      const { partition, local } = locate(id, count);
+      return ask(partition, { type: 'parent', local }) as { parent: number; step: number };
+    },
     step: (index) => packed.steps[index]!,
     fairEdges: (partition) => ask(partition, { type: 'fair-edges' }) as ReturnType<Partitions['fairEdges']>,
     goalFlags: (partition, goal) => ask(partition, { type: 'goal-flags', goal }) as Uint8Array | 'interrupted',
-    explain: (id, goal) => ask(id % count, { type: 'explain', local: Math.floor(id / count), goal }) as string,
+    explain: (id, goal) => {
+      const { partition, local } = locate(id, count);
+      return ask(partition, { type: 'explain', local, goal }) as string;
+    },
     close: () => {
       for (const worker of workers) void worker.terminate();
     },

@@ -81,8 +81,8 @@ try {
         const batch = mailbox.receive(data.inboxes[from]!) as Batch;
         for (let r = 0; r < batch.count; r++) {
           const at = r * recordWidth;
-          tuple.set(batch.records.subarray(at, at + width));
-          if (canonicaliser !== null) image.set(batch.records.subarray(at + width, at + 2 * width));
+          for (let i = 0; i < width; i++) tuple[i] = batch.records[at + i]!;
+          if (canonicaliser !== null) for (let i = 0; i < width; i++) image[i] = batch.records[at + width + i]!;
           part.arrive(tuple, canonicaliser === null ? null : image, batch.records[at + recordWidth - 2]!, batch.records[at + recordWidth - 1]!);
         }
         if (batch.last) break;

@@ -17,7 +17,7 @@ import type { SystemConfig } from '../system/system.js';
 import { IntList } from './int-list.js';
 import { hashTuple, StateTable } from './state-table.js';
 import type { PackedCanonicaliser } from './symmetry.js';
-import { safetyViolation, type PropertySet } from './verdict.js';
+import { propertyRank, safetyViolation, type PropertySet } from './verdict.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
 export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted';
@@ -71,6 +71,16 @@ export function packedSystemFor(config: SystemConfig, properties: PropertySet): 
     (next, previous) => safetyViolation(stepProperties, next, previous),
     (lone) => safetyViolation(perVcpu, lone) !== undefined,
   );
+}
+
+/** The global id of local state `local` of partition `partition` (of `count`). */
+export function globalId(local: number, partition: number, count: number): number {
+  return local * count + partition;
+}
+
+/** The partition holding global id `id`, and the state's local id there. */
+export function locate(id: number, count: number): { partition: number; local: number } {
+  return { partition: id % count, local: Math.floor(id / count) };
 }
 
 /** The partition (of `count`) owning a state whose key tuple is `key`. */
@@ -133,7 +143,7 @@ export class Partition {
     this.canonicalTable = canonicaliser === null ? null : new StateTable(width);
     this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
     this.wholeState = this.stateProperties.filter((p) => p.perVcpu !== true);
-    this.rank = (id) => properties.safety.findIndex((p) => p.id === id);
+    this.rank = propertyRank(properties.safety);
     this.keepFairEdges = properties.liveness.length > 0;
     this.current = new Int32Array(width);
     this.next = new Int32Array(width);
@@ -202,7 +212,7 @@ export class Partition {
     for (let id = this.expanded; id < end; id++) {
       // a state counts as expanded once its expansion starts: a stop in the middle leaves it half done
       this.expanded = id + 1;
-      const from = id * this.count + this.index;
+      const from = globalId(id, this.index, this.count);
       this.table.read(id, current);
       for (let v = 0; v < vcpus; v++) {
         for (const move of packed.movesOf(current, v)) {
@@ -246,7 +256,7 @@ export class Partition {
     let to = this.lookup(tuple, image);
     const verdict = this.packed.verdictOf(step);
     if (to < 0) {
-      to = (this.table.count - 1) * this.count + this.index;
+      to = globalId(this.table.count - 1, this.index, this.count);
       this.parent.push(from);
       this.via.push(step);
       if (!this.deferJudging) {
@@ -303,10 +313,10 @@ export class Partition {
     if (image === null) {
       const id = this.table.find(tuple);
       if (id < 0) this.table.add(tuple);
-      return id < 0 ? id : id * this.count + this.index;
+      return id < 0 ? id : globalId(id, this.index, this.count);
     }
     const id = this.canonicalTable!.find(image);
-    if (id >= 0) return id * this.count + this.index;
+    if (id >= 0) return globalId(id, this.index, this.count);
     this.canonicalTable!.add(image);
     this.table.append(tuple);
     return -1;

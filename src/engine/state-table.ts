@@ -49,7 +49,9 @@ export class StateTable {
 
   /** Copies tuple `id` into `out`. */
   read(id: number, out: Int32Array): Int32Array {
-    out.set(this.tuples.subarray(id * this.width, (id + 1) * this.width));
+    // element by element: a subarray view would be an allocation per state read
+    const base = id * this.width;
+    for (let i = 0; i < this.width; i++) out[i] = this.tuples[base + i]!;
     return out;
   }
 

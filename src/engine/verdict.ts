@@ -29,6 +29,12 @@ export function safetyViolation(safety: readonly SafetyProperty[], state: System
   return undefined;
 }
 
+/** The position of each property in `safety` (the order reports prefer, when several break at once). */
+export function propertyRank(safety: readonly SafetyProperty[]): (id: PropertyId) => number {
+  const rank = new Map(safety.map((p, i) => [p.id, i]));
+  return (id) => rank.get(id) ?? safety.length;
+}
+
 /** The first liveness violation at `state` among `liveness`, if any. */
 export function livenessViolation(liveness: readonly LivenessProperty[], state: SystemState): [PropertyId, string] | undefined {
   for (const property of liveness) {

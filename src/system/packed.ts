@@ -86,13 +86,15 @@ export class PackedSystem {
   /** every step a move refers to, by index */
   readonly steps: Step[] = [];
   private readonly vcpus: number;
+  /** how many resident masks there are: 2^pages */
+  private readonly masks: number;
   private readonly locals: Local[] = [];
   private readonly localIds = new Map<string, number>();
   private readonly facts = new Map<number, LocalFacts>();
   /** what each step's move was judged (by step index) */
   private readonly verdicts: StepVerdict[] = [];
   private initialTuple: Int32Array | undefined;
-  /** a replica of another thread's system (fromTables): it learns shares and moves from there, never from XState */
+  /** a replica of another thread's system (replicaOf): it learns shares and moves from there (learn), never from XState */
   private replica = false;
   private readonly swapMoves: (Omit<Move, 'local' | 'resident'> | undefined)[];
 
@@ -103,6 +105,7 @@ export class PackedSystem {
   ) {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
+    this.masks = 2 ** config.scope.pages;
     this.swapMoves = Array.from({ length: config.scope.pages }, () => undefined);
   }
 
@@ -232,7 +235,7 @@ export class PackedSystem {
 
   /** The memo key of vCPU `v`'s facts in `tuple`. */
   factsKey(tuple: Int32Array, v: number): number {
-    return (tuple[v]! * this.vcpus + v) * 2 ** this.config.scope.pages + tuple[this.vcpus]!;
+    return (tuple[v]! * this.vcpus + v) * this.masks + tuple[this.vcpus]!;
   }
 
   /** The moves of the triple with key `key` (see factsKey), computed if new. */
@@ -242,18 +245,20 @@ export class PackedSystem {
 
   /** The vCPU of the triple with key `key`. */
   vcpuOfKey(key: number): number {
-    const masks = 2 ** this.config.scope.pages;
-    return ((key - (key % masks)) / masks) % this.vcpus;
+    return this.decodeKey(key).v;
+  }
+
+  /** The (share, vCPU, pages) triple of a facts key: factsKey undone. */
+  private decodeKey(key: number): { share: number; v: number; mask: number } {
+    const mask = key % this.masks;
+    const shareAndVcpu = (key - mask) / this.masks;
+    const v = shareAndVcpu % this.vcpus;
+    return { share: (shareAndVcpu - v) / this.vcpus, v, mask };
   }
 
   private factsOfKey(key: number): LocalFacts {
-    const masks = 2 ** this.config.scope.pages;
-    const mask = key % masks;
-    const v = this.vcpuOfKey(key);
-    const tuple = this.initial();
-    tuple[v] = ((key - mask) / masks - v) / this.vcpus;
-    tuple[this.vcpus] = mask;
-    return this.factsOf(tuple, v);
+    const { share, v, mask } = this.decodeKey(key);
+    return this.factsOf(this.loneTuple(share, v, mask), v);
   }
 
   private factsOf(tuple: Int32Array, v: number): LocalFacts {
@@ -261,17 +266,17 @@ export class PackedSystem {
     let facts = this.facts.get(key);
     if (facts === undefined) {
       if (this.replica) throw new ModelError(`vcpu${v}'s share ${tuple[v]} with pages ${tuple[this.vcpus]} was not sent to this replica`);
-      facts = { moves: this.computeMoves(tuple, v), broken: this.judgeLone(this.unpack(this.lone(tuple, v))) };
+      facts = { moves: this.computeMoves(tuple, v), broken: this.judgeLone(this.unpack(this.loneTuple(tuple[v]!, v, tuple[this.vcpus]!))) };
       this.facts.set(key, facts);
     }
     return facts;
   }
 
-  /** `tuple` with every vCPU but `v` put back at its initial share. */
-  private lone(tuple: Int32Array, v: number): Int32Array {
+  /** The "lone" tuple of vCPU `v`'s `share` with pages `mask`: every other vCPU at its initial share. */
+  loneTuple(share: number, v: number, mask: number): Int32Array {
     const lone = this.initial();
-    lone[v] = tuple[v]!;
-    lone[this.vcpus] = tuple[this.vcpus]!;
+    lone[v] = share;
+    lone[this.vcpus] = mask;
     return lone;
   }
 
