@@ -7,7 +7,7 @@
  * reclaim, offline, reset or SMI happens. A goal unreachable this way is one
  * the guest can never reach without outside help.
  */
-import { stateKey, successors, type Step, type SystemState } from '../src/system/system.js';
+import { internedKey, successors, type Step, type SystemState } from '../src/system/system.js';
 import type { LivenessProperty } from './types.js';
 
 const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
@@ -40,19 +40,20 @@ export type Reachability = 'reachable' | 'unreachable' | 'unknown';
  */
 export function fairlyReachable(start: SystemState, goal: (s: SystemState) => boolean, budget = DEFAULT_FAIR_BUDGET): Reachability {
   if (goal(start)) return 'reachable';
-  const seen = new Set<string>([stateKey(start)]);
+  const seen = new Set<string>([internedKey(start)]);
   let frontier = [start];
   let deathSeen = false;
   while (frontier.length > 0) {
     const next: SystemState[] = [];
     for (const state of frontier) {
-      for (const { step, next: successor, key } of successors(state)) {
+      for (const { step, next: successor } of successors(state)) {
         if (!isFairStep(step)) continue;
         if (goal(successor)) return 'reachable';
         if (guestDied(successor)) {
           deathSeen = true;
           continue;
         }
+        const key = internedKey(successor);
         if (seen.has(key)) continue;
         if (seen.size >= budget) return 'unknown';
         seen.add(key);
@@ -66,7 +67,12 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
 
 /** A guest died: liveness is left to the safety property that reports the death. */
 export function guestDied(state: SystemState): boolean {
-  return state.guests.some((g) => g.context.panic !== null);
+  return state.guests.some((_, v) => guestDiedOn(state, v));
+}
+
+/** CPU `v`'s guest died (a projection of guestDied, see properties/types.ts). */
+export function guestDiedOn(state: SystemState, v: number): boolean {
+  return state.guests[v]!.context.panic !== null;
 }
 
 /**

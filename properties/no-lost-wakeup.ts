@@ -10,7 +10,7 @@
  * continuation (see fair-continuation.ts).
  */
 import type { SystemConfig, SystemState } from '../src/system/system.js';
-import { describeWaiter, waiters } from './observe.js';
+import { describeWaiter, waiters, waitersOn } from './observe.js';
 import type { LivenessGoal, LivenessProperty } from './types.js';
 
 export const noLostWakeup: LivenessProperty = {
@@ -26,6 +26,8 @@ export const noLostWakeup: LivenessProperty = {
         pending: (s: SystemState) => waiter(s) !== undefined,
         reached: (s: SystemState) => waiter(s) === undefined,
         explain: (s: SystemState) => `${describeWaiter(waiter(s)!)} and no fair continuation wakes it`,
+        // the task lives on one CPU: only there can it wait
+        projection: (s: SystemState, v: number) => (waitersOn(s, v).some((w) => w.task === task) ? 'waits' : ''),
       };
     });
   },

@@ -9,12 +9,17 @@
  * interrupt) and 68c35f89d016 (kick lost to store buffering).
  */
 import type { SystemState } from '../src/system/system.js';
-import { apfHalted, describeWaiter, waiters } from './observe.js';
+import { apfHalted, describeWaiter, waiters, waitersOn } from './observe.js';
 import type { LivenessGoal, LivenessProperty } from './types.js';
 
 /** Progress: nobody waits on async PF, no synthetic halt, nothing left on `done`. */
 export function atRest(state: SystemState): boolean {
-  return waiters(state).length === 0 && state.hosts.every((h, v) => !apfHalted(state, v) && h.context.done.length === 0);
+  return state.hosts.every((_, v) => restsOn(state, v));
+}
+
+/** Progress on one vCPU: none of its tasks waits on async PF, it is not in synthetic halt, its `done` list is empty. */
+function restsOn(state: SystemState, v: number): boolean {
+  return waitersOn(state, v).length === 0 && !apfHalted(state, v) && state.hosts[v]!.context.done.length === 0;
 }
 
 function describeStuck(state: SystemState): string {
@@ -30,6 +35,7 @@ const REST: LivenessGoal = {
   pending: (s) => !atRest(s),
   reached: atRest,
   explain: (s) => `stuck: ${describeStuck(s)}, and no fair continuation makes progress`,
+  projection: (s, v) => (restsOn(s, v) ? 'rests' : ''),
 };
 
 export const noStuckGuest: LivenessProperty = {

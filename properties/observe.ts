@@ -16,13 +16,17 @@ export interface Waiter {
 
 /** Tasks off the run queue in an async-PF wait (sleeping, or halted in the pre-5.8/RFCv1 loop). */
 export function waiters(state: SystemState): Waiter[] {
+  return state.guests.flatMap((_, vcpu) => waitersOn(state, vcpu));
+}
+
+/** The waiters of CPU `vcpu`. */
+export function waitersOn(state: SystemState, vcpu: number): Waiter[] {
   const out: Waiter[] = [];
-  state.guests.forEach((guest, vcpu) => {
-    guest.context.tasks.forEach((task, local) => {
-      if (task.status !== 'sleeping' && task.status !== 'halted') return;
-      const node = guest.context.nodes.find((n) => n.task === local);
-      out.push({ vcpu, task: globalTask(state.config.scope, vcpu, local), local, token: node?.token, how: task.status });
-    });
+  const guest = state.guests[vcpu]!;
+  guest.context.tasks.forEach((task, local) => {
+    if (task.status !== 'sleeping' && task.status !== 'halted') return;
+    const node = guest.context.nodes.find((n) => n.task === local);
+    out.push({ vcpu, task: globalTask(state.config.scope, vcpu, local), local, token: node?.token, how: task.status });
   });
   return out;
 }

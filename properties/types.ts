@@ -38,9 +38,24 @@ export interface SafetyProperty extends PropertyBase {
    * (test/per-vcpu.test.ts checks the claim on random walks of every design).
    */
   readonly perVcpu?: true;
+  /**
+   * For a property that compares vCPUs (not perVcpu): what it reads of each
+   * vCPU's share, so the exhaustive search judges each combination once.
+   */
+  readonly projection?: Projection;
   /** The violation message if `state` (reached from `previous`, if any) breaks the property. */
   check(state: SystemState, previous?: SystemState): string | undefined;
 }
+
+/**
+ * What a check reads of vCPU `v`'s share of a state (its host machine, guest
+ * machine and token observers) and of the pages, as a string: the check gives
+ * the same answer on any two states whose vCPUs project alike, one by one.
+ * The exhaustive search computes each share's projection once, and the
+ * check's answer once per combination of projections
+ * (test/projection.test.ts checks every claim on random walks).
+ */
+export type Projection = (state: SystemState, v: number) => string;
 
 /** One thing a liveness property asks to happen eventually. */
 export interface LivenessGoal {
@@ -50,6 +65,8 @@ export interface LivenessGoal {
   readonly reached: (state: SystemState) => boolean;
   /** why a pending state is a violation, in kernel terms */
   readonly explain: (state: SystemState) => string;
+  /** what `pending` and `reached` read of each vCPU */
+  readonly projection: Projection;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IntList } from '../src/engine/int-list.js';
+import { IntList } from '../src/system/int-list.js';
 import { StateTable } from '../src/engine/state-table.js';
 
 describe('StateTable', () => {

@@ -179,7 +179,7 @@ function printReport(report: CheckReport, traceFile: string | null): void {
     return;
   }
   if (report.result === 'incomplete') {
-    const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 heap limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C' : `--${report.stoppedBy}`;
+    const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 old-space limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C' : `--${report.stoppedBy}`;
     const covered = `${effort}; ${report.search!.frontier} states found but not yet expanded`;
     process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${covered}; no violation so far\n${describeCoverage(report)}`);
     return;

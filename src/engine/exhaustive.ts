@@ -102,18 +102,20 @@ class Search {
     const deadline = this.options.maxSeconds === undefined ? Number.POSITIVE_INFINITY : Date.now() + this.options.maxSeconds * 1000;
     const memory = new MemoryGuard();
     let nextProgress = PROGRESS_EVERY;
-    const limits: Limits = (partition) => {
-      const states = partition.states;
-      if (states >= nextProgress) {
-        nextProgress += PROGRESS_EVERY;
-        this.options.onProgress?.({ states, frontier: partition.frontier, depth: this.depth + 1 });
-      }
-      if (states >= maxStates) return 'max-states';
-      if (partition.transitions % 256 !== 0) return undefined;
-      if (Date.now() > deadline) return 'max-seconds';
-      if (partition.transitions % 4096 === 0 && memory.exhausted()) return 'memory';
-      if (this.options.shouldStop?.() === true) return 'interrupted';
-      return undefined;
+    let polls = 0;
+    const limits: Limits = {
+      maxStates,
+      poll: (partition) => {
+        const states = partition.states;
+        if (states >= nextProgress) {
+          nextProgress = states + PROGRESS_EVERY;
+          this.options.onProgress?.({ states, frontier: partition.frontier, depth: this.depth + 1 });
+        }
+        if (Date.now() > deadline) return 'max-seconds';
+        if (++polls % 16 === 0 && memory.exhausted()) return 'memory';
+        if (this.options.shouldStop?.() === true) return 'interrupted';
+        return undefined;
+      },
     };
     const packed = packedSystemFor(this.config, this.properties);
     const canonicaliser = this.options.symmetry === true ? new PackedCanonicaliser(packed, this.config) : null;

@@ -6,21 +6,34 @@
  * not bound).
  */
 import { totalmem } from 'node:os';
-import { getHeapStatistics } from 'node:v8';
+import { getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
 
-/** Share of V8's heap limit the heap may fill (the limit includes the young generation, so the old space fills first). */
+/** Share of V8's old-generation limit the old generation may fill. */
 const HEAP_SHARE = 0.7;
+/**
+ * V8's young generation at most (three 16 MiB semi-spaces on 64-bit):
+ * `heap_size_limit` is the old generation's limit (--max-old-space-size)
+ * plus this, and it is the old generation that runs out.
+ */
+const YOUNG_GENERATION = 3 * 16 * 2 ** 20;
 /** Share of the machine's memory (or of the cgroup's limit, if lower) the process may use. */
 const MEMORY_SHARE = 0.8;
 
 export class MemoryGuard {
-  private readonly heapLimit = getHeapStatistics().heap_size_limit * HEAP_SHARE;
+  private readonly heapLimit = (getHeapStatistics().heap_size_limit - YOUNG_GENERATION) * HEAP_SHARE;
   private readonly processLimit = Math.min(totalmem(), constrainedMemory()) * MEMORY_SHARE;
 
   /** True when the search must stop. Reads the heap and the RSS: cheap, but not free, so poll it every few thousand steps. */
   exhausted(): boolean {
-    return getHeapStatistics().used_heap_size > this.heapLimit || process.memoryUsage.rss() > this.processLimit;
+    return oldGenerationUsed() > this.heapLimit || process.memoryUsage.rss() > this.processLimit;
   }
+}
+
+/** Bytes used in the old generation: the heap but for its young spaces. */
+function oldGenerationUsed(): number {
+  let used = 0;
+  for (const space of getHeapSpaceStatistics()) if (!space.space_name.startsWith('new_')) used += space.space_used_size;
+  return used;
 }
 
 /** The cgroup's memory limit, where Node knows one (it reports "no limit" as 0 or a huge number). */

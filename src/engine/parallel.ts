@@ -12,7 +12,7 @@
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { PropertyId } from '../../properties/index.js';
-import type { PackedTables } from '../system/packed.js';
+import type { PackedTables, TablesMark } from '../system/packed.js';
 import type { SystemConfig } from '../system/system.js';
 import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
@@ -171,10 +171,16 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     return images;
   };
 
-  /** The facts of `keys` and the least images of their moves' targets, computed here, with the shares and steps new since the last call. */
-  let mark = { locals: 0, steps: 0 };
+  /** The targets of the moves of the pair with key `key` (see PackedSystem.factKey), with their vCPU. */
+  const targetsOf = (key: number): (readonly [share: number, vcpu: number])[] => {
+    const fact = packed.factOfKey(key);
+    const v = packed.vcpuOfKey(key);
+    return Array.from({ length: packed.movesEnd(fact) - packed.movesStart(fact) }, (_, i) => [packed.moveTarget(packed.movesStart(fact) + i), v] as const);
+  };
+  /** The facts of `keys` and the least images of their moves' targets, computed here, with what else is new since the last call. */
+  let mark: TablesMark = { shares: 0, steps: 0, verdicts: 0, projections: 0 };
   const newSince = (keys: readonly number[]) => {
-    const images = imagesOf(keys.flatMap((key) => packed.movesOfKey(key).map((move) => [move.local, packed.vcpuOfKey(key)] as const)));
+    const images = imagesOf(keys.flatMap(targetsOf));
     const tables = packed.tablesSince(mark, keys);
     mark = packed.mark;
     return { tables, images };
@@ -185,8 +191,8 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
   const initialImages = imagesOf(Array.from({ length: config.scope.vcpus }, (_, v) => [initial[v]!, v] as const));
   const allResident = initial.slice();
   allResident[config.scope.vcpus] = 2 ** config.scope.pages - 1;
-  for (let page = 0; page < config.scope.pages; page++) packed.swapMove(allResident, page);
-  const first = newSince(Array.from({ length: config.scope.vcpus }, (_, v) => packed.factsKey(initial, v)).sort((a, b) => a - b));
+  for (let page = 0; page < config.scope.pages; page++) packed.swapStep(allResident, page);
+  const first = newSince(Array.from({ length: config.scope.vcpus }, (_, v) => packed.factKey(initial, v)).sort((a, b) => a - b));
   broadcast({ type: 'learn', tables: first.tables, images: { keys: [...initialImages.keys, ...first.images.keys], ids: [...initialImages.ids, ...first.images.ids] } });
 
   return {

@@ -34,22 +34,25 @@ try {
     Atomics.store(shared, statesSlot(index), partition.states);
     Atomics.store(shared, frontierSlot(index), partition.frontier);
   };
-  /** Every few hundred transitions: publish the counts, then heed a stop any thread asked for, or ask for one. */
-  const limits: Limits = (partition) => {
-    if (partition.transitions % 256 !== 0) return undefined;
-    publish(partition);
-    let states = 0;
-    for (let w = 0; w < count; w++) states += Atomics.load(shared, statesSlot(w));
-    if (states >= data.maxStates) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('max-states'));
-    if (partition.transitions % 4096 === 0 && memory.exhausted()) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
-    return stopRequested();
+  /** Every few hundred transitions: publish the counts, then heed a stop any thread asked for, or ask for one (max-states counts every worker's states). */
+  let polls = 0;
+  const limits: Limits = {
+    maxStates: Number.POSITIVE_INFINITY,
+    poll: (partition) => {
+      publish(partition);
+      let states = 0;
+      for (let w = 0; w < count; w++) states += Atomics.load(shared, statesSlot(w));
+      if (states >= data.maxStates) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('max-states'));
+      if (++polls % 16 === 0 && memory.exhausted()) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
+      return stopRequested();
+    },
   };
   let partition: Partition | undefined;
 
   const canonicaliser = data.symmetry ? new PackedCanonicaliser(packed, data.config, true) : null;
   const width = data.config.scope.vcpus + 1;
-  // a successor record: its tuple, with symmetry its canonical image, the global id it came from, the step
-  const recordWidth = (data.symmetry ? 2 : 1) * width + 2;
+  // a successor record: its tuple, with symmetry its canonical image, the global id it came from, the step, its verdict
+  const recordWidth = (data.symmetry ? 2 : 1) * width + 3;
   const outboxes = data.outboxes.map(() => ({ records: new Int32Array(BATCH_RECORDS * recordWidth), count: 0 }));
   const send = (to: number, last: boolean) => {
     const box = outboxes[to]!;
@@ -62,13 +65,14 @@ try {
   let before = { states: 0, transitions: 0 };
   const runLevel = (part: Partition) => {
     before = { states: part.states, transitions: part.transitions };
-    part.expandLevel((owner, tuple, image, from, step) => {
+    part.expandLevel((owner, tuple, image, from, step, verdict) => {
       const box = outboxes[owner]!;
       const at = box.count * recordWidth;
       box.records.set(tuple, at);
       if (image !== null) box.records.set(image, at + width);
-      box.records[at + recordWidth - 2] = from;
-      box.records[at + recordWidth - 1] = step;
+      box.records[at + recordWidth - 3] = from;
+      box.records[at + recordWidth - 2] = step;
+      box.records[at + recordWidth - 1] = verdict;
       if (++box.count === BATCH_RECORDS) send(owner, false);
     });
     for (let to = 0; to < count; to++) if (to !== index) send(to, true);
@@ -83,7 +87,8 @@ try {
           const at = r * recordWidth;
           for (let i = 0; i < width; i++) tuple[i] = batch.records[at + i]!;
           if (canonicaliser !== null) for (let i = 0; i < width; i++) image[i] = batch.records[at + width + i]!;
-          part.arrive(tuple, canonicaliser === null ? null : image, batch.records[at + recordWidth - 2]!, batch.records[at + recordWidth - 1]!);
+          const { records } = batch;
+          part.arrive(tuple, canonicaliser === null ? null : image, records[at + recordWidth - 3]!, records[at + recordWidth - 2]!, records[at + recordWidth - 1]!);
         }
         if (batch.last) break;
       }

@@ -8,13 +8,14 @@
  * States are named by global ids, `local * count + index`, so a parent link
  * can point into another partition.
  */
-import { guestDied, isFairStep } from '../../properties/fair-continuation.js';
+import { guestDied, guestDiedOn, isFairStep } from '../../properties/fair-continuation.js';
 import type { PropertyId, SafetyProperty } from '../../properties/index.js';
 import type { LivenessGoal } from '../../properties/types.js';
 import { ModelError } from '../system/component.js';
-import { PackedSystem } from '../system/packed.js';
-import type { SystemConfig } from '../system/system.js';
-import { IntList } from './int-list.js';
+import { IntList } from '../system/int-list.js';
+import { NO_VERDICT, PackedSystem } from '../system/packed.js';
+import type { SystemConfig, SystemState } from '../system/system.js';
+import { ProjectionClasses } from './projection-classes.js';
 import { hashTuple, StateTable } from './state-table.js';
 import type { PackedCanonicaliser } from './symmetry.js';
 import { propertyRank, safetyViolation, type PropertySet } from './verdict.js';
@@ -51,25 +52,46 @@ export interface FairEdges {
   readonly levelStarts: Int32Array;
 }
 
-/** Asked after every transition a partition stores or finds again: why the search must stop, if it must. */
-export type Limits = (partition: Partition) => StopReason | undefined;
+/** When a partition must stop: at `maxStates` stored states, or when `poll` (asked every POLL_EVERY transitions) names a reason. */
+export interface Limits {
+  readonly maxStates: number;
+  readonly poll: (partition: Partition) => StopReason | undefined;
+}
 
-/** Hands a successor owned by partition `owner` over to it. */
-export type Deliver = (owner: number, tuple: Int32Array, image: Int32Array | null, from: number, step: number) => void;
+/** Transitions between two polls of the limits. */
+export const POLL_EVERY = 256;
+
+/** Hands a successor owned by partition `owner` over to it: reached from global id `from` by `step`, with the step's verdict index. */
+export type Deliver = (owner: number, tuple: Int32Array, image: Int32Array | null, from: number, step: number, verdict: number) => void;
 
 /** Every liveness goal of the property set, in order (one index per goal). */
 export function goalsOf(config: SystemConfig, properties: PropertySet): { property: PropertyId; goal: LivenessGoal }[] {
   return properties.liveness.flatMap((p) => p.goals(config).map((goal) => ({ property: p.id, goal })));
 }
 
-/** The packed system of `config`, judging steps and lone shares against `properties`. */
+/** The whole-state safety properties of a set (neither step nor per-vCPU ones) that declare a projection. */
+function projectedProperties(properties: PropertySet): SafetyProperty[] {
+  return properties.safety.filter((p) => p.judgesSteps !== true && p.perVcpu !== true && p.projection !== undefined);
+}
+
+/**
+ * The packed system of `config`, judging steps and lone shares against
+ * `properties`; a share's projection joins what the projected safety
+ * properties and the liveness goals read of it, and whether its guest died.
+ */
 export function packedSystemFor(config: SystemConfig, properties: PropertySet): PackedSystem {
   const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
   const perVcpu = properties.safety.filter((p) => p.judgesSteps !== true && p.perVcpu === true);
+  const projections = [
+    ...projectedProperties(properties).map((p) => p.projection!),
+    ...goalsOf(config, properties).map(({ goal }) => goal.projection),
+    ...(properties.liveness.length > 0 ? [(lone: SystemState, v: number) => (guestDiedOn(lone, v) ? 'died' : '')] : []),
+  ];
   return new PackedSystem(
     config,
     (next, previous) => safetyViolation(stepProperties, next, previous),
     (lone) => safetyViolation(perVcpu, lone) !== undefined,
+    (lone, v) => JSON.stringify(projections.map((project) => project(lone, v))),
   );
 }
 
@@ -113,8 +135,15 @@ export class Partition {
   private expanded = 0;
   /** local ids below this one have been judged (all of them at once, unless judging waits for the facts: see deferJudging) */
   private judged = 0;
-  private readonly wholeState: readonly SafetyProperty[];
+  /** transitions left until the limits are polled */
+  private untilPoll = POLL_EVERY;
+  /** the whole-state properties judged per projection class, and the ones without a projection, judged on every new state */
+  private readonly projected: readonly SafetyProperty[];
+  private readonly unprojected: readonly SafetyProperty[];
   private readonly stateProperties: readonly SafetyProperty[];
+  private readonly classes: ProjectionClasses;
+  /** per projection class: 1 a projected property breaks, 0 none does (undefined: not judged yet) */
+  private readonly classBroken: (0 | 1)[] = [];
   private readonly rank: (id: PropertyId) => number;
   private readonly fairSteps: boolean[] = [];
   private readonly keepFairEdges: boolean;
@@ -142,7 +171,9 @@ export class Partition {
     this.canonicaliser = canonicaliser;
     this.canonicalTable = canonicaliser === null ? null : new StateTable(width);
     this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
-    this.wholeState = this.stateProperties.filter((p) => p.perVcpu !== true);
+    this.projected = projectedProperties(properties);
+    this.unprojected = this.stateProperties.filter((p) => p.perVcpu !== true && p.projection === undefined);
+    this.classes = new ProjectionClasses(packed);
     this.rank = propertyRank(properties.safety);
     this.keepFairEdges = properties.liveness.length > 0;
     this.current = new Int32Array(width);
@@ -207,38 +238,44 @@ export class Partition {
     this.levelStarts.push(end);
     if (this.stopping) return;
     const { packed, current, next } = this;
-    const vcpus = packed.config.scope.vcpus;
-    const pages = packed.config.scope.pages;
+    const width = packed.width;
+    const vcpus = width - 1;
     for (let id = this.expanded; id < end; id++) {
       // a state counts as expanded once its expansion starts: a stop in the middle leaves it half done
       this.expanded = id + 1;
       const from = globalId(id, this.index, this.count);
       this.table.read(id, current);
+      const mask = current[vcpus]!;
       for (let v = 0; v < vcpus; v++) {
-        for (const move of packed.movesOf(current, v)) {
-          next.set(current);
-          next[v] = move.local;
-          next[vcpus] = move.resident;
-          this.route(from, move.step, deliver);
+        const fact = packed.factOf(current, v);
+        const last = packed.movesEnd(fact);
+        for (let move = packed.movesStart(fact); move < last; move++) {
+          for (let i = 0; i < width; i++) next[i] = current[i]!;
+          next[v] = packed.moveTarget(move);
+          next[vcpus] = packed.moveMask(move);
+          this.route(from, packed.stepOf(move), packed.verdictOf(move), deliver);
           if (this.stopping) return;
         }
       }
-      for (let page = 0; page < pages; page++) {
-        const bit = 1 << page;
-        if ((current[vcpus]! & bit) === 0) continue;
-        next.set(current);
-        next[vcpus] = current[vcpus]! & ~bit;
-        this.route(from, packed.swapMove(current, page).step, deliver);
+      for (let page = 0, bit = 1; bit <= mask; page++, bit <<= 1) {
+        if ((mask & bit) === 0) continue;
+        for (let i = 0; i < vcpus; i++) next[i] = current[i]!;
+        next[vcpus] = mask & ~bit;
+        this.route(from, packed.swapStep(current, page), packed.swapVerdict(page), deliver);
         if (this.stopping) return;
       }
     }
   }
 
-  private route(from: number, step: number, deliver: Deliver): void {
+  private route(from: number, step: number, verdict: number, deliver: Deliver): void {
+    if (this.count === 1 && this.canonicaliser === null) {
+      this.arrive(this.next, null, from, step, verdict);
+      return;
+    }
     const image = this.imageOf(this.next);
     const owner = ownerOf(image ?? this.next, this.count);
-    if (owner === this.index) this.arrive(this.next, image, from, step);
-    else deliver(owner, this.next, image, from, step);
+    if (owner === this.index) this.arrive(this.next, image, from, step, verdict);
+    else deliver(owner, this.next, image, from, step, verdict);
   }
 
   private imageOf(tuple: Int32Array): Int32Array | null {
@@ -247,14 +284,14 @@ export class Partition {
 
   /**
    * A successor owned here: `tuple` (canonical image `image` with symmetry),
-   * reached from global id `from` by `step`. New states are stored and
-   * judged; a step property's violation counts whether the state is new or not.
+   * reached from global id `from` by `step`, whose verdict index is
+   * `verdict`. New states are stored and judged; a step property's violation
+   * counts whether the state is new or not.
    */
-  arrive(tuple: Int32Array, image: Int32Array | null, from: number, step: number): void {
+  arrive(tuple: Int32Array, image: Int32Array | null, from: number, step: number, verdict: number): void {
     if (this.stopping) return;
     this.transitions++;
     let to = this.lookup(tuple, image);
-    const verdict = this.packed.verdictOf(step);
     if (to < 0) {
       to = globalId(this.table.count - 1, this.index, this.count);
       this.parent.push(from);
@@ -264,8 +301,9 @@ export class Partition {
         if (state !== undefined) this.record(from, step, state);
         this.judged = this.table.count;
       }
+      if (this.table.count >= this.limits.maxStates) this.stoppedBy = 'max-states';
     }
-    if (verdict !== undefined) this.record(from, step, verdict);
+    if (verdict !== NO_VERDICT) this.record(from, step, this.packed.verdicts[verdict]!);
     if (this.keepFairEdges && this.isFair(step)) {
       if (this.runFrom.length === 0 || this.runFrom.get(this.runFrom.length - 1) !== from) {
         this.runFrom.push(from);
@@ -273,16 +311,19 @@ export class Partition {
       }
       this.fairTo.push(to);
     }
-    if (!this.stopping) this.stoppedBy = this.limits(this);
+    if (--this.untilPoll === 0) {
+      this.untilPoll = POLL_EVERY;
+      this.stoppedBy ??= this.limits.poll(this);
+    }
   }
 
-  /** The memo keys (see PackedSystem.factsKey) of the states not yet expanded that the packed system does not know, in increasing order. */
+  /** The memo keys (see PackedSystem.factKey) of the states not yet expanded that the packed system does not know, in increasing order. */
   missingFacts(): number[] {
     const keys = new Set<number>();
     for (let id = this.expanded; id < this.table.count; id++) {
       this.table.read(id, this.current);
       for (let v = 0; v < this.packed.config.scope.vcpus; v++) {
-        if (!this.packed.knowsFacts(this.current, v)) keys.add(this.packed.factsKey(this.current, v));
+        if (!this.packed.knowsFact(this.current, v)) keys.add(this.packed.factKey(this.current, v));
       }
     }
     return [...keys].sort((a, b) => a - b);
@@ -296,28 +337,35 @@ export class Partition {
     }
   }
 
-  /** The state property `tuple` breaks first, if any: the per-vCPU ones by their memoised verdicts, the rest on the whole state. */
+  /**
+   * The state property `tuple` breaks first, if any: the per-vCPU ones by
+   * their shares' memoised verdicts, the projected ones once per projection
+   * class, the rest on the whole state.
+   */
   private judge(tuple: Int32Array): [PropertyId, string] | undefined {
+    const { packed } = this;
     let broken = false;
-    for (let v = 0; v < this.packed.config.scope.vcpus && !broken; v++) broken = this.packed.breaksLocally(tuple, v);
-    if (!broken && this.wholeState.length > 0) broken = safetyViolation(this.wholeState, this.packed.view(tuple)) !== undefined;
+    for (let v = 0; v < packed.width - 1 && !broken; v++) broken = packed.breaks(packed.factOf(tuple, v));
+    if (!broken && this.projected.length > 0) {
+      const c = this.classes.classOf(tuple);
+      broken = (this.classBroken[c] ??= safetyViolation(this.projected, packed.view(tuple)) === undefined ? 0 : 1) === 1;
+    }
+    if (!broken && this.unprojected.length > 0) broken = safetyViolation(this.unprojected, packed.view(tuple)) !== undefined;
     if (!broken) return undefined;
     // judged again as a whole, so the report names the same property and message as a direct check
-    const found = safetyViolation(this.stateProperties, this.packed.view(tuple));
-    if (found === undefined) throw new ModelError('a per-vCPU property broke in one share but not in the state: its perVcpu claim is wrong');
+    const found = safetyViolation(this.stateProperties, packed.view(tuple));
+    if (found === undefined) throw new ModelError('a per-vCPU or projected property broke by its memo but not in the state: its perVcpu or projection claim is wrong');
     return found;
   }
 
   /** The local id of `tuple`, or -1 after storing it as a new state. */
   private lookup(tuple: Int32Array, image: Int32Array | null): number {
     if (image === null) {
-      const id = this.table.find(tuple);
-      if (id < 0) this.table.add(tuple);
+      const id = this.table.findOrAdd(tuple);
       return id < 0 ? id : globalId(id, this.index, this.count);
     }
-    const id = this.canonicalTable!.find(image);
+    const id = this.canonicalTable!.findOrAdd(image);
     if (id >= 0) return globalId(id, this.index, this.count);
-    this.canonicalTable!.add(image);
     this.table.append(tuple);
     return -1;
   }
@@ -339,15 +387,25 @@ export class Partition {
     return { sources: this.runFrom.toArray(), starts, targets: this.fairTo.toArray(), levelStarts: this.levelStarts.toArray() };
   }
 
-  /** Per local state, for liveness goal `goal`: bit 0 the goal is reached (or the guest died), bit 1 it is pending. */
+  /**
+   * Per local state, for liveness goal `goal`: bit 0 the goal is reached (or
+   * the guest died), bit 1 it is pending. Asked once per projection class.
+   */
   goalFlags(goal: LivenessGoal, shouldStop: () => boolean): Uint8Array | 'interrupted' {
     const flags = new Uint8Array(this.table.count);
+    const byClass: number[] = [];
     for (let id = 0; id < flags.length; id++) {
       if (id % 65536 === 0 && shouldStop()) return 'interrupted';
-      const state = this.packed.view(this.table.read(id, this.current));
-      flags[id] = (goal.reached(state) || guestDied(state) ? 1 : 0) | (goal.pending(state) ? 2 : 0);
+      const tuple = this.table.read(id, this.current);
+      const c = this.classes.classOf(tuple);
+      flags[id] = byClass[c] ??= this.goalFlagsOf(goal, tuple);
     }
     return flags;
+  }
+
+  private goalFlagsOf(goal: LivenessGoal, tuple: Int32Array): number {
+    const state = this.packed.view(tuple);
+    return (goal.reached(state) || guestDied(state) ? 1 : 0) | (goal.pending(state) ? 2 : 0);
   }
 
   /** Why local state `local` breaks `goal`. */

@@ -28,6 +28,21 @@ export class StateTable {
     }
   }
 
+  /** The id of `tuple` if stored; otherwise stores it and returns -1 (its id is then `count - 1`). One probe sequence for both. */
+  findOrAdd(tuple: Int32Array): number {
+    const mask = this.slots.length - 1;
+    let slot = hashTuple(tuple) & mask;
+    for (; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry === 0) break;
+      if (this.equals(entry - 1, tuple)) return entry - 1;
+    }
+    const id = this.append(tuple);
+    if (2 * this.size > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.slots[slot] = id + 1;
+    return -1;
+  }
+
   /** Stores `tuple` (not already present) and returns its id. */
   add(tuple: Int32Array): number {
     const id = this.append(tuple);

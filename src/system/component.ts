@@ -27,23 +27,56 @@ export class ModelError extends Error {
 }
 
 const MEMO_LIMIT = 1 << 20;
+/** Distinct events a machine can be sent (one memo key is a state id times this plus an event id). */
+const EVENT_SPAN = 1 << 21;
 
-/** Steps one kind of machine, with a memo of every (state, event) pair seen. */
+/**
+ * Steps one kind of machine, with a memo of every (state, event) pair seen.
+ * States are interned: equal states (same value and context) get one id and
+ * one shared object, so the composed system compares components by identity
+ * and keys them by small integers instead of their JSON.
+ */
 export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
-  private readonly memo = new Map<string, ComponentStep<TContext, TEffect>>();
+  private readonly memo = new Map<number, ComponentStep<TContext, TEffect>>();
   private readonly inputs = new Map<string, unknown>();
+  /** the interned states, by id */
+  private readonly states: ComponentState<TContext>[] = [];
+  private readonly idsByKey = new Map<string, number>();
+  /** the id of a state object, cached by identity (states are immutable and shared) */
+  private readonly idsByObject = new WeakMap<object, number>();
+  private readonly eventIds = new Map<string, number>();
 
   constructor(readonly machine: AnyStateMachine) {}
 
-  /** JSON of a component state, cached by identity (states are immutable and shared). */
-  private readonly stateKeys = new WeakMap<object, string>();
-  private keyOf(state: ComponentState<TContext>): string {
-    let key = this.stateKeys.get(state);
-    if (key === undefined) {
-      key = JSON.stringify([state.value, state.context]);
-      this.stateKeys.set(state, key);
+  /** The id of `state`: equal states, even as different objects, have one id. */
+  idOf(state: ComponentState<TContext>): number {
+    let id = this.idsByObject.get(state);
+    if (id === undefined) {
+      const key = JSON.stringify([state.value, state.context]);
+      id = this.idsByKey.get(key);
+      if (id === undefined) {
+        id = this.states.push(state) - 1;
+        this.idsByKey.set(key, id);
+      }
+      this.idsByObject.set(state, id);
     }
-    return key;
+    return id;
+  }
+
+  /** The one shared object of the states equal to `state`. */
+  canonical(state: ComponentState<TContext>): ComponentState<TContext> {
+    return this.states[this.idOf(state)]!;
+  }
+
+  private eventId(event: TEvent): number {
+    const key = JSON.stringify(event);
+    let id = this.eventIds.get(key);
+    if (id === undefined) {
+      id = this.eventIds.size;
+      if (id >= EVENT_SPAN) throw new ModelError(`${this.machine.id} was sent more than ${EVENT_SPAN} distinct events: the step memo cannot key them`);
+      this.eventIds.set(key, id);
+    }
+    return id;
   }
 
   /** The distinct (state, event) pairs stepped so far (since the memo was last emptied). */
@@ -60,12 +93,12 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   initial(input: unknown): ComponentState<TContext> {
     if (this.inputs.size < MEMO_LIMIT) this.inputs.set(JSON.stringify(input), input);
     const [snapshot] = initialTransition(this.machine, input);
-    return { value: snapshot.value, context: snapshot.context as TContext };
+    return this.canonical({ value: snapshot.value, context: snapshot.context as TContext });
   }
 
   /** The state after `event`, and what the machine emitted. Throws ModelError if no transition of the machine takes the event. */
   step(state: ComponentState<TContext>, event: TEvent): ComponentStep<TContext, TEffect> {
-    const key = `${this.keyOf(state)}#${JSON.stringify(event)}`;
+    const key = this.idOf(state) * EVENT_SPAN + this.eventId(event);
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
     const snapshot = this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> });
@@ -79,8 +112,8 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
       if (action.type === 'xstate.emit') effects.push((action.params as { event: TEffect }).event);
     }
     const result: ComponentStep<TContext, TEffect> = {
-      next: { value: next.value, context: next.context as TContext },
-      from: state,
+      next: this.canonical({ value: next.value, context: next.context as TContext }),
+      from: this.canonical(state),
       event,
       effects,
     };

@@ -1,43 +1,35 @@
 /**
  * The composed system packed for exhaustive search. A state is a tuple of
  * small integers: one per vCPU (its host machine, guest machine and token
- * observers, interned together as a "local" state) and the pages' residency
- * as a bit mask. A vCPU's steps change only its own local state and the pages
- * (checked whenever a move is computed), so the moves of a vCPU are memoised
- * per (vCPU, local state, pages): the composed system (and through it XState)
- * is consulted once per distinct triple, and the search itself only copies
- * integers and looks them up.
+ * observers, interned together as a "share") and the pages' residency as a
+ * bit mask. A vCPU's steps change only its own share and the pages (checked
+ * whenever a move is computed), so what the search needs of a vCPU is
+ * memoised per (share, pages) as a "fact": its moves, whether the share breaks
+ * a per-vCPU property, and its projection (what the whole-state checks read of
+ * it). The composed system (and through it XState) is consulted once per
+ * fact; the search itself reads flat integer arrays.
  */
 import type { GuestContext } from '../../machines/guest.js';
 import type { HostContext } from '../../machines/host.js';
 import type { TokenContext } from '../../machines/token.js';
 import type { PropertyId } from '../../properties/index.js';
 import { ModelError, type ComponentState } from './component.js';
-import { initialState, stateKey, successorsOf, SWAP, tokenOrder, type Step, type SystemConfig, type SystemState } from './system.js';
+import { IntList } from './int-list.js';
+import { initialState, machinesOf, successorsOf, SWAP, tokenOrder, type Step, type SystemConfig, type SystemState } from './system.js';
 
 /** One vCPU's share of a state. */
-interface Local {
+interface Share {
   readonly host: ComponentState<HostContext>;
   readonly guest: ComponentState<GuestContext>;
   /** its token observers, in the state's order */
   readonly tokens: readonly ComponentState<TokenContext>[];
 }
 
-/** A memoised step of one vCPU: where it leads, and what the search needs to know about it. */
-export interface Move {
-  /** index into `steps` */
-  readonly step: number;
-  readonly local: number;
-  readonly resident: number;
-  /** what `judge` said about the step (a step property's violation), computed once */
-  readonly verdict: StepVerdict;
-}
-
 /** A step property's violation: the property and its message. */
-export type StepVerdict = readonly [PropertyId, string] | undefined;
+export type StepVerdict = readonly [PropertyId, string];
 
 /** Judges a step from `previous` to `next` (the step properties, which look only at what a step changed). */
-export type StepJudge = (next: SystemState, previous: SystemState) => StepVerdict;
+export type StepJudge = (next: SystemState, previous: SystemState) => StepVerdict | undefined;
 
 /**
  * Whether a state breaks one of the per-vCPU properties: it is asked about
@@ -45,97 +37,128 @@ export type StepJudge = (next: SystemState, previous: SystemState) => StepVerdic
  */
 export type LoneJudge = (lone: SystemState) => boolean;
 
-/** What is memoised per (vCPU, share, pages). */
-interface LocalFacts {
-  readonly moves: readonly Move[];
-  /** the share, with these pages, breaks a per-vCPU property */
-  readonly broken: boolean;
-}
+/** What the whole-state checks read of vCPU `v` in a lone state (see properties/types.ts `Projection`). */
+export type ShareProjection = (lone: SystemState, v: number) => string;
+
+/** No verdict: a step no step property objects to. */
+export const NO_VERDICT = -1;
 
 /**
  * What a PackedSystem learnt since a mark, as plain data a worker thread can
- * receive: new shares, new steps and their verdicts, the swap moves, and for
- * some (vCPU, share, pages) triples (`factKeys`) their moves (flat,
- * `moveStart[i]` to `moveStart[i + 1]`) and whether they break a per-vCPU
- * property.
+ * receive: new shares, steps and step verdicts, the swap moves, and the facts
+ * of some (share, pages) pairs (`factKeys`, see factKey): their moves (flat,
+ * `moveStart[i]` to `moveStart[i + 1]`), per-vCPU verdicts and projections.
  */
 export interface PackedTables {
-  readonly firstLocal: number;
-  readonly locals: readonly Local[];
+  readonly firstShare: number;
+  readonly shares: readonly Share[];
   readonly firstStep: number;
   readonly steps: readonly Step[];
+  readonly firstVerdict: number;
   readonly verdicts: readonly StepVerdict[];
-  readonly swapSteps: readonly number[];
+  readonly firstProjection: number;
+  readonly projections: readonly string[];
+  readonly swapSteps: Int32Array;
+  readonly swapVerdicts: Int32Array;
   readonly factKeys: Float64Array;
   readonly broken: Uint8Array;
+  readonly projection: Int32Array;
   readonly moveStart: Int32Array;
   readonly moveStep: Int32Array;
-  readonly moveLocal: Int32Array;
+  readonly moveShare: Int32Array;
   readonly moveResident: Int32Array;
+  readonly moveVerdict: Int32Array;
 }
 
-/** How far a replica has been told: shares and steps sent so far. */
+/** How far a replica has been told: the lengths of the lists sent so far. */
 export interface TablesMark {
-  readonly locals: number;
+  readonly shares: number;
   readonly steps: number;
+  readonly verdicts: number;
+  readonly projections: number;
 }
 
 export class PackedSystem {
   /** tuple length: one entry per vCPU, then the resident mask */
   readonly width: number;
-  /** every step a move refers to, by index */
+  /** every step a move refers to, by index (equal steps share one index) */
   readonly steps: Step[] = [];
+  /** the step properties' violations, by index (see moveVerdict) */
+  readonly verdicts: StepVerdict[] = [];
+  /** the distinct projections, by id (see projectionOf) */
+  private readonly projections: string[] = [];
+  private readonly projectionIds = new Map<string, number>();
+  private readonly stepIds = new Map<string, number>();
   private readonly vcpus: number;
   /** how many resident masks there are: 2^pages */
   private readonly masks: number;
-  private readonly locals: Local[] = [];
-  private readonly localIds = new Map<string, number>();
-  private readonly facts = new Map<number, LocalFacts>();
-  /** what each step's move was judged (by step index) */
-  private readonly verdicts: StepVerdict[] = [];
+  private readonly shares: Share[] = [];
+  private readonly shareIds = new Map<string, number>();
+  /** fact id + 1 of each (share, pages) pair, at factKey (0: not known yet) */
+  private factIds = new Int32Array(1024);
+  /** per fact: where its moves start (its moves end where the next fact's start) */
+  private readonly moveStart = new IntList();
+  private readonly broken = new IntList();
+  private readonly projection = new IntList();
+  /** per move: the step, the share and pages it leads to, the verdict index or NO_VERDICT */
+  private readonly moveStep = new IntList();
+  private readonly moveShare = new IntList();
+  private readonly moveResident = new IntList();
+  private readonly moveVerdict = new IntList();
+  private readonly swapSteps: Int32Array;
+  private readonly swapVerdicts: Int32Array;
   private initialTuple: Int32Array | undefined;
-  /** a replica of another thread's system (replicaOf): it learns shares and moves from there (learn), never from XState */
+  /** a replica of another thread's system (replicaOf): it learns shares and facts from there (learn), never from XState */
   private replica = false;
-  private readonly swapMoves: (Omit<Move, 'local' | 'resident'> | undefined)[];
 
   constructor(
     readonly config: SystemConfig,
     private readonly judge: StepJudge,
     private readonly judgeLone: LoneJudge = () => false,
+    private readonly project: ShareProjection = () => '',
   ) {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
     this.masks = 2 ** config.scope.pages;
-    this.swapMoves = Array.from({ length: config.scope.pages }, () => undefined);
+    this.swapSteps = new Int32Array(config.scope.pages).fill(-1);
+    this.swapVerdicts = new Int32Array(config.scope.pages).fill(NO_VERDICT);
+    this.moveStart.push(0);
   }
 
   /** How much this system knows: the mark of a replica that has been told everything. */
   get mark(): TablesMark {
-    return { locals: this.locals.length, steps: this.steps.length };
+    return { shares: this.shares.length, steps: this.steps.length, verdicts: this.verdicts.length, projections: this.projections.length };
   }
 
   /**
-   * The facts of the triples `keys` (computed here if new, see factsKey), with
-   * the shares and steps learnt since `mark`, for a replica that knows up to it.
+   * The facts of the pairs `keys` (computed here if new, see factKey), with
+   * the shares, steps, verdicts and projections learnt since `mark`, for a
+   * replica that knows up to it.
    */
   tablesSince(mark: TablesMark, keys: readonly number[]): PackedTables {
-    const facts = keys.map((key) => this.factsOfKey(key));
+    const facts = keys.map((key) => this.factOfKey(key));
     const moveStart = new Int32Array(facts.length + 1);
-    facts.forEach((f, i) => (moveStart[i + 1] = moveStart[i]! + f.moves.length));
-    const moves = facts.flatMap((f) => f.moves);
+    facts.forEach((f, i) => (moveStart[i + 1] = moveStart[i]! + this.movesEnd(f) - this.movesStart(f)));
+    const moves = facts.flatMap((f) => Array.from({ length: this.movesEnd(f) - this.movesStart(f) }, (_, i) => this.movesStart(f) + i));
     return {
-      firstLocal: mark.locals,
-      locals: this.locals.slice(mark.locals),
+      firstShare: mark.shares,
+      shares: this.shares.slice(mark.shares),
       firstStep: mark.steps,
       steps: this.steps.slice(mark.steps),
-      verdicts: this.verdicts.slice(mark.steps),
-      swapSteps: this.swapMoves.map((m) => m?.step ?? -1),
+      firstVerdict: mark.verdicts,
+      verdicts: this.verdicts.slice(mark.verdicts),
+      firstProjection: mark.projections,
+      projections: this.projections.slice(mark.projections),
+      swapSteps: this.swapSteps.slice(),
+      swapVerdicts: this.swapVerdicts.slice(),
       factKeys: Float64Array.from(keys),
-      broken: Uint8Array.from(facts, (f) => (f.broken ? 1 : 0)),
+      broken: Uint8Array.from(facts, (f) => this.broken.get(f)),
+      projection: Int32Array.from(facts, (f) => this.projection.get(f)),
       moveStart,
-      moveStep: Int32Array.from(moves, (m) => m.step),
-      moveLocal: Int32Array.from(moves, (m) => m.local),
-      moveResident: Int32Array.from(moves, (m) => m.resident),
+      moveStep: Int32Array.from(moves, (m) => this.moveStep.get(m)),
+      moveShare: Int32Array.from(moves, (m) => this.moveShare.get(m)),
+      moveResident: Int32Array.from(moves, (m) => this.moveResident.get(m)),
+      moveVerdict: Int32Array.from(moves, (m) => this.moveVerdict.get(m)),
     };
   }
 
@@ -146,32 +169,32 @@ export class PackedSystem {
     return packed;
   }
 
-  /** Learns what the system this one replicates sent (the shares and steps must continue where this one stops). */
+  /** Learns what the system this one replicates sent (its lists must continue where this one's stop). */
   learn(tables: PackedTables): void {
-    if (tables.firstLocal !== this.locals.length || tables.firstStep !== this.steps.length) {
-      throw new ModelError(`replica out of step: it has ${this.locals.length} shares and ${this.steps.length} steps, the tables start at ${tables.firstLocal} and ${tables.firstStep}`);
+    const mark = this.mark;
+    if (tables.firstShare !== mark.shares || tables.firstStep !== mark.steps || tables.firstVerdict !== mark.verdicts || tables.firstProjection !== mark.projections) {
+      throw new ModelError(`replica out of step: it has ${JSON.stringify(mark)}, the tables start at ${JSON.stringify([tables.firstShare, tables.firstStep, tables.firstVerdict, tables.firstProjection])}`);
     }
-    for (const local of tables.locals) {
-      if (this.intern(local) !== this.locals.length - 1) throw new ModelError('replica out of step: a share it was sent is one it already had');
+    for (const share of tables.shares) {
+      if (this.intern(share) !== this.shares.length - 1) throw new ModelError('replica out of step: a share it was sent is one it already had');
     }
-    this.steps.push(...tables.steps);
+    for (const step of tables.steps) this.addStep(step);
     this.verdicts.push(...tables.verdicts);
-    tables.swapSteps.forEach((step, page) => {
-      if (step >= 0) this.swapMoves[page] = { step, verdict: this.verdicts[step] };
-    });
+    for (const projection of tables.projections) this.projectionId(projection);
+    this.swapSteps.set(tables.swapSteps);
+    this.swapVerdicts.set(tables.swapVerdicts);
     tables.factKeys.forEach((key, i) => {
-      const moves: Move[] = [];
       for (let m = tables.moveStart[i]!; m < tables.moveStart[i + 1]!; m++) {
-        const step = tables.moveStep[m]!;
-        moves.push({ step, local: tables.moveLocal[m]!, resident: tables.moveResident[m]!, verdict: this.verdicts[step] });
+        this.addMove(tables.moveStep[m]!, tables.moveShare[m]!, tables.moveResident[m]!, tables.moveVerdict[m]!);
       }
-      this.facts.set(key, { moves, broken: tables.broken[i] === 1 });
+      this.addFact(key, tables.broken[i] === 1, tables.projection[i]!);
     });
   }
 
-  /** Whether the facts of vCPU `v` in `tuple` are known (a replica must be told them first). */
-  knowsFacts(tuple: Int32Array, v: number): boolean {
-    return this.facts.has(this.factsKey(tuple, v));
+  /** Whether the fact of vCPU `v` in `tuple` is known (a replica must be told it first). */
+  knowsFact(tuple: Int32Array, v: number): boolean {
+    const key = this.factKey(tuple, v);
+    return key < this.factIds.length && this.factIds[key] !== 0;
   }
 
   /** The initial state's tuple (a fresh copy). */
@@ -206,11 +229,11 @@ export class PackedSystem {
     resident.length = 0;
     let tokenSources = 0;
     for (let v = 0; v < this.vcpus; v++) {
-      const local = this.locals[tuple[v]!]!;
-      hosts.push(local.host);
-      guests.push(local.guest);
-      if (local.tokens.length > 0) tokenSources++;
-      for (const t of local.tokens) tokens.push(t);
+      const share = this.shares[tuple[v]!]!;
+      hosts.push(share.host);
+      guests.push(share.guest);
+      if (share.tokens.length > 0) tokenSources++;
+      for (const t of share.tokens) tokens.push(t);
     }
     if (tokenSources > 1) tokens.sort(tokenOrder);
     const mask = tuple[this.vcpus]!;
@@ -218,58 +241,108 @@ export class PackedSystem {
     return { config: this.config, ...this.scratch };
   }
 
-  /** The moves of vCPU `v` from `tuple`: computed by the composed system on first sight, then remembered. */
-  movesOf(tuple: Int32Array, v: number): readonly Move[] {
-    return this.factsOf(tuple, v).moves;
+  /** The memo key of vCPU `v`'s fact in `tuple`: its share and the pages (a share belongs to one vCPU). */
+  factKey(tuple: Int32Array, v: number): number {
+    return tuple[v]! * this.masks + tuple[this.vcpus]!;
   }
 
-  /** Whether vCPU `v`'s share of `tuple` breaks a per-vCPU property (judged once per share and pages). */
-  breaksLocally(tuple: Int32Array, v: number): boolean {
-    return this.factsOf(tuple, v).broken;
+  /**
+   * The fact of vCPU `v` in `tuple`, computed by the composed system on first
+   * sight. Computing one can grow the move arrays: take every fact a state
+   * needs before reading its moves.
+   */
+  factOf(tuple: Int32Array, v: number): number {
+    const key = this.factKey(tuple, v);
+    const id = key < this.factIds.length ? this.factIds[key]! - 1 : -1;
+    return id >= 0 ? id : this.computeFact(key);
   }
 
-  /** What the step with index `step` was judged when its move was computed. */
-  verdictOf(step: number): StepVerdict {
-    return this.verdicts[step];
+  /** The fact of the pair with key `key` (see factKey), computed if new. */
+  factOfKey(key: number): number {
+    const id = key < this.factIds.length ? this.factIds[key]! - 1 : -1;
+    return id >= 0 ? id : this.computeFact(key);
   }
 
-  /** The memo key of vCPU `v`'s facts in `tuple`. */
-  factsKey(tuple: Int32Array, v: number): number {
-    return (tuple[v]! * this.vcpus + v) * this.masks + tuple[this.vcpus]!;
+  /** The first move of fact `fact`. */
+  movesStart(fact: number): number {
+    return this.moveStart.get(fact);
   }
 
-  /** The moves of the triple with key `key` (see factsKey), computed if new. */
-  movesOfKey(key: number): readonly Move[] {
-    return this.factsOfKey(key).moves;
+  /** One past the last move of fact `fact`. */
+  movesEnd(fact: number): number {
+    return this.moveStart.get(fact + 1);
   }
 
-  /** The vCPU of the triple with key `key`. */
+  /** The share move `move` leads to (for the vCPU whose fact it belongs to). */
+  moveTarget(move: number): number {
+    return this.moveShare.get(move);
+  }
+
+  /** The resident mask after move `move`. */
+  moveMask(move: number): number {
+    return this.moveResident.get(move);
+  }
+
+  /** The step of move `move`. */
+  stepOf(move: number): number {
+    return this.moveStep.get(move);
+  }
+
+  /** The verdict index of move `move` (NO_VERDICT if no step property objects). */
+  verdictOf(move: number): number {
+    return this.moveVerdict.get(move);
+  }
+
+  /** Whether the share of fact `fact`, with its pages, breaks a per-vCPU property. */
+  breaks(fact: number): boolean {
+    return this.broken.get(fact) === 1;
+  }
+
+  /** The projection id of fact `fact`: facts with equal projections look alike to the whole-state checks. */
+  projectionOf(fact: number): number {
+    return this.projection.get(fact);
+  }
+
+  /** The vCPU of the pair with key `key` (see factKey). */
   vcpuOfKey(key: number): number {
-    return this.decodeKey(key).v;
+    return this.vcpuOf(Math.floor(key / this.masks));
   }
 
-  /** The (share, vCPU, pages) triple of a facts key: factsKey undone. */
-  private decodeKey(key: number): { share: number; v: number; mask: number } {
+  private computeFact(key: number): number {
     const mask = key % this.masks;
-    const shareAndVcpu = (key - mask) / this.masks;
-    const v = shareAndVcpu % this.vcpus;
-    return { share: (shareAndVcpu - v) / this.vcpus, v, mask };
-  }
-
-  private factsOfKey(key: number): LocalFacts {
-    const { share, v, mask } = this.decodeKey(key);
-    return this.factsOf(this.loneTuple(share, v, mask), v);
-  }
-
-  private factsOf(tuple: Int32Array, v: number): LocalFacts {
-    const key = this.factsKey(tuple, v);
-    let facts = this.facts.get(key);
-    if (facts === undefined) {
-      if (this.replica) throw new ModelError(`vcpu${v}'s share ${tuple[v]} with pages ${tuple[this.vcpus]} was not sent to this replica`);
-      facts = { moves: this.computeMoves(tuple, v), broken: this.judgeLone(this.unpack(this.loneTuple(tuple[v]!, v, tuple[this.vcpus]!))) };
-      this.facts.set(key, facts);
+    const share = (key - mask) / this.masks;
+    if (this.replica) throw new ModelError(`share ${share} with pages ${mask} was not sent to this replica`);
+    const v = this.vcpuOf(share);
+    const tuple = this.loneTuple(share, v, mask);
+    const state = this.unpack(tuple);
+    for (const { step, next } of successorsOf(state, v)) {
+      this.assertLocal(state, next, v, step);
+      const packed = this.pack(next);
+      this.addMove(this.addStep(step), packed[v]!, packed[this.vcpus]!, this.addVerdict(this.judge(next, state)));
     }
-    return facts;
+    return this.addFact(key, this.judgeLone(state), this.projectionId(this.project(state, v)));
+  }
+
+  /** Files a fact whose moves were just added: they run from the previous fact's end to the last move. */
+  private addFact(key: number, broken: boolean, projection: number): number {
+    const id = this.broken.length;
+    this.broken.push(broken ? 1 : 0);
+    this.projection.push(projection);
+    this.moveStart.push(this.moveStep.length);
+    if (key >= this.factIds.length) {
+      const grown = new Int32Array(Math.max(this.factIds.length * 2, key + 1));
+      grown.set(this.factIds);
+      this.factIds = grown;
+    }
+    this.factIds[key] = id + 1;
+    return id;
+  }
+
+  private addMove(step: number, share: number, resident: number, verdict: number): void {
+    this.moveStep.push(step);
+    this.moveShare.push(share);
+    this.moveResident.push(resident);
+    this.moveVerdict.push(verdict);
   }
 
   /** The "lone" tuple of vCPU `v`'s `share` with pages `mask`: every other vCPU at its initial share. */
@@ -281,32 +354,45 @@ export class PackedSystem {
   }
 
   /** Reclaiming resident `page` (the swap device's one kind of step): it clears the page's bit, whatever the rest of the state. */
-  swapMove(tuple: Int32Array, page: number): Omit<Move, 'local' | 'resident'> {
-    let move = this.swapMoves[page];
-    if (move === undefined) {
+  swapStep(tuple: Int32Array, page: number): number {
+    if (this.swapSteps[page] === -1) {
+      if (this.replica) throw new ModelError(`the swap move of page${page} was not sent to this replica`);
       const state = this.unpack(tuple);
       const swap = successorsOf(state, SWAP).find((s) => s.step.arg === page);
       if (swap === undefined) throw new ModelError(`page${page} is resident but cannot be reclaimed`);
-      const verdict = this.judge(swap.next, state);
-      move = { step: this.addStep(swap.step, verdict), verdict };
-      this.swapMoves[page] = move;
+      this.swapVerdicts[page] = this.addVerdict(this.judge(swap.next, state));
+      this.swapSteps[page] = this.addStep(swap.step);
     }
-    return move;
+    return this.swapSteps[page]!;
   }
 
-  private computeMoves(tuple: Int32Array, v: number): Move[] {
-    const state = this.unpack(tuple);
-    return successorsOf(state, v).map(({ step, next }) => {
-      this.assertLocal(state, next, v, step);
-      const packed = this.pack(next);
-      const verdict = this.judge(next, state);
-      return { step: this.addStep(step, verdict), local: packed[v]!, resident: packed[this.vcpus]!, verdict };
-    });
+  /** The verdict index of reclaiming `page` (see swapStep, which must have been asked first). */
+  swapVerdict(page: number): number {
+    return this.swapVerdicts[page]!;
   }
 
-  private addStep(step: Step, verdict: StepVerdict): number {
-    this.verdicts.push(verdict);
-    return this.steps.push(step) - 1;
+  /** The index of `step`: equal steps (same kind, vCPU, argument, label and actor) share one. */
+  private addStep(step: Step): number {
+    const key = JSON.stringify([step.kind, step.vcpu, step.arg, step.label, step.actor]);
+    let id = this.stepIds.get(key);
+    if (id === undefined) {
+      id = this.steps.push(step) - 1;
+      this.stepIds.set(key, id);
+    }
+    return id;
+  }
+
+  private addVerdict(verdict: StepVerdict | undefined): number {
+    return verdict === undefined ? NO_VERDICT : this.verdicts.push(verdict) - 1;
+  }
+
+  private projectionId(projection: string): number {
+    let id = this.projectionIds.get(projection);
+    if (id === undefined) {
+      id = this.projections.push(projection) - 1;
+      this.projectionIds.set(projection, id);
+    }
+    return id;
   }
 
   /** The memo is only sound if a step of vCPU `v` leaves every other vCPU's machines and observers alone. */
@@ -323,7 +409,7 @@ export class PackedSystem {
 
   /** The vCPU a share belongs to. */
   vcpuOf(share: number): number {
-    return this.locals[share]!.host.context.vcpu;
+    return this.shares[share]!.host.context.vcpu;
   }
 
   /** The tuple of a full state (its vCPUs' shares interned). */
@@ -336,12 +422,15 @@ export class PackedSystem {
     return tuple;
   }
 
-  private intern(local: Local): number {
-    const key = stateKey({ config: this.config, hosts: [local.host], guests: [local.guest], tokens: local.tokens, resident: [] });
-    let id = this.localIds.get(key);
+  /** The id of a share, by its components' interned ids (ComponentStepper.idOf); its components are stored in their shared form. */
+  private intern(share: Share): number {
+    const { host, guest, token } = machinesOf(this.config.design);
+    let key = `${host.idOf(share.host)},${guest.idOf(share.guest)}`;
+    for (const t of share.tokens) key += `,${token.idOf(t)}`;
+    let id = this.shareIds.get(key);
     if (id === undefined) {
-      id = this.locals.push(local) - 1;
-      this.localIds.set(key, id);
+      id = this.shares.push({ host: host.canonical(share.host), guest: guest.canonical(share.guest), tokens: share.tokens.map((t) => token.canonical(t)) }) - 1;
+      this.shareIds.set(key, id);
     }
     return id;
   }

@@ -406,8 +406,6 @@ export function enabledSteps(state: SystemState): Step[] {
 export interface Successor {
   readonly step: Step;
   readonly next: SystemState;
-  /** `stateKey(next)` */
-  readonly key: string;
 }
 
 /**
@@ -439,12 +437,10 @@ export function successorsOf(state: SystemState, source: number): Successor[] {
   } else {
     candidates.push(...guestSteps(state, source), ...hostSteps(state, source));
   }
-  const key = stateKey(state);
   const out: Successor[] = [];
   for (const candidate of candidates) {
     const next = applyStep(state, candidate);
-    const nextKey = stateKey(next);
-    if (nextKey !== key) out.push({ step: candidate, next, key: nextKey });
+    if (!sameState(state, next)) out.push({ step: candidate, next });
   }
   return out;
 }
@@ -704,6 +700,29 @@ function componentKey(c: ComponentState<unknown>): string {
     key = JSON.stringify([c.value, c.context]);
     componentKeys.set(c, key);
   }
+  return key;
+}
+
+/** Whether two states of one config are equal: their components have the same interned ids (ComponentStepper.idOf), the pages the same residency. */
+export function sameState(a: SystemState, b: SystemState): boolean {
+  const { host, guest, token } = machinesOf(a.config.design);
+  const same = <T>(ids: { idOf(c: ComponentState<T>): number }, x: readonly ComponentState<T>[], y: readonly ComponentState<T>[]) =>
+    x.length === y.length && x.every((c, i) => c === y[i] || ids.idOf(c) === ids.idOf(y[i]!));
+  return a.resident.every((r, page) => r === b.resident[page]) && same(host, a.hosts, b.hosts) && same(guest, a.guests, b.guests) && same(token, a.tokens, b.tokens);
+}
+
+/**
+ * A key of a state for this process only, from its components' interned ids:
+ * equal states give equal keys, far shorter than stateKey's. Never stored
+ * (trace digests use stateKey, which is the same on any machine).
+ */
+export function internedKey(state: SystemState): string {
+  const { host, guest, token } = machinesOf(state.config.design);
+  let key = '';
+  for (const h of state.hosts) key += `${host.idOf(h)},`;
+  for (const g of state.guests) key += `${guest.idOf(g)},`;
+  for (const t of state.tokens) key += `${token.idOf(t)};`;
+  for (const r of state.resident) key += r ? '1' : '0';
   return key;
 }
 
