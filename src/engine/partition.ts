@@ -16,7 +16,8 @@ import { IntList } from '../system/int-list.js';
 import { NO_VERDICT, PackedSystem } from '../system/packed.js';
 import type { SystemConfig, SystemState } from '../system/system.js';
 import { ProjectionClasses } from './projection-classes.js';
-import { hashTuple, StateTable } from './state-table.js';
+import { OUTGROWN, ProductSet } from './product-set.js';
+import { hashTuple, TupleIndex, TupleList } from './state-table.js';
 import type { PackedCanonicaliser } from './symmetry.js';
 import { propertyRank, safetyViolation, type PropertySet } from './verdict.js';
 
@@ -115,9 +116,14 @@ export class Partition {
   transitions = 0;
   violation: PartitionViolation | undefined;
   stoppedBy: StopReason | undefined;
-  private readonly table: StateTable;
-  /** with symmetry: the canonical images, by which states are found (states are stored as first seen, so paths stay concrete) */
-  private readonly canonicalTable: StateTable | null;
+  /**
+   * the states by local id, and the visited set that finds them: by the
+   * state itself, or with symmetry by its canonical image (states are
+   * stored as first seen, so paths stay concrete); a ProductSet until the
+   * product of the share spaces outgrows it, then a TupleIndex
+   */
+  private readonly table: TupleList;
+  private visited: ProductSet | TupleIndex;
   private readonly canonicaliser: PackedCanonicaliser | null;
   private readonly parent = new IntList();
   private readonly via = new IntList();
@@ -167,15 +173,16 @@ export class Partition {
     private readonly deferJudging = false,
   ) {
     const width = packed.width;
-    this.table = new StateTable(width);
+    this.table = new TupleList(width);
     this.canonicaliser = canonicaliser;
-    this.canonicalTable = canonicaliser === null ? null : new StateTable(width);
+    this.keepFairEdges = properties.liveness.length > 0;
+    // fair edges name the states they lead to: the visited set keeps ids then
+    this.visited = new ProductSet(packed, width - 1, packed.config.scope.pages, this.keepFairEdges);
     this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
     this.projected = projectedProperties(properties);
     this.unprojected = this.stateProperties.filter((p) => p.perVcpu !== true && p.projection === undefined);
     this.classes = new ProjectionClasses(packed);
     this.rank = propertyRank(properties.safety);
-    this.keepFairEdges = properties.liveness.length > 0;
     this.current = new Int32Array(width);
     this.next = new Int32Array(width);
     this.image = new Int32Array(width);
@@ -202,7 +209,7 @@ export class Partition {
   /** Bytes held by the stored states, parent links and fair edges. */
   get bytes(): number {
     return (
-      this.table.bytes + (this.canonicalTable?.bytes ?? 0) + this.parent.bytes + this.via.bytes + this.runFrom.bytes + this.runStart.bytes + this.fairTo.bytes + this.levelStarts.bytes
+      this.table.bytes + this.visited.bytes + this.parent.bytes + this.via.bytes + this.runFrom.bytes + this.runStart.bytes + this.fairTo.bytes + this.levelStarts.bytes
     );
   }
 
@@ -358,13 +365,17 @@ export class Partition {
     return found;
   }
 
-  /** The local id of `tuple`, or -1 after storing it as a new state. */
+  /**
+   * The global id of `tuple` (found by its canonical image `image` with
+   * symmetry), or -1 after storing it as a new state. Without fair edges
+   * the visited set keeps no ids, and a found state's id reads as 0.
+   */
   private lookup(tuple: Int32Array, image: Int32Array | null): number {
-    if (image === null) {
-      const id = this.table.findOrAdd(tuple);
-      return id < 0 ? id : globalId(id, this.index, this.count);
+    let id = this.visited.findOrAdd(image ?? tuple, this.table.count);
+    if (id === OUTGROWN) {
+      this.visited = (this.visited as ProductSet).toTupleIndex();
+      id = this.visited.findOrAdd(image ?? tuple, this.table.count);
     }
-    const id = this.canonicalTable!.findOrAdd(image);
     if (id >= 0) return globalId(id, this.index, this.count);
     this.table.append(tuple);
     return -1;

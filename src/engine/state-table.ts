@@ -1,57 +1,26 @@
 /**
- * The visited set of the exhaustive search: fixed-width integer tuples stored
- * back to back in one growable Int32Array, found through an open-addressing
- * hash table of ids. About (width + 2..4) x 4 bytes per state, no objects.
+ * The exhaustive search's state storage, on typed arrays only: a TupleList
+ * holds fixed-width integer tuples by id (the states in BFS order), a
+ * TupleIndex finds a tuple's id. The index keeps each tuple inline in its
+ * slot beside the id, so a lookup touches one place in memory, not a slot
+ * and then the tuple it points to; that one cache miss per successor is
+ * most of what the search costs.
  */
-export class StateTable {
+
+/** Tuples by id, back to back in one growable Int32Array. */
+export class TupleList {
   private tuples: Int32Array;
-  /** id + 1 per slot, 0 for empty; capacity a power of two, at most half full */
-  private slots: Int32Array;
   private size = 0;
 
   constructor(readonly width: number) {
     this.tuples = new Int32Array(width * 1024);
-    this.slots = new Int32Array(2048);
   }
 
   get count(): number {
     return this.size;
   }
 
-  /** The id of `tuple`, or -1. */
-  find(tuple: Int32Array): number {
-    const mask = this.slots.length - 1;
-    for (let slot = hashTuple(tuple) & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]!;
-      if (entry === 0) return -1;
-      if (this.equals(entry - 1, tuple)) return entry - 1;
-    }
-  }
-
-  /** The id of `tuple` if stored; otherwise stores it and returns -1 (its id is then `count - 1`). One probe sequence for both. */
-  findOrAdd(tuple: Int32Array): number {
-    const mask = this.slots.length - 1;
-    let slot = hashTuple(tuple) & mask;
-    for (; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]!;
-      if (entry === 0) break;
-      if (this.equals(entry - 1, tuple)) return entry - 1;
-    }
-    const id = this.append(tuple);
-    if (2 * this.size > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.slots[slot] = id + 1;
-    return -1;
-  }
-
-  /** Stores `tuple` (not already present) and returns its id. */
-  add(tuple: Int32Array): number {
-    const id = this.append(tuple);
-    if (2 * this.size > this.slots.length) this.rehash(this.slots.length * 2);
-    else this.place(id, tuple);
-    return id;
-  }
-
-  /** Stores `tuple` without indexing it (a caller that dedupes by another key). */
+  /** Stores `tuple` and returns its id. */
   append(tuple: Int32Array): number {
     if ((this.size + 1) * this.width > this.tuples.length) {
       const grown = new Int32Array(this.tuples.length * 2);
@@ -70,28 +39,80 @@ export class StateTable {
     return out;
   }
 
-  /** Bytes held by the table's arrays. */
+  /** Bytes held by the list's array. */
   get bytes(): number {
-    return this.tuples.byteLength + this.slots.byteLength;
+    return this.tuples.byteLength;
+  }
+}
+
+/** The index grows when more than this share of its slots is taken. */
+const MAX_LOAD = 0.75;
+
+/** An open-addressing (linear probing) hash map from tuples to ids, each slot holding id + 1 (0: empty) and the tuple. */
+export class TupleIndex {
+  private slots: Int32Array;
+  /** slots in the table, a power of two */
+  private capacity = 1024;
+  private size = 0;
+  private readonly stride: number;
+
+  constructor(readonly width: number) {
+    this.stride = width + 1;
+    this.slots = new Int32Array(this.capacity * this.stride);
   }
 
-  private equals(id: number, tuple: Int32Array): boolean {
-    const base = id * this.width;
-    for (let i = 0; i < this.width; i++) if (this.tuples[base + i] !== tuple[i]) return false;
-    return true;
+  get count(): number {
+    return this.size;
   }
 
-  private place(id: number, tuple: Int32Array): void {
-    const mask = this.slots.length - 1;
-    let slot = hashTuple(tuple) & mask;
-    while (this.slots[slot] !== 0) slot = (slot + 1) & mask;
-    this.slots[slot] = id + 1;
+  /** The id of `tuple`, or -1. */
+  find(tuple: Int32Array): number {
+    const slot = this.slotOf(tuple);
+    return this.slots[slot * this.stride]! - 1;
   }
 
-  private rehash(capacity: number): void {
-    this.slots = new Int32Array(capacity);
+  /** The id of `tuple` if it is in the index; otherwise adds it with id `id` and returns -1. */
+  findOrAdd(tuple: Int32Array, id: number): number {
+    const slot = this.slotOf(tuple);
+    const at = slot * this.stride;
+    const entry = this.slots[at]!;
+    if (entry !== 0) return entry - 1;
+    this.slots[at] = id + 1;
+    for (let i = 0; i < this.width; i++) this.slots[at + 1 + i] = tuple[i]!;
+    if (++this.size > this.capacity * MAX_LOAD) this.grow();
+    return -1;
+  }
+
+  /** Bytes held by the index's array. */
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
+
+  /** The slot holding `tuple`, or the empty slot where it would go. */
+  private slotOf(tuple: Int32Array): number {
+    const { slots, stride, width } = this;
+    const mask = this.capacity - 1;
+    for (let slot = hashTuple(tuple) & mask; ; slot = (slot + 1) & mask) {
+      const at = slot * stride;
+      if (slots[at] === 0) return slot;
+      let i = 0;
+      while (i < width && slots[at + 1 + i] === tuple[i]) i++;
+      if (i === width) return slot;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.capacity *= 2;
+    this.slots = new Int32Array(this.capacity * this.stride);
     const tuple = new Int32Array(this.width);
-    for (let id = 0; id < this.size; id++) this.place(id, this.read(id, tuple));
+    for (let at = 0; at < old.length; at += this.stride) {
+      if (old[at] === 0) continue;
+      for (let i = 0; i < this.width; i++) tuple[i] = old[at + 1 + i]!;
+      const to = this.slotOf(tuple) * this.stride;
+      this.slots[to] = old[at]!;
+      this.slots.set(tuple, to + 1);
+    }
   }
 }
 

@@ -94,6 +94,9 @@ export class PackedSystem {
   private readonly masks: number;
   private readonly shares: Share[] = [];
   private readonly shareIds = new Map<string, number>();
+  /** each share's index among its vCPU's shares, and each vCPU's shares in that order */
+  private readonly localIndices = new IntList();
+  private readonly sharesByVcpu: IntList[];
   /** fact id + 1 of each (share, pages) pair, at factKey (0: not known yet) */
   private factIds = new Int32Array(1024);
   /** per fact: where its moves start (its moves end where the next fact's start) */
@@ -119,6 +122,7 @@ export class PackedSystem {
   ) {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
+    this.sharesByVcpu = Array.from({ length: this.vcpus }, () => new IntList());
     this.masks = 2 ** config.scope.pages;
     this.swapSteps = new Int32Array(config.scope.pages).fill(-1);
     this.swapVerdicts = new Int32Array(config.scope.pages).fill(NO_VERDICT);
@@ -412,6 +416,16 @@ export class PackedSystem {
     return this.shares[share]!.host.context.vcpu;
   }
 
+  /** The index of `share` among its vCPU's shares (0, 1, 2, ... in the order they were met). */
+  localIndex(share: number): number {
+    return this.localIndices.get(share);
+  }
+
+  /** The share of vCPU `v` with local index `local` (localIndex undone). */
+  shareAt(v: number, local: number): number {
+    return this.sharesByVcpu[v]!.get(local);
+  }
+
   /** The tuple of a full state (its vCPUs' shares interned). */
   pack(state: SystemState): Int32Array {
     const tuple = new Int32Array(this.width);
@@ -431,6 +445,9 @@ export class PackedSystem {
     if (id === undefined) {
       id = this.shares.push({ host: host.canonical(share.host), guest: guest.canonical(share.guest), tokens: share.tokens.map((t) => token.canonical(t)) }) - 1;
       this.shareIds.set(key, id);
+      const ofVcpu = this.sharesByVcpu[share.host.context.vcpu]!;
+      this.localIndices.push(ofVcpu.length);
+      ofVcpu.push(id);
     }
     return id;
   }

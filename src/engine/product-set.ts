@@ -1,0 +1,162 @@
+/**
+ * The visited set as one bit per point of the product of the vCPUs' share
+ * spaces and the resident masks. vCPUs interact only through the pages and
+ * the tokens, so the reachable states fill much of that product: a bit per
+ * point takes less room than any stored key, and a lookup is one bit test
+ * in an array small enough to stay in cache, where a hash table costs a
+ * cache miss per successor. When liveness needs the ids of found states, an
+ * id per point is kept beside the bits.
+ *
+ * A point is (local index of vCPU 0's share, ..., of vCPU n-1's, mask), in
+ * mixed radix; each vCPU's dimension doubles when its shares outgrow it.
+ * Past MAX_BITS (MAX_IDS with ids) the product is too sparse to pay: the
+ * set says OUTGROWN and hands its states to a TupleIndex.
+ */
+import { TupleIndex } from './state-table.js';
+
+/** findOrAdd's answer when the key lies outside the largest product this set may span. */
+export const OUTGROWN = -2;
+
+/** The largest product spanned, in points: 2 GiB of bits, or 1 GiB of ids. */
+export const MAX_BITS = 2 ** 34;
+export const MAX_IDS = 2 ** 28;
+/** Shares each vCPU's dimension starts with. */
+const FIRST_CAPACITY = 16;
+
+/** How shares are numbered: by global id in keys, by index among their vCPU's shares in points (PackedSystem does both). */
+export interface ShareNumbering {
+  localIndex(share: number): number;
+  shareAt(v: number, local: number): number;
+}
+
+export class ProductSet {
+  private readonly vcpus: number;
+  /** resident masks: 2^pages */
+  private readonly masks: number;
+  /** per vCPU, the shares its dimension spans */
+  private capacities: number[];
+  private bits: Int32Array;
+  private ids: Int32Array | null;
+  private size = 0;
+  /** a point's coordinates, reused */
+  private readonly locals: Int32Array;
+
+  constructor(
+    private readonly shares: ShareNumbering,
+    vcpus: number,
+    pages: number,
+    keepIds: boolean,
+    /** the largest product spanned, in points */
+    private readonly maxPoints = keepIds ? MAX_IDS : MAX_BITS,
+  ) {
+    this.vcpus = vcpus;
+    this.masks = 2 ** pages;
+    this.capacities = Array.from({ length: this.vcpus }, () => FIRST_CAPACITY);
+    const points = this.pointsOf(this.capacities);
+    this.bits = new Int32Array(Math.ceil(points / 32));
+    this.ids = keepIds ? new Int32Array(points) : null;
+    this.locals = new Int32Array(this.vcpus + 1);
+  }
+
+  get count(): number {
+    return this.size;
+  }
+
+  /** Bytes held by the bits and ids. */
+  get bytes(): number {
+    return this.bits.byteLength + (this.ids?.byteLength ?? 0);
+  }
+
+  /**
+   * -1 if `key` was not in the set (it is added, with id `id` if ids are
+   * kept); otherwise its id, or 0 if ids are not kept; OUTGROWN if the set
+   * cannot span it (see toTupleIndex).
+   */
+  findOrAdd(key: Int32Array, id: number): number {
+    const { shares, capacities } = this;
+    let point = 0;
+    for (let v = 0; v < this.vcpus; v++) {
+      const local = shares.localIndex(key[v]!);
+      if (local >= capacities[v]!) return this.widen(v, local) ? this.findOrAdd(key, id) : OUTGROWN;
+      point = point * capacities[v]! + local;
+    }
+    point = point * this.masks + key[this.vcpus]!;
+    // a point is below 2^34: its word index fits 32 bits, and `point & 31` reads the low bits of point mod 2^32
+    const word = (point / 32) >>> 0;
+    const bit = 1 << (point & 31);
+    if ((this.bits[word]! & bit) !== 0) return this.ids === null ? 0 : this.ids[point]!;
+    this.bits[word] = this.bits[word]! | bit;
+    if (this.ids !== null) this.ids[point] = id;
+    this.size++;
+    return -1;
+  }
+
+  /** The same states (and ids) in a TupleIndex, for a search whose product outgrew this set. */
+  toTupleIndex(): TupleIndex {
+    const index = new TupleIndex(this.vcpus + 1);
+    const key = new Int32Array(this.vcpus + 1);
+    forEachSetBit(this.bits, (point) => {
+      this.localsOf(point, this.capacities);
+      for (let v = 0; v < this.vcpus; v++) key[v] = this.shares.shareAt(v, this.locals[v]!);
+      key[this.vcpus] = this.locals[this.vcpus]!;
+      index.findOrAdd(key, this.ids === null ? 0 : this.ids[point]!);
+    });
+    return index;
+  }
+
+  /** Doubles vCPU v's dimension until it spans `local`, moving every point; false if the product would pass its bound. */
+  private widen(v: number, local: number): boolean {
+    const capacities = this.capacities.slice();
+    while (capacities[v]! <= local) capacities[v]! *= 2;
+    const points = this.pointsOf(capacities);
+    if (points > this.maxPoints) return false;
+    const bits = new Int32Array(Math.ceil(points / 32));
+    const ids = this.ids === null ? null : new Int32Array(points);
+    forEachSetBit(this.bits, (from) => {
+      this.localsOf(from, this.capacities);
+      const to = this.pointOf(capacities);
+      const word = (to / 32) >>> 0;
+      bits[word] = bits[word]! | (1 << (to & 31));
+      if (ids !== null) ids[to] = this.ids![from]!;
+    });
+    this.capacities = capacities;
+    this.bits = bits;
+    this.ids = ids;
+    return true;
+  }
+
+  private pointsOf(capacities: readonly number[]): number {
+    return capacities.reduce((product, capacity) => product * capacity, this.masks);
+  }
+
+  /** Sets `locals` to the coordinates of `point` in dimensions `capacities`. */
+  private localsOf(point: number, capacities: readonly number[]): void {
+    const mask = point % this.masks;
+    this.locals[this.vcpus] = mask;
+    let rest = (point - mask) / this.masks;
+    for (let v = this.vcpus - 1; v >= 0; v--) {
+      const local = rest % capacities[v]!;
+      this.locals[v] = local;
+      rest = (rest - local) / capacities[v]!;
+    }
+  }
+
+  /** The point with coordinates `locals` in dimensions `capacities`. */
+  private pointOf(capacities: readonly number[]): number {
+    let point = 0;
+    for (let v = 0; v < this.vcpus; v++) point = point * capacities[v]! + this.locals[v]!;
+    return point * this.masks + this.locals[this.vcpus]!;
+  }
+}
+
+/** Calls `f` with the index of every set bit of `bits`, in increasing order. */
+function forEachSetBit(bits: Int32Array, f: (index: number) => void): void {
+  for (let word = 0; word < bits.length; word++) {
+    let w = bits[word]!;
+    while (w !== 0) {
+      const low = w & -w;
+      f(word * 32 + 31 - Math.clz32(low));
+      w ^= low;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * The bit-per-point visited set: it finds exactly the keys added to it (and
+ * their ids, when it keeps them) as vCPU dimensions widen, and hands the same
+ * states to a TupleIndex once the product passes its bound.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { OUTGROWN, ProductSet, type ShareNumbering } from '../src/engine/product-set.js';
+
+/** Shares numbered as if met round-robin: share s belongs to vCPU s mod vcpus, as its (s div vcpus)-th. */
+const roundRobin = (vcpus: number): ShareNumbering => ({
+  localIndex: (share) => Math.floor(share / vcpus),
+  shareAt: (v, local) => local * vcpus + v,
+});
+
+/** Random keys of `vcpus` shares (each of its own vCPU) and a mask of 2 pages. */
+const keys = (vcpus: number, shares: number) =>
+  fc.array(
+    fc.tuple(fc.array(fc.nat(shares), { minLength: vcpus, maxLength: vcpus }), fc.nat(3)).map(([locals, mask]) => Int32Array.from([...locals.map((l, v) => l * vcpus + v), mask])),
+    { maxLength: 3000 },
+  );
+
+describe('ProductSet', () => {
+  it.each([1, 2, 3])('agrees with a Map, ids included, through widening (%i vCPUs)', (vcpus) => {
+    fc.assert(
+      fc.property(keys(vcpus, 100), (tuples) => {
+        const set = new ProductSet(roundRobin(vcpus), vcpus, 2, true);
+        const reference = new Map<string, number>();
+        tuples.forEach((key, n) => {
+          const found = set.findOrAdd(key, n);
+          expect(found).toBe(reference.get(key.join(',')) ?? -1);
+          if (found < 0) reference.set(key.join(','), n);
+        });
+        expect(set.count).toBe(reference.size);
+      }),
+      { seed: 1, numRuns: 30 },
+    );
+  });
+
+  it('without ids, tells new keys from known ones', () => {
+    const set = new ProductSet(roundRobin(2), 2, 2, false);
+    const key = Int32Array.of(2 * 40, 2 * 7 + 1, 3);
+    expect(set.findOrAdd(key, 5)).toBe(-1);
+    expect(set.findOrAdd(key, 6)).toBe(0);
+    expect(set.findOrAdd(Int32Array.of(2 * 40, 2 * 7 + 1, 2), 7)).toBe(-1);
+  });
+
+  it('says OUTGROWN past its bound, and its TupleIndex holds the same states and ids', () => {
+    const set = new ProductSet(roundRobin(2), 2, 2, true, 2 ** 12);
+    const added: Int32Array[] = [];
+    for (let local = 0; local < 30; local++) {
+      const key = Int32Array.of(local * 2, ((local * 7) % 30) * 2 + 1, local % 4);
+      expect(set.findOrAdd(key, added.length)).toBe(-1);
+      added.push(key);
+    }
+    expect(set.findOrAdd(Int32Array.of(2 * 40, 1, 0), 99)).toBe(OUTGROWN);
+    const index = set.toTupleIndex();
+    expect(index.count).toBe(added.length);
+    added.forEach((key, id) => expect(index.find(key)).toBe(id));
+  });
+});
