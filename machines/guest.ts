@@ -150,6 +150,9 @@ export interface GuestInput {
   readonly slots: number;
 }
 
+/** What XState's pure `transition()` gives the throwaway actor it builds first (see host.ts). */
+const THROWAWAY_INPUT: GuestInput = { vcpu: 0, taskCount: 1, slots: 1 };
+
 /** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable. */
 export function initialGuestContext(input: GuestInput): GuestContext {
   return {
@@ -435,7 +438,8 @@ export function createGuestMachine(design: DesignOptions) {
   }).createMachine({
     /** one guest CPU of the Linux guest */
     id: 'guest',
-    context: ({ input }) => initialGuestContext(input),
+    // XState's pure transition() builds a throwaway actor without input first: see THROWAWAY_INPUT in host.ts
+    context: ({ input }) => initialGuestContext(input ?? THROWAWAY_INPUT),
     initial: 'running',
     states: {
       /** a task runs on this CPU */

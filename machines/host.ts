@@ -172,6 +172,14 @@ export function initialHostContext(input: HostInput): HostContext {
   };
 }
 
+/**
+ * What the context factory gets from XState's pure `transition()`, which
+ * first builds a throwaway actor without input (statelyai/xstate#4774) and
+ * discards its context: building one from defaults instead of throwing
+ * saves an exception, about 80 us, on every machine step the search takes.
+ */
+const THROWAWAY_INPUT: HostInput = { vcpu: 0, limit: 1, sendAlways: false, deliveryAsPfVmexit: false };
+
 /** Builds the host machine of a design. */
 export function createHostMachine(design: DesignOptions) {
   /** `kvm_can_deliver_async_pf` (x86) / `kvm_arch_can_inject_async_page_not_present` (RFCv1) / `kvm_arch_async_not_present_allowed` (SDEI). */
@@ -446,7 +454,7 @@ export function createHostMachine(design: DesignOptions) {
     /** one host vCPU: `struct kvm_vcpu` with `arch.apf` and `async_pf` */
     id: 'host',
     type: 'parallel',
-    context: ({ input }) => initialHostContext(input),
+    context: ({ input }) => initialHostContext(input ?? THROWAWAY_INPUT),
     states: {
       /** `apf.halted` */
       run: {

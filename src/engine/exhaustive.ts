@@ -237,22 +237,24 @@ class Search {
         flags.push(f);
       }
       const canReach = new Uint8Array(size);
-      const queue: number[] = [];
+      // every state enters the stack at most once
+      const stack = new Int32Array(size);
+      let top = 0;
       flags.forEach((f, p) => {
         for (let local = 0; local < f.length; local++) {
           if ((f[local]! & 1) === 0) continue;
           const id = globalId(local, p, count);
           canReach[id] = 1;
-          queue.push(id);
+          stack[top++] = id;
         }
       });
-      while (queue.length > 0) {
-        const id = queue.pop()!;
+      while (top > 0) {
+        const id = stack[--top]!;
         for (let i = offsets[id]!; i < offsets[id + 1]!; i++) {
           const from = sources[i]!;
           if (canReach[from] === 0) {
             canReach[from] = 1;
-            queue.push(from);
+            stack[top++] = from;
           }
         }
       }

@@ -403,15 +403,28 @@ export class Partition {
    * the guest died), bit 1 it is pending. Asked once per projection class.
    */
   goalFlags(goal: LivenessGoal, shouldStop: () => boolean): Uint8Array | 'interrupted' {
-    const flags = new Uint8Array(this.table.count);
+    const classes = this.stateClasses(shouldStop);
+    if (classes === 'interrupted') return classes;
+    const flags = new Uint8Array(classes.length);
     const byClass: number[] = [];
     for (let id = 0; id < flags.length; id++) {
-      if (id % 65536 === 0 && shouldStop()) return 'interrupted';
-      const tuple = this.table.read(id, this.current);
-      const c = this.classes.classOf(tuple);
-      flags[id] = byClass[c] ??= this.goalFlagsOf(goal, tuple);
+      const c = classes[id]!;
+      flags[id] = byClass[c] ??= this.goalFlagsOf(goal, this.table.read(id, this.current));
     }
     return flags;
+  }
+
+  /** The projection class of every stored state, computed once for all the goals of the liveness pass. */
+  private stateClassCache: Int32Array | undefined;
+  private stateClasses(shouldStop: () => boolean): Int32Array | 'interrupted' {
+    if (this.stateClassCache?.length === this.table.count) return this.stateClassCache;
+    const classes = new Int32Array(this.table.count);
+    for (let id = 0; id < classes.length; id++) {
+      if (id % 65536 === 0 && shouldStop()) return 'interrupted';
+      classes[id] = this.classes.classOf(this.table.read(id, this.current));
+    }
+    this.stateClassCache = classes;
+    return classes;
   }
 
   private goalFlagsOf(goal: LivenessGoal, tuple: Int32Array): number {

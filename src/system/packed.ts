@@ -377,7 +377,7 @@ export class PackedSystem {
 
   /** The index of `step`: equal steps (same kind, vCPU, argument, label and actor) share one. */
   private addStep(step: Step): number {
-    const key = JSON.stringify([step.kind, step.vcpu, step.arg, step.label, step.actor]);
+    const key = `${step.kind} ${step.vcpu} ${step.arg} ${step.actor} ${step.label}`;
     let id = this.stepIds.get(key);
     if (id === undefined) {
       id = this.steps.push(step) - 1;
