@@ -76,6 +76,27 @@ export function guestDiedOn(state: SystemState, v: number): boolean {
 }
 
 /**
+ * The violation message if the lasso whose states are `states` (the initial
+ * state, then one per step of `steps`) postpones a goal of `property`
+ * forever: from `cycleStart` on the steps return to the state they left,
+ * every one of them is fair, the guest stays alive, the goal stays pending
+ * on the whole cycle, and every fair step enabled in all of the cycle's
+ * states is taken in it (weak fairness per step: a cycle that keeps a step
+ * waiting forever is not a run a fair environment produces).
+ */
+export function fairCycleViolation(property: LivenessProperty, states: readonly SystemState[], steps: readonly Step[], cycleStart: number): string | undefined {
+  const cycle = states.slice(cycleStart, -1);
+  const cycleSteps = steps.slice(cycleStart);
+  if (cycle.length === 0 || internedKey(states.at(-1)!) !== internedKey(states[cycleStart]!)) return undefined;
+  if (!cycleSteps.every(isFairStep) || cycle.some(guestDied)) return undefined;
+  const taken = new Set(cycleSteps.map((s) => s.label));
+  const enabled = cycle.map((state) => new Set(successors(state).flatMap((s) => (isFairStep(s.step) ? [s.step.label] : []))));
+  if ([...enabled[0]!].some((label) => enabled.every((labels) => labels.has(label)) && !taken.has(label))) return undefined;
+  const goal = property.goals(states[0]!.config).find((g) => cycle.every((state) => g.pending(state) && !g.reached(state)));
+  return goal?.explainCycle(states[cycleStart]!, cycleSteps.length);
+}
+
+/**
  * The violation message if some goal of `property` is pending in `state` and
  * no fair continuation reaches it; undefined otherwise (also when the search
  * budget runs out: an unknown is not a violation).

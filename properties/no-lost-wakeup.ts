@@ -26,6 +26,7 @@ export const noLostWakeup: LivenessProperty = {
         pending: (s: SystemState) => waiter(s) !== undefined,
         reached: (s: SystemState) => waiter(s) === undefined,
         explain: (s: SystemState) => `${describeWaiter(waiter(s)!)} and no fair continuation wakes it`,
+        explainCycle: (s: SystemState, steps: number) => `${describeWaiter(waiter(s)!)} and a fair cycle of ${steps} steps never wakes it`,
         // the task lives on one CPU: only there can it wait
         projection: (s: SystemState, v: number) => (waitersOn(s, v).some((w) => w.task === task) ? 'waits' : ''),
       };

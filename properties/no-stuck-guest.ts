@@ -35,6 +35,7 @@ const REST: LivenessGoal = {
   pending: (s) => !atRest(s),
   reached: atRest,
   explain: (s) => `stuck: ${describeStuck(s)}, and no fair continuation makes progress`,
+  explainCycle: (s, steps) => `stuck: ${describeStuck(s)}, and a fair cycle of ${steps} steps never makes progress`,
   projection: (s, v) => (restsOn(s, v) ? 'rests' : ''),
 };
 

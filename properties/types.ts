@@ -65,6 +65,8 @@ export interface LivenessGoal {
   readonly reached: (state: SystemState) => boolean;
   /** why a pending state is a violation, in kernel terms */
   readonly explain: (state: SystemState) => string;
+  /** why the pending goal at `state`, entering a fair cycle of `steps` steps that never reaches it, is a violation */
+  readonly explainCycle: (state: SystemState, steps: number) => string;
   /** what `pending` and `reached` read of each vCPU */
   readonly projection: Projection;
 }

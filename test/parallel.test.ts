@@ -42,6 +42,14 @@ describe.each(DESIGNS.map((d) => [d.name, d] as const))('%s', (_, design) => {
   });
 });
 
+describe('fair cycles', () => {
+  it('are judged alike with 1 and 2 workers (one vCPU switching between two tasks while a third sleeps: unfair cycles)', () => {
+    const [one, two] = [1, 2].map((workers) => runCheck(request({ scope: { ...DEFAULT_SCOPE, tasks: 3 }, workers })));
+    expect(one!.result).toBe('pass');
+    expect([two!.result, two!.statesExplored, two!.steps]).toEqual([one!.result, one!.statesExplored, one!.steps]);
+  });
+});
+
 describe('with symmetry', () => {
   it.each([
     ['x86', { vcpus: 2, tasks: 2, pages: 2 }],

@@ -10,6 +10,7 @@ import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type
 import { runCheckInterruptible } from '../engine/interruptible.js';
 import type { Mutant } from '../engine/mutants.js';
 import { DEFAULT_SCOPE, describeScope, UsageError, validateScope, type Scope } from '../system/scope.js';
+import { describeCycle } from '../trace/trace.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -110,7 +111,7 @@ function ensureDirectory(dir: string): void {
 function jsonReport(report: CheckReport, traceFile: string | null) {
   const { trace: _trace, stoppedBy, coverage: _coverage, ...rest } = report;
   // exhaustive mode uses no randomness: its seed is reported as null
-  return { ...rest, seed: report.mode === 'random' ? report.seed : null, stoppedBy: stoppedBy ?? null, traceFile };
+  return { ...rest, seed: report.mode === 'random' ? report.seed : null, stoppedBy: stoppedBy ?? null, cycleStart: report.trace?.cycleStart ?? null, traceFile };
 }
 
 export async function checkCommand(flags: CheckFlags): Promise<number> {
@@ -186,7 +187,8 @@ function printReport(report: CheckReport, traceFile: string | null): void {
   }
   const rows = report.trace!.steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: step.summary }));
   process.stdout.write(`${where}\nVIOLATED ${report.property}: ${report.message}\ncounterexample: ${report.counterexampleLength} steps (${effort})\n\n`);
-  process.stdout.write(`${stepTable(rows)}\n\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
+  const cycle = describeCycle(report.trace!.cycleStart, rows.length);
+  process.stdout.write(`${stepTable(rows)}\n${cycle === undefined ? '' : `${cycle}\n`}\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
 }
 
 /** Exhaustive runs: per-machine transition coverage, naming what a complete search never took. */

@@ -4,7 +4,7 @@
  * matches the model.
  */
 import { replayTrace } from '../trace/replay.js';
-import { readTraceFile } from '../trace/trace.js';
+import { describeCycle, readTraceFile } from '../trace/trace.js';
 import { stepTable } from './output.js';
 
 export function replayCommand(file: string, json: boolean): number {
@@ -19,6 +19,7 @@ export function replayCommand(file: string, json: boolean): number {
         bugs: trace.bugs,
         scope: trace.scope,
         recorded: trace.violation,
+        cycleStart: trace.cycleStart ?? null,
         status: outcome.status,
         steps: outcome.rows,
         violation: outcome.status === 'violation' ? outcome.violation : null,
@@ -31,7 +32,8 @@ export function replayCommand(file: string, json: boolean): number {
     `trace ${file}: design ${trace.design.name}${trace.bugs.length > 0 ? ` (bugs: ${trace.bugs.join(', ')})` : ''}`,
     `recorded violation: ${trace.violation === null ? 'none' : `${trace.violation.property}: ${trace.violation.message}`}`,
   ];
-  process.stdout.write(`${header.join('\n')}\n\n${stepTable(outcome.rows)}\n\n`);
+  const cycle = describeCycle(trace.cycleStart, trace.steps.length);
+  process.stdout.write(`${header.join('\n')}\n\n${stepTable(outcome.rows)}\n${cycle === undefined ? '' : `${cycle}\n`}\n`);
   if (outcome.status === 'violation') {
     process.stdout.write(`VIOLATED ${outcome.violation.property} after step ${outcome.violation.length}: ${outcome.violation.message}\n`);
   } else if (outcome.status === 'clean') {

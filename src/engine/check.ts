@@ -5,6 +5,7 @@
  */
 import type { DesignOptions } from '../../machines/design.js';
 import { LIVENESS, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
+import { ModelError } from '../system/component.js';
 import { validateScope, type Scope } from '../system/scope.js';
 import { coverageOf, type MachineCoverage } from '../system/coverage.js';
 import { machinesOf, type SystemConfig } from '../system/system.js';
@@ -12,7 +13,7 @@ import { buildTrace, type Trace } from '../trace/trace.js';
 import { exhaustiveCheck, type StopReason } from './exhaustive.js';
 import { applyMutants, type Mutant } from './mutants.js';
 import { randomCheck } from './random.js';
-import { walkLabels, type PropertySet } from './verdict.js';
+import { judgeStates, walkLabels, type PropertySet } from './verdict.js';
 
 export type Mode = 'random' | 'exhaustive';
 
@@ -100,7 +101,7 @@ export function runCheck(request: CheckRequest): CheckReport {
   let runs: number;
   let steps: number;
   let statesExplored: number;
-  let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string } } | undefined;
+  let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string }; cycleStart?: number } | undefined;
   let incomplete: StopReason | undefined;
   let coverage: readonly MachineCoverage[] | undefined;
   let search: CheckReport['search'];
@@ -155,7 +156,16 @@ export function runCheck(request: CheckRequest): CheckReport {
   }
   const walked = walkLabels(config, counterexample.labels)!;
   const violation = { property: counterexample.violation.property, message: counterexample.violation.message };
-  const trace = buildTrace(config, { bugs: base.bugs, mode: request.mode, seed: request.mode === 'random' ? request.seed : null }, walked.steps, walked.states, violation);
+  const { cycleStart } = counterexample;
+  if (cycleStart !== undefined) {
+    // a lasso is judged again as replay will judge it: the search and the judge of fair cycles must agree
+    const judged = judgeStates(walked.states, properties, { steps: walked.steps, cycleStart });
+    if (judged?.property !== violation.property || judged.message !== violation.message) {
+      throw new ModelError(`the fair cycle found for ${violation.property} is not one by the judge of lassos (${judged?.message ?? 'no violation'})`);
+    }
+  }
+  const meta = { bugs: base.bugs, mode: request.mode, seed: request.mode === 'random' ? request.seed : null, ...(cycleStart === undefined ? {} : { cycleStart }) };
+  const trace = buildTrace(config, meta, walked.steps, walked.states, violation);
   return {
     ...base,
     result: 'violation',

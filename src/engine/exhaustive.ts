@@ -12,6 +12,7 @@
 import type { PropertyId } from '../../properties/index.js';
 import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
+import { fairCycle, forEachComponent, isFairComponent, type FairMove } from './fair-cycles.js';
 import { MemoryGuard } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
 import { globalId, goalsOf, locate, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
@@ -49,7 +50,8 @@ export interface ExhaustiveResult {
   readonly frontier: number;
   /** bytes per stored state: the visited set, the parent links and the fair edges (the memoised moves are shared) */
   readonly bytesPerState: number;
-  readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
+  /** for a fair cycle (liveness), the steps from `cycleStart` on return to the state they left */
+  readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation; readonly cycleStart?: number };
 }
 
 /**
@@ -65,7 +67,10 @@ export interface Partitions {
   fairEdges(partition: number): FairEdges;
   /** per local state of `partition` for goal number `goal` (see goalsOf): bit 0 reached, bit 1 pending */
   goalFlags(partition: number, goal: number): Uint8Array | 'interrupted';
-  explain(id: number, goal: number): string;
+  /** the fair moves of state `id` (global ids) */
+  fairMoves(id: number): FairMove[];
+  /** why state `id` breaks goal number `goal`: no fair continuation reaches it, or (with `cycleSteps`) a fair cycle entered there never does */
+  explain(id: number, goal: number, cycleSteps?: number): string;
   close(): void;
 }
 
@@ -135,7 +140,8 @@ class Search {
       step: (index) => packed.steps[index]!,
       fairEdges: () => partition.fairEdges(),
       goalFlags: (_, goal) => partition.goalFlags(goals[goal]!.goal, () => this.options.shouldStop?.() === true),
-      explain: (id, goal) => partition.explain(id, goals[goal]!.goal),
+      fairMoves: (id) => partition.fairSuccessors(id).map(({ step, tuple }) => ({ step, target: partition.idOf(tuple) })),
+      explain: (id, goal, cycleSteps) => partition.explain(id, goals[goal]!.goal, cycleSteps),
       close: () => undefined,
     };
   }
@@ -159,10 +165,11 @@ class Search {
       }
       return path.reverse();
     };
-    const counterexample = (path: Step[], property: PropertyId, message: string) => ({
+    const counterexample = (path: Step[], property: PropertyId, message: string, cycleStart?: number) => ({
       labels: path.map((s) => s.label),
       steps: path,
       violation: { property, message, length: path.length },
+      ...(cycleStart === undefined ? {} : { cycleStart }),
     });
     let transitions = 0;
     let statesPerPartition: number[] = [];
@@ -190,7 +197,10 @@ class Search {
     const violation = this.livenessViolation(partitions, statesPerPartition);
     if (violation === 'interrupted') return result({ depth: this.depth, complete: false, stoppedBy: 'interrupted' });
     if (violation !== undefined) {
-      return result({ depth: this.depth, complete: true, counterexample: counterexample(pathTo(violation.state), violation.property, violation.message) });
+      const prefix = pathTo(violation.state);
+      const cycle = violation.cycle?.map((step) => partitions.step(step)) ?? [];
+      const cycleStart = violation.cycle === undefined ? undefined : prefix.length;
+      return result({ depth: this.depth, complete: true, counterexample: counterexample([...prefix, ...cycle], violation.property, violation.message, cycleStart) });
     }
     return result({ depth: this.depth, complete: true });
   }
@@ -206,15 +216,21 @@ class Search {
   }
 
   /**
-   * Liveness on the complete graph: for each goal, the backward closure over
-   * fair edges from the states that reach it (or where the guest died: a
-   * safety matter, reported as such); the shallowest pending state outside
-   * it (lowest id among equals) is a violation.
+   * Liveness on the complete graph, goal by goal: first the states no fair
+   * path leads from to the goal (the backward closure over fair edges from
+   * the states that reach it, or where the guest died: a safety matter,
+   * reported as such), the shallowest one (lowest id among equals) reported;
+   * then fair cycles through pending states (src/engine/fair-cycles.ts), the
+   * one entered shallowest reported as a lasso.
    */
-  private livenessViolation(partitions: Partitions, states: readonly number[]): { state: number; property: PropertyId; message: string } | 'interrupted' | undefined {
+  private livenessViolation(
+    partitions: Partitions,
+    states: readonly number[],
+  ): { state: number; cycle?: readonly number[]; property: PropertyId; message: string } | 'interrupted' | undefined {
     if (this.properties.liveness.length === 0) return undefined;
     const count = partitions.count;
     const edges = states.map((_, p) => partitions.fairEdges(p));
+    const levelStarts = edges.map((e) => e.levelStarts);
     const size = Math.max(...states) * count;
     // predecessors over fair edges, grouped by target (compressed rows)
     const offsets = new Int32Array(size + 1);
@@ -230,24 +246,22 @@ class Search {
 
     const goals = goalsOf(this.config, this.properties);
     for (let goal = 0; goal < goals.length; goal++) {
-      const flags: Uint8Array[] = [];
+      // the goal's flags by global id: bit 0 reached (or the guest died), bit 1 pending
+      const flags = new Uint8Array(size);
       for (let p = 0; p < count; p++) {
         const f = partitions.goalFlags(p, goal);
         if (f === 'interrupted') return 'interrupted';
-        flags.push(f);
+        for (let local = 0; local < f.length; local++) flags[globalId(local, p, count)] = f[local]!;
       }
       const canReach = new Uint8Array(size);
       // every state enters the stack at most once
       const stack = new Int32Array(size);
       let top = 0;
-      flags.forEach((f, p) => {
-        for (let local = 0; local < f.length; local++) {
-          if ((f[local]! & 1) === 0) continue;
-          const id = globalId(local, p, count);
-          canReach[id] = 1;
-          stack[top++] = id;
-        }
-      });
+      for (let id = 0; id < size; id++) {
+        if ((flags[id]! & 1) === 0) continue;
+        canReach[id] = 1;
+        stack[top++] = id;
+      }
       while (top > 0) {
         const id = stack[--top]!;
         for (let i = offsets[id]!; i < offsets[id + 1]!; i++) {
@@ -258,16 +272,46 @@ class Search {
           }
         }
       }
-      const worst = shallowest(edges.map((e) => e.levelStarts), states, (id) => {
-        const { partition, local } = locate(id, count);
-        return (flags[partition]![local]! & 2) !== 0 && canReach[id] === 0;
-      });
-      if (worst >= 0) {
-        return { state: worst, property: goals[goal]!.property, message: partitions.explain(worst, goal) };
-      }
+      const { property } = goals[goal]!;
+      const worst = shallowest(levelStarts, states, (id) => (flags[id]! & 2) !== 0 && canReach[id] === 0);
+      if (worst >= 0) return { state: worst, property, message: partitions.explain(worst, goal) };
+      if (this.options.shouldStop?.() === true) return 'interrupted';
+      const pending = flags.map((f) => ((f & 3) === 2 ? 1 : 0));
+      const cycle = this.fairCycleOf(partitions, offsets, sources, pending, levelStarts, states);
+      if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, goal, cycle.cycle.length) };
       if (this.options.shouldStop?.() === true) return 'interrupted';
     }
     return undefined;
+  }
+
+  /**
+   * The fair cycle through `pending` states entered shallowest, if there is
+   * one: its entry state and its steps (see src/engine/fair-cycles.ts).
+   */
+  private fairCycleOf(
+    partitions: Partitions,
+    offsets: Int32Array,
+    sources: Int32Array,
+    pending: Uint8Array,
+    levelStarts: readonly Int32Array[],
+    states: readonly number[],
+  ): { state: number; cycle: readonly number[] } | undefined {
+    const fair: { component: Int32Array; movesOf: (id: number) => FairMove[] }[] = [];
+    forEachComponent(offsets, sources, pending, (component) => {
+      const moves = new Map<number, FairMove[]>();
+      const movesOf = (id: number): FairMove[] => {
+        let found = moves.get(id);
+        if (found === undefined) moves.set(id, (found = partitions.fairMoves(id)));
+        return found;
+      };
+      if (isFairComponent(component, movesOf)) fair.push({ component, movesOf });
+      return false;
+    });
+    if (fair.length === 0) return undefined;
+    const members = new Set(fair.flatMap(({ component }) => [...component]));
+    const entry = shallowest(levelStarts, states, (id) => members.has(id));
+    const chosen = fair.find(({ component }) => component.includes(entry))!;
+    return { state: entry, cycle: fairCycle(chosen.component, entry, chosen.movesOf) };
   }
 }
 

@@ -17,7 +17,7 @@ import type { SystemConfig } from '../system/system.js';
 import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
 import { MemoryGuard } from './memory-guard.js';
-import { locate, packedSystemFor, type LevelReport, type StopReason } from './partition.js';
+import { locate, ownerOf, packedSystemFor, type LevelReport, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
 import type { PropertySet } from './verdict.js';
 
@@ -61,7 +61,9 @@ export type Command =
   | { readonly type: 'parent'; readonly local: number }
   | { readonly type: 'fair-edges' }
   | { readonly type: 'goal-flags'; readonly goal: number }
-  | { readonly type: 'explain'; readonly local: number; readonly goal: number };
+  | { readonly type: 'fair-successors'; readonly local: number }
+  | { readonly type: 'id-of'; readonly tuple: Int32Array }
+  | { readonly type: 'explain'; readonly local: number; readonly goal: number; readonly cycleSteps?: number };
 
 export type Reply =
   | { readonly type: 'error'; readonly name: string; readonly message: string; readonly stack: string | undefined }
@@ -212,9 +214,14 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     step: (index) => packed.steps[index]!,
     fairEdges: (partition) => ask(partition, { type: 'fair-edges' }) as ReturnType<Partitions['fairEdges']>,
     goalFlags: (partition, goal) => ask(partition, { type: 'goal-flags', goal }) as Uint8Array | 'interrupted',
-    explain: (id, goal) => {
+    fairMoves: (id) => {
       const { partition, local } = locate(id, count);
-      return ask(partition, { type: 'explain', local, goal }) as string;
+      const successors = ask(partition, { type: 'fair-successors', local }) as { step: number; tuple: Int32Array }[];
+      return successors.map(({ step, tuple }) => ({ step, target: ask(ownerOf(tuple, count), { type: 'id-of', tuple }) as number }));
+    },
+    explain: (id, goal, cycleSteps) => {
+      const { partition, local } = locate(id, count);
+      return ask(partition, { type: 'explain', local, goal, ...(cycleSteps === undefined ? {} : { cycleSteps }) }) as string;
     },
     close: () => {
       for (const worker of workers) void worker.terminate();

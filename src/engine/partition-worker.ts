@@ -138,8 +138,14 @@ try {
         done(flags, flags === 'interrupted' ? [] : [flags.buffer as ArrayBuffer]);
         break;
       }
+      case 'fair-successors':
+        done(part.fairSuccessors(command.local));
+        break;
+      case 'id-of':
+        done(part.idOf(command.tuple));
+        break;
       case 'explain':
-        done(part.explain(command.local, goals[command.goal]!.goal));
+        done(part.explain(command.local, goals[command.goal]!.goal, command.cycleSteps));
         break;
     }
   }

@@ -385,6 +385,32 @@ export class Partition {
     return (this.fairSteps[step] ??= isFairStep(this.packed.steps[step]!));
   }
 
+  /** The fair moves of local state `local`: each step with the state it leads to (for the fair-cycle search). */
+  fairSuccessors(local: number): { step: number; tuple: Int32Array }[] {
+    const { packed } = this;
+    const current = this.table.read(local, new Int32Array(packed.width));
+    const vcpus = packed.width - 1;
+    const out: { step: number; tuple: Int32Array }[] = [];
+    for (let v = 0; v < vcpus; v++) {
+      const fact = packed.factOf(current, v);
+      for (let move = packed.movesStart(fact); move < packed.movesEnd(fact); move++) {
+        if (!this.isFair(packed.stepOf(move))) continue;
+        const tuple = current.slice();
+        tuple[v] = packed.moveTarget(move);
+        tuple[vcpus] = packed.moveMask(move);
+        out.push({ step: packed.stepOf(move), tuple });
+      }
+    }
+    // the swap device's steps are never fair
+    return out;
+  }
+
+  /** The global id of `tuple` if this partition stores it, else -1 (the visited set keeps ids when liveness is checked). */
+  idOf(tuple: Int32Array): number {
+    const id = this.visited.find(tuple);
+    return id < 0 ? -1 : globalId(id, this.index, this.count);
+  }
+
   /** The BFS parent (global id, -1 for the initial state) of local state `local`, and the step from it. */
   parentOf(local: number): { parent: number; step: number } {
     return { parent: this.parent.get(local), step: this.via.get(local) };
@@ -432,9 +458,10 @@ export class Partition {
     return (goal.reached(state) || guestDied(state) ? 1 : 0) | (goal.pending(state) ? 2 : 0);
   }
 
-  /** Why local state `local` breaks `goal`. */
-  explain(local: number, goal: LivenessGoal): string {
-    return goal.explain(this.packed.view(this.table.read(local, this.current)));
+  /** Why local state `local` breaks `goal`: no fair continuation reaches it, or (with `cycleSteps`) a fair cycle of that many steps entered there never does. */
+  explain(local: number, goal: LivenessGoal, cycleSteps?: number): string {
+    const state = this.packed.view(this.table.read(local, this.current));
+    return cycleSteps === undefined ? goal.explain(state) : goal.explainCycle(state, cycleSteps);
   }
 
   /** The level report after `expandLevel` (and, with several partitions, the successors others handed over). */

@@ -91,6 +91,18 @@ export class ProductSet {
     return -1;
   }
 
+  /** The id of `key`, or -1 if it is not in the set (ids must be kept). */
+  find(key: Int32Array): number {
+    let point = 0;
+    for (let v = 0; v < this.vcpus; v++) {
+      const local = this.shares.localIndex(key[v]!);
+      if (local >= this.capacities[v]!) return -1;
+      point = point * this.capacities[v]! + local;
+    }
+    point = point * this.masks + key[this.vcpus]!;
+    return (this.bits[(point / 32) >>> 0]! & (1 << (point & 31))) === 0 ? -1 : this.ids![point]!;
+  }
+
   /** The same states (and ids) in a TupleIndex, for a search whose product outgrew this set. */
   toTupleIndex(): TupleIndex {
     const index = new TupleIndex(this.vcpus + 1);

@@ -4,7 +4,7 @@
  * liveness on the state it ends in. Random search, minimisation and replay
  * all go through here.
  */
-import { livenessViolationAt } from '../../properties/fair-continuation.js';
+import { fairCycleViolation, livenessViolationAt } from '../../properties/fair-continuation.js';
 import type { LivenessProperty, PropertyId, SafetyProperty } from '../../properties/index.js';
 import { initialState, successors, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 
@@ -85,13 +85,28 @@ export function judgeLabels(config: SystemConfig, labels: readonly string[], pro
   return judgeStates(walked.states, properties);
 }
 
-/** The first violation along a sequence of states starting at the initial one. */
-export function judgeStates(states: readonly SystemState[], properties: PropertySet): Violation | undefined {
+/** A path that ends in a cycle: its steps, and how many of them come before the cycle. */
+export interface Lasso {
+  readonly steps: readonly Step[];
+  readonly cycleStart: number;
+}
+
+/**
+ * The first violation along a sequence of states starting at the initial
+ * one: safety on every state, liveness on the last one, or, for a lasso, on
+ * its cycle (see fairCycleViolation).
+ */
+export function judgeStates(states: readonly SystemState[], properties: PropertySet, lasso?: Lasso): Violation | undefined {
   for (let i = 0; i < states.length; i++) {
     const found = safetyViolation(properties.safety, states[i]!, states[i - 1]);
     if (found !== undefined) return { property: found[0], message: found[1], length: i };
   }
-  const last = states.at(-1)!;
-  const live = livenessViolation(properties.liveness, last);
+  const live =
+    lasso === undefined
+      ? livenessViolation(properties.liveness, states.at(-1)!)
+      : properties.liveness.flatMap((p): [PropertyId, string][] => {
+          const message = fairCycleViolation(p, states, lasso.steps, lasso.cycleStart);
+          return message === undefined ? [] : [[p.id, message]];
+        })[0];
   return live === undefined ? undefined : { property: live[0], message: live[1], length: states.length - 1 };
 }

@@ -66,7 +66,8 @@ export function replayTrace(trace: Trace, log?: (step: number, record: Component
     steps.push(step);
     state = next;
   }
-  const violation = judgeStates(states, { safety: SAFETY, liveness: LIVENESS });
+  const lasso = trace.cycleStart === undefined ? undefined : { steps, cycleStart: trace.cycleStart };
+  const violation = judgeStates(states, { safety: SAFETY, liveness: LIVENESS }, lasso);
   return violation === undefined ? { status: 'clean', rows, states, steps } : { status: 'violation', rows, states, steps, violation };
 }
 

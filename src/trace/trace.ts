@@ -30,6 +30,12 @@ export interface Trace {
   readonly seed: number | null;
   readonly initialDigest: string;
   readonly steps: readonly TraceStep[];
+  /**
+   * A lasso (a fair cycle, liveness): the steps from this index on form a
+   * cycle, returning to the state after step `cycleStart` (the initial state
+   * if 0), and repeat forever.
+   */
+  readonly cycleStart?: number;
   readonly violation: { readonly property: PropertyId; readonly message: string } | null;
 }
 
@@ -114,6 +120,7 @@ export const traceSchema = z.object({
   seed: z.number().int().nullable(),
   initialDigest: hex16,
   steps: z.array(z.object({ label: z.string(), actor: z.string(), summary: z.string(), digest: hex16 })),
+  cycleStart: z.number().int().min(0).optional(),
   violation: z.object({ property: z.enum(propertyIds), message: z.string() }).nullable(),
 });
 
@@ -153,6 +160,10 @@ export function parseTrace(text: string, source: string): Trace {
   }
   if (parsed.data.design.name !== parsed.data.design.options.name) {
     throw new TraceFormatError(`${source}: field 'design.name' ('${parsed.data.design.name}') does not match design.options.name`);
+  }
+  const { cycleStart, steps } = parsed.data;
+  if (cycleStart !== undefined && (cycleStart >= steps.length || steps.at(-1)!.digest !== (cycleStart === 0 ? parsed.data.initialDigest : steps[cycleStart - 1]!.digest))) {
+    throw new TraceFormatError(`${source}: field 'cycleStart' (${cycleStart}) does not start a cycle: the last step must return to the state after step ${cycleStart}`);
   }
   if (parsed.data.design.hash !== designHash(parsed.data.design.options)) {
     throw new TraceFormatError(`${source}: field 'design.hash' does not match design.options (the file was edited)`);
@@ -209,10 +220,17 @@ export function describeChange(before: SystemState, after: SystemState): string 
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 
+/** For a lasso (a fair cycle), the sentence saying which of its `steps` steps repeat from `cycleStart` on; undefined otherwise. */
+export function describeCycle(cycleStart: number | undefined, steps: number): string | undefined {
+  if (cycleStart === undefined) return undefined;
+  const from = cycleStart === 0 ? 'the initial state' : `the state after step ${cycleStart}`;
+  return `steps ${cycleStart + 1}-${steps} form a fair cycle: they return to ${from} and can repeat forever`;
+}
+
 /** Builds a trace from a path of steps and the states it went through. */
 export function buildTrace(
   config: SystemConfig,
-  meta: { readonly bugs: readonly string[]; readonly mode: Trace['mode']; readonly seed: number | null },
+  meta: { readonly bugs: readonly string[]; readonly mode: Trace['mode']; readonly seed: number | null; readonly cycleStart?: number },
   steps: readonly Step[],
   states: readonly SystemState[],
   violation: Trace['violation'],
@@ -231,6 +249,7 @@ export function buildTrace(
       summary: describeChange(states[i]!, states[i + 1]!),
       digest: digestOf(states[i + 1]!),
     })),
+    ...(meta.cycleStart === undefined ? {} : { cycleStart: meta.cycleStart }),
     violation,
   };
 }

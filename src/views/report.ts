@@ -10,7 +10,7 @@ import { describeScope } from '../system/scope.js';
 import { CoverageRecorder } from '../system/coverage.js';
 import { machinesOf, type ComponentRecord, type MachineKind } from '../system/system.js';
 import { replayForView, type ReplayRow } from '../trace/replay.js';
-import type { Trace } from '../trace/trace.js';
+import { describeCycle, type Trace } from '../trace/trace.js';
 import { toDot } from './machine-graph.js';
 import { renderSequenceSvg, sequenceOf } from './sequence-diagram.js';
 import { escapeXml } from './xml.js';
@@ -47,9 +47,10 @@ function viewOf(trace: Trace): TraceView {
   for (const h of initial.hosts) coverage.get('host')!.recordState(h);
   for (const g of initial.guests) coverage.get('guest')!.recordState(g);
   const violatingStep = outcome.status === 'violation' ? outcome.violation.length : null;
+  const cycle = describeCycle(trace.cycleStart, trace.steps.length);
   const verdict =
     outcome.status === 'violation'
-      ? `VIOLATED ${outcome.violation.property} after step ${outcome.violation.length}: ${outcome.violation.message}`
+      ? `VIOLATED ${outcome.violation.property} after step ${outcome.violation.length}: ${outcome.violation.message}${cycle === undefined ? '' : ` (${cycle})`}`
       : 'clean: the trace violates no property';
   const diagram = sequenceOf(outcome.steps, outcome.states, records, outcome.rows.map((r) => r.summary), violatingStep);
   const visited = new Map([...coverage].map(([kind, recorder]) => [kind, recorder.reachedStates()] as const));
