@@ -150,6 +150,8 @@ export class Partition {
   private readonly classes: ProjectionClasses;
   /** per projection class: 1 a projected property breaks, 0 none does (undefined: not judged yet) */
   private readonly classBroken: (0 | 1)[] = [];
+  /** the projection class of every stored state, once the liveness pass asked for it */
+  private stateClassCache: Int32Array | undefined;
   private readonly rank: (id: PropertyId) => number;
   private readonly fairSteps: boolean[] = [];
   private readonly keepFairEdges: boolean;
@@ -441,7 +443,6 @@ export class Partition {
   }
 
   /** The projection class of every stored state, computed once for all the goals of the liveness pass. */
-  private stateClassCache: Int32Array | undefined;
   private stateClasses(shouldStop: () => boolean): Int32Array | 'interrupted' {
     if (this.stateClassCache?.length === this.table.count) return this.stateClassCache;
     const classes = new Int32Array(this.table.count);

@@ -8,7 +8,9 @@
  * id per point is kept beside the bits.
  *
  * A point is (local index of vCPU 0's share, ..., of vCPU n-1's, mask), in
- * mixed radix; each vCPU's dimension doubles when its shares outgrow it.
+ * mixed radix; each vCPU's dimension doubles when its shares outgrow it. A
+ * key holds vCPU v's share at index v (PackedSystem.pack and the symmetry
+ * canonicaliser both keep it there), so local indices never mix vCPUs.
  * Past MAX_BITS (MAX_IDS with ids) the product is too sparse to pay: the
  * set says OUTGROWN and hands its states to a TupleIndex.
  */

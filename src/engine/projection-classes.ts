@@ -5,6 +5,7 @@
  * per class. A class is numbered by folding the vCPUs' projection ids in
  * pairs, one table per vCPU after the first.
  */
+import { ModelError } from '../system/component.js';
 import type { PackedSystem } from '../system/packed.js';
 
 /** Projection ids and pair ids stay below this, so a pair is keyed by one number. */
@@ -28,7 +29,7 @@ export class ProjectionClasses {
       let next = pairs.get(key);
       if (next === undefined) {
         next = pairs.size;
-        if (next >= ID_SPAN) throw new RangeError(`more than ${ID_SPAN} projection classes`);
+        if (next >= ID_SPAN) throw new ModelError(`more than ${ID_SPAN} combinations of projections: the projections read more than their checks need`);
         pairs.set(key, next);
       }
       id = next;

@@ -250,11 +250,7 @@ export class PackedSystem {
     return tuple[v]! * this.masks + tuple[this.vcpus]!;
   }
 
-  /**
-   * The fact of vCPU `v` in `tuple`, computed by the composed system on first
-   * sight. Computing one can grow the move arrays: take every fact a state
-   * needs before reading its moves.
-   */
+  /** The fact of vCPU `v` in `tuple`, computed by the composed system on first sight. */
   factOf(tuple: Int32Array, v: number): number {
     const key = this.factKey(tuple, v);
     const id = key < this.factIds.length ? this.factIds[key]! - 1 : -1;
