@@ -14,6 +14,7 @@ import type { Projection } from '../properties/types.js';
 import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
 import { followSchedule } from '../src/engine/random.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { PackedSystem } from '../src/system/packed.js';
 import type { SystemConfig, SystemState } from '../src/system/system.js';
 
 interface ProjectedCheck {
@@ -45,6 +46,23 @@ const seen = new Set<string>();
 afterAll(() => expect([...seen].sort()).toEqual(['goal pending', 'token-unique broken']));
 
 describe.each(CONFIGS)('%s', (_, config) => {
+  it('projects a vCPU alike in a state and in its lone state (the other vCPUs at their start), where the search computes it', () => {
+    const checks = projectedChecks(config);
+    const packed = new PackedSystem(config, () => undefined);
+    fc.assert(
+      fc.property(fc.array(fc.nat(30), { maxLength: 40 }), (schedule) => {
+        for (const state of followSchedule(config, schedule).states) {
+          const tuple = packed.pack(state);
+          state.hosts.forEach((_, v) => {
+            const lone = packed.unpack(packed.loneTuple(tuple[v]!, v, tuple[config.scope.vcpus]!));
+            for (const check of checks) expect(check.projection(lone, v), `${check.name}, vcpu${v}`).toBe(check.projection(state, v));
+          });
+        }
+      }),
+      { seed: 2, numRuns: 30 },
+    );
+  });
+
   it('gives every projected check one answer per combination of projections', () => {
     const checks = projectedChecks(config);
     const answers = checks.map(() => new Map<string, string>());

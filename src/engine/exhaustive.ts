@@ -10,12 +10,13 @@
  * violation, found by backward reachability from the goal states.
  */
 import type { PropertyId } from '../../properties/index.js';
+import { ModelError } from '../system/component.js';
 import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import { fairCycle, forEachComponent, isFairComponent, type FairMove } from './fair-cycles.js';
 import { MemoryGuard } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
-import { globalId, goalsOf, locate, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
+import { globalId, goalsOf, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
 import { propertyRank, type PropertySet, type Violation } from './verdict.js';
 
@@ -140,7 +141,7 @@ class Search {
       step: (index) => packed.steps[index]!,
       fairEdges: () => partition.fairEdges(),
       goalFlags: (_, goal) => partition.goalFlags(goals[goal]!.goal, () => this.options.shouldStop?.() === true),
-      fairMoves: (id) => partition.fairSuccessors(id).map(({ step, tuple }) => ({ step, target: partition.idOf(tuple) })),
+      fairMoves: (id) => partition.fairSuccessors(id).map(({ step, tuple }) => ({ step, target: knownTarget(partition.idOf(tuple)) })),
       explain: (id, goal, cycleSteps) => partition.explain(id, goals[goal]!.goal, cycleSteps),
       close: () => undefined,
     };
@@ -278,6 +279,7 @@ class Search {
       if (this.options.shouldStop?.() === true) return 'interrupted';
       const pending = flags.map((f) => ((f & 3) === 2 ? 1 : 0));
       const cycle = this.fairCycleOf(partitions, offsets, sources, pending, levelStarts, states);
+      if (cycle === 'interrupted') return cycle;
       if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, goal, cycle.cycle.length) };
       if (this.options.shouldStop?.() === true) return 'interrupted';
     }
@@ -295,9 +297,11 @@ class Search {
     pending: Uint8Array,
     levelStarts: readonly Int32Array[],
     states: readonly number[],
-  ): { state: number; cycle: readonly number[] } | undefined {
+  ): { state: number; cycle: readonly number[] } | 'interrupted' | undefined {
     const fair: { component: Int32Array; movesOf: (id: number) => FairMove[] }[] = [];
+    let interrupted = false;
     forEachComponent(offsets, sources, pending, (component) => {
+      if (this.options.shouldStop?.() === true) return (interrupted = true);
       const moves = new Map<number, FairMove[]>();
       const movesOf = (id: number): FairMove[] => {
         let found = moves.get(id);
@@ -307,12 +311,19 @@ class Search {
       if (isFairComponent(component, movesOf)) fair.push({ component, movesOf });
       return false;
     });
+    if (interrupted) return 'interrupted';
     if (fair.length === 0) return undefined;
     const members = new Set(fair.flatMap(({ component }) => [...component]));
     const entry = shallowest(levelStarts, states, (id) => members.has(id));
     const chosen = fair.find(({ component }) => component.includes(entry))!;
     return { state: entry, cycle: fairCycle(chosen.component, entry, chosen.movesOf) };
   }
+}
+
+/** A fair move's target must be a stored state: every successor of a stored state is one, in a complete search. */
+export function knownTarget(id: number): number {
+  if (id < 0) throw new ModelError('a fair move leads to a state the search did not store');
+  return id;
 }
 
 /**

@@ -14,7 +14,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { PropertyId } from '../../properties/index.js';
 import type { PackedTables, TablesMark } from '../system/packed.js';
 import type { SystemConfig } from '../system/system.js';
-import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
+import { knownTarget, type ExhaustiveOptions, type Partitions } from './exhaustive.js';
 import { Mailbox } from './mailbox.js';
 import { MemoryGuard } from './memory-guard.js';
 import { locate, ownerOf, packedSystemFor, type LevelReport, type StopReason } from './partition.js';
@@ -217,7 +217,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     fairMoves: (id) => {
       const { partition, local } = locate(id, count);
       const successors = ask(partition, { type: 'fair-successors', local }) as { step: number; tuple: Int32Array }[];
-      return successors.map(({ step, tuple }) => ({ step, target: ask(ownerOf(tuple, count), { type: 'id-of', tuple }) as number }));
+      return successors.map(({ step, tuple }) => ({ step, target: knownTarget(ask(ownerOf(tuple, count), { type: 'id-of', tuple }) as number) }));
     },
     explain: (id, goal, cycleSteps) => {
       const { partition, local } = locate(id, count);

@@ -75,14 +75,11 @@ export class ProductSet {
    * cannot span it (see toTupleIndex).
    */
   findOrAdd(key: Int32Array, id: number): number {
-    const { shares, capacities } = this;
-    let point = 0;
-    for (let v = 0; v < this.vcpus; v++) {
-      const local = shares.localIndex(key[v]!);
-      if (local >= capacities[v]!) return this.widen(v, local) ? this.findOrAdd(key, id) : OUTGROWN;
-      point = point * capacities[v]! + local;
+    const point = this.pointOfKey(key);
+    if (point < 0) {
+      const v = -point - 1;
+      return this.widen(v, this.shares.localIndex(key[v]!)) ? this.findOrAdd(key, id) : OUTGROWN;
     }
-    point = point * this.masks + key[this.vcpus]!;
     // a point is below 2^34: its word index fits 32 bits, and `point & 31` reads the low bits of point mod 2^32
     const word = (point / 32) >>> 0;
     const bit = 1 << (point & 31);
@@ -95,14 +92,20 @@ export class ProductSet {
 
   /** The id of `key`, or -1 if it is not in the set (ids must be kept). */
   find(key: Int32Array): number {
+    const point = this.pointOfKey(key);
+    return point < 0 || (this.bits[(point / 32) >>> 0]! & (1 << (point & 31))) === 0 ? -1 : this.ids![point]!;
+  }
+
+  /** The point of `key`, or -(v + 1) if vCPU v's share lies outside its dimension. */
+  private pointOfKey(key: Int32Array): number {
+    const { shares, capacities } = this;
     let point = 0;
     for (let v = 0; v < this.vcpus; v++) {
-      const local = this.shares.localIndex(key[v]!);
-      if (local >= this.capacities[v]!) return -1;
-      point = point * this.capacities[v]! + local;
+      const local = shares.localIndex(key[v]!);
+      if (local >= capacities[v]!) return -(v + 1);
+      point = point * capacities[v]! + local;
     }
-    point = point * this.masks + key[this.vcpus]!;
-    return (this.bits[(point / 32) >>> 0]! & (1 << (point & 31))) === 0 ? -1 : this.ids![point]!;
+    return point * this.masks + key[this.vcpus]!;
   }
 
   /** The same states (and ids) in a TupleIndex, for a search whose product outgrew this set. */

@@ -8,8 +8,10 @@
 import { ModelError } from '../system/component.js';
 import type { PackedSystem } from '../system/packed.js';
 
-/** Projection ids and pair ids stay below this, so a pair is keyed by one number. */
+/** Projection ids stay below this, so a pair is keyed by one number. */
 const ID_SPAN = 2 ** 26;
+/** Entries a V8 Map holds at most. */
+const MAX_PAIRS = 2 ** 24;
 
 export class ProjectionClasses {
   /** pairs[v - 1]: (class of vCPUs 0..v-1, projection of vCPU v) -> class of vCPUs 0..v */
@@ -29,7 +31,7 @@ export class ProjectionClasses {
       let next = pairs.get(key);
       if (next === undefined) {
         next = pairs.size;
-        if (next >= ID_SPAN) throw new ModelError(`more than ${ID_SPAN} combinations of projections: the projections read more than their checks need`);
+        if (next >= MAX_PAIRS) throw new ModelError(`more than ${MAX_PAIRS} combinations of projections: the projections read more than their checks need`);
         pairs.set(key, next);
       }
       id = next;

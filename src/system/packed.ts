@@ -252,9 +252,7 @@ export class PackedSystem {
 
   /** The fact of vCPU `v` in `tuple`, computed by the composed system on first sight. */
   factOf(tuple: Int32Array, v: number): number {
-    const key = this.factKey(tuple, v);
-    const id = key < this.factIds.length ? this.factIds[key]! - 1 : -1;
-    return id >= 0 ? id : this.computeFact(key);
+    return this.factOfKey(this.factKey(tuple, v));
   }
 
   /** The fact of the pair with key `key` (see factKey), computed if new. */

@@ -67,7 +67,10 @@ export function replayTrace(trace: Trace, log?: (step: number, record: Component
     state = next;
   }
   const lasso = trace.cycleStart === undefined ? undefined : { steps, cycleStart: trace.cycleStart };
-  const violation = judgeStates(states, { safety: SAFETY, liveness: LIVENESS }, lasso);
+  // the recorded property is judged first: a lasso found for one liveness property may break another too
+  const recorded = trace.violation?.property;
+  const liveness = [...LIVENESS].sort((a, b) => Number(b.id === recorded) - Number(a.id === recorded));
+  const violation = judgeStates(states, { safety: SAFETY, liveness }, lasso);
   return violation === undefined ? { status: 'clean', rows, states, steps } : { status: 'violation', rows, states, steps, violation };
 }
 
