@@ -7,7 +7,7 @@
  * reclaim, offline, reset or SMI happens. A goal unreachable this way is one
  * the guest can never reach without outside help.
  */
-import { internedKey, successors, type Step, type SystemState } from '../src/system/system.js';
+import { internedKey, sameState, successors, type Step, type SystemState } from '../src/system/system.js';
 import type { LivenessProperty } from './types.js';
 
 const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
@@ -87,7 +87,7 @@ export function guestDiedOn(state: SystemState, v: number): boolean {
 export function fairCycleViolation(property: LivenessProperty, states: readonly SystemState[], steps: readonly Step[], cycleStart: number): string | undefined {
   const cycle = states.slice(cycleStart, -1);
   const cycleSteps = steps.slice(cycleStart);
-  if (cycle.length === 0 || internedKey(states.at(-1)!) !== internedKey(states[cycleStart]!)) return undefined;
+  if (cycle.length === 0 || !sameState(states.at(-1)!, states[cycleStart]!)) return undefined;
   if (!cycleSteps.every(isFairStep) || cycle.some(guestDied)) return undefined;
   const taken = new Set(cycleSteps.map((s) => s.label));
   const enabled = cycle.map((state) => new Set(successors(state).flatMap((s) => (isFairStep(s.step) ? [s.step.label] : []))));

@@ -10,10 +10,9 @@
  * violation, found by backward reachability from the goal states.
  */
 import type { PropertyId } from '../../properties/index.js';
-import { ModelError } from '../system/component.js';
 import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
-import { fairCycle, forEachComponent, isFairComponent, type FairMove } from './fair-cycles.js';
+import { fairCycle, forEachComponent, isFairComponent, knownTarget, type FairMove } from './fair-cycles.js';
 import { MemoryGuard } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
 import { globalId, goalsOf, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
@@ -318,12 +317,6 @@ class Search {
     const chosen = fair.find(({ component }) => component.includes(entry))!;
     return { state: entry, cycle: fairCycle(chosen.component, entry, chosen.movesOf) };
   }
-}
-
-/** A fair move's target must be a stored state: every successor of a stored state is one, in a complete search. */
-export function knownTarget(id: number): number {
-  if (id < 0) throw new ModelError('a fair move leads to a state the search did not store');
-  return id;
 }
 
 /**

@@ -13,10 +13,18 @@
  * component decide the question, as for SPIN's weak-fairness cycles.
  */
 
+import { ModelError } from '../system/component.js';
+
 /** A fair move of a state: the step and the global id of the state it leads to. */
 export interface FairMove {
   readonly step: number;
   readonly target: number;
+}
+
+/** A fair move's target, which must be a stored state: in a complete search every successor of a stored state is one. */
+export function knownTarget(id: number): number {
+  if (id < 0) throw new ModelError('a fair move leads to a state the search did not store');
+  return id;
 }
 
 /**

@@ -259,9 +259,7 @@ export class Partition {
         const fact = packed.factOf(current, v);
         const last = packed.movesEnd(fact);
         for (let move = packed.movesStart(fact); move < last; move++) {
-          for (let i = 0; i < width; i++) next[i] = current[i]!;
-          next[v] = packed.moveTarget(move);
-          next[vcpus] = packed.moveMask(move);
+          packed.moveInto(current, v, move, next);
           this.route(from, packed.stepOf(move), packed.verdictOf(move), deliver);
           if (this.stopping) return;
         }
@@ -392,18 +390,22 @@ export class Partition {
     const { packed } = this;
     const current = this.table.read(local, new Int32Array(packed.width));
     const vcpus = packed.width - 1;
+    const mask = current[vcpus]!;
     const out: { step: number; tuple: Int32Array }[] = [];
     for (let v = 0; v < vcpus; v++) {
       const fact = packed.factOf(current, v);
       for (let move = packed.movesStart(fact); move < packed.movesEnd(fact); move++) {
-        if (!this.isFair(packed.stepOf(move))) continue;
-        const tuple = current.slice();
-        tuple[v] = packed.moveTarget(move);
-        tuple[vcpus] = packed.moveMask(move);
-        out.push({ step: packed.stepOf(move), tuple });
+        const step = packed.stepOf(move);
+        if (this.isFair(step)) out.push({ step, tuple: packed.moveInto(current, v, move, new Int32Array(packed.width)) });
       }
     }
-    // the swap device's steps are never fair
+    for (let page = 0, bit = 1; bit <= mask; page++, bit <<= 1) {
+      const step = (mask & bit) === 0 ? -1 : packed.swapStep(current, page);
+      if (step < 0 || !this.isFair(step)) continue;
+      const tuple = current.slice();
+      tuple[vcpus] = mask & ~bit;
+      out.push({ step, tuple });
+    }
     return out;
   }
 

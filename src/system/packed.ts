@@ -271,15 +271,19 @@ export class PackedSystem {
     return this.moveStart.get(fact + 1);
   }
 
+  /** Writes into `out` the tuple vCPU `v`'s move `move` leads to from `tuple`. */
+  moveInto(tuple: Int32Array, v: number, move: number, out: Int32Array): Int32Array {
+    for (let i = 0; i < this.width; i++) out[i] = tuple[i]!;
+    out[v] = this.moveShare.get(move);
+    out[this.vcpus] = this.moveResident.get(move);
+    return out;
+  }
+
   /** The share move `move` leads to (for the vCPU whose fact it belongs to). */
   moveTarget(move: number): number {
     return this.moveShare.get(move);
   }
 
-  /** The resident mask after move `move`. */
-  moveMask(move: number): number {
-    return this.moveResident.get(move);
-  }
 
   /** The step of move `move`. */
   stepOf(move: number): number {
