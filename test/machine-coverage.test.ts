@@ -12,10 +12,10 @@ import { exhaustiveCheck } from '../src/engine/exhaustive.js';
 import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
 import type { EventObject } from 'xstate';
 import type { GuestContext } from '../machines/guest.js';
-import type { ComponentState } from '../src/system/component.js';
+import { ComponentStepper, type ComponentState } from '../src/system/component.js';
 import { CoverageRecorder } from '../src/system/coverage.js';
 import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
-import { machinesOf } from '../src/system/system.js';
+import { applyStep, enabledSteps, initialState, machineInputs, machinesOf, type ComponentLog } from '../src/system/system.js';
 
 interface Run {
   readonly design: DesignOptions;
@@ -119,9 +119,7 @@ describe('machine transition coverage', () => {
       const machines = machinesOf(run.design);
       for (const name of MACHINE_NAMES) {
         const stepper = machines[name];
-        const recorder = new CoverageRecorder(stepper.machine);
-        for (const input of stepper.startInputs()) recorder.record({ input });
-        for (const step of stepper.steps()) recorder.record({ state: step.from, event: step.event });
+        const recorder = stepper.coverage;
         for (const t of recorder.all) listed.get(name)!.add(t.id);
         for (const id of recorder.takenIds()) taken.get(name)!.add(id);
         noteStates(name, recorder);
@@ -158,5 +156,51 @@ describe('machine transition coverage', () => {
 
   it('takes every token-lifecycle transition', () => {
     expect(missed('token')).toEqual([]);
+  });
+});
+
+describe('coverage recorded while stepping', () => {
+  // A stepper records what its XState calls took as it makes them. Here fresh steppers
+  // take the machine steps of random walks, and the same steps are replayed on inspected actors.
+  it.each(DESIGNS.map((d) => [d.name, d] as const))('%s: a stepper records what a replay on inspected actors records', (_, design) => {
+    const config = { design, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2, hotplug: true } };
+    const machines = machinesOf(design);
+    const fresh = new Map(MACHINE_NAMES.map((m) => [m, new ComponentStepper(machines[m].machine)] as const));
+    const replayed = new Map(MACHINE_NAMES.map((m) => [m, new CoverageRecorder(machines[m].machine)] as const));
+    const start = (m: MachineName, input: unknown) => {
+      fresh.get(m)!.initial(input);
+      replayed.get(m)!.record({ input });
+    };
+    const inputs = machineInputs(config);
+    for (const input of inputs.hosts) start('host', input);
+    for (const input of inputs.guests) start('guest', input);
+    const log: ComponentLog = (record) => {
+      if (record.kind === 'start') start('token', record.input);
+      if (record.kind !== 'event') return;
+      const { next } = fresh.get(record.machine)!.step(record.from as never, record.event as never);
+      expect(next).toEqual(record.next);
+      replayed.get(record.machine)!.record({ state: record.from, event: record.event });
+      replayed.get(record.machine)!.recordState(record.from);
+      replayed.get(record.machine)!.recordState(record.next);
+    };
+    let seed = 7;
+    const pick = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let walk = 0; walk < 30; walk++) {
+      let state = initialState(config);
+      for (let depth = 0; depth < 40; depth++) {
+        const steps = enabledSteps(state);
+        if (steps.length === 0) break;
+        state = applyStep(state, steps[pick(steps.length)]!, log);
+      }
+    }
+    for (const m of MACHINE_NAMES) {
+      const recorded = fresh.get(m)!.coverage;
+      expect(recorded.takenIds(), m).toEqual(replayed.get(m)!.takenIds());
+      expect([...recorded.reachedStates()].sort(), m).toEqual([...replayed.get(m)!.reachedStates()].sort());
+    }
+    expect(fresh.get('guest')!.coverage.takenIds().length).toBeGreaterThan(5);
   });
 });

@@ -4,7 +4,8 @@
  * semantics; results are memoised per (component state, event), since each
  * component is small and deterministic.
  */
-import { initialTransition, transition, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
+import { createActor, type ActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
+import { CoverageRecorder } from './coverage.js';
 
 /** A machine's snapshot reduced to data: what the system stores and compares. */
 export interface ComponentState<TContext> {
@@ -35,10 +36,26 @@ const EVENT_SPAN = 1 << 21;
  * States are interned: equal states (same value and context) get one id and
  * one shared object, so the composed system compares components by identity
  * and keys them by small integers instead of their JSON.
+ *
+ * XState is consulted through the machine's own `transition` and
+ * `getInitialSnapshot`, as XState's pure `transition()` does, but with one
+ * actor scope for every call: `transition()` builds a fresh actor and system
+ * per call, which was most of the cost of a memo miss. The scope's system is
+ * inspected, so each miss also records the transitions it took (XState's
+ * `@xstate.microstep` events, eventless ones included) for machine coverage.
+ * None of the machines spawns or invokes actors, so no call leaves anything
+ * behind in the shared system.
  */
 export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   private readonly memo = new Map<number, ComponentStep<TContext, TEffect>>();
-  private readonly inputs = new Map<string, unknown>();
+  /** initial states by input (JSON) */
+  private readonly starts = new Map<string, ComponentState<TContext>>();
+  /** the states and transitions every step and start so far reached (memo misses record them; hits add nothing new) */
+  readonly coverage: CoverageRecorder;
+  private readonly scope: ActorScope<AnyMachineSnapshot, TEvent>;
+  /** the actions and transitions of the XState call in progress */
+  private readonly actions: { type: string; params?: unknown }[] = [];
+  private readonly taken: object[] = [];
   /** the interned states, by id */
   private readonly states: ComponentState<TContext>[] = [];
   private readonly idsByKey = new Map<string, number>();
@@ -46,7 +63,39 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   private readonly idsByObject = new WeakMap<object, number>();
   private readonly eventIds = new Map<string, number>();
 
-  constructor(readonly machine: AnyStateMachine) {}
+  constructor(readonly machine: AnyStateMachine) {
+    this.coverage = new CoverageRecorder(machine);
+    const self = createActor(machine, {
+      inspect: (event) => {
+        if (event.type === '@xstate.microstep') this.taken.push(...(event as unknown as { _transitions: object[] })._transitions);
+      },
+    });
+    this.scope = {
+      self,
+      id: '',
+      sessionId: '',
+      logger: () => {},
+      defer: () => {},
+      emit: () => {},
+      system: self.system,
+      stopChild: () => {},
+      actionExecutor: (action) => this.actions.push(action),
+    };
+  }
+
+  /** Runs one XState call on the shared scope; records what it took and returns its snapshot and emitted events. */
+  private consult(call: () => AnyMachineSnapshot): { snapshot: AnyMachineSnapshot; effects: TEffect[] } {
+    this.actions.length = 0;
+    this.taken.length = 0;
+    const snapshot = call();
+    this.coverage.noteTransitions(this.taken);
+    this.coverage.noteStates(snapshot);
+    const effects: TEffect[] = [];
+    for (const action of this.actions) {
+      if (action.type === 'xstate.emit') effects.push((action.params as { event: TEffect }).event);
+    }
+    return { snapshot, effects };
+  }
 
   /** The id of `state`: equal states, even as different objects, have one id. */
   idOf(state: ComponentState<TContext>): number {
@@ -79,21 +128,17 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     return id;
   }
 
-  /** The distinct (state, event) pairs stepped so far (since the memo was last emptied). */
-  steps(): IterableIterator<ComponentStep<TContext, TEffect>> {
-    return this.memo.values();
-  }
-
-  /** The distinct inputs the machine was started with. */
-  startInputs(): IterableIterator<unknown> {
-    return this.inputs.values();
-  }
-
   /** The machine's initial state for an input. */
   initial(input: unknown): ComponentState<TContext> {
-    if (this.inputs.size < MEMO_LIMIT) this.inputs.set(JSON.stringify(input), input);
-    const [snapshot] = initialTransition(this.machine, input);
-    return this.canonical({ value: snapshot.value, context: snapshot.context as TContext });
+    const key = JSON.stringify(input);
+    let start = this.starts.get(key);
+    if (start === undefined) {
+      const { snapshot } = this.consult(() => this.machine.getInitialSnapshot(this.scope, input));
+      start = this.canonical({ value: snapshot.value, context: snapshot.context as TContext });
+      if (this.starts.size >= MEMO_LIMIT) this.starts.clear();
+      this.starts.set(key, start);
+    }
+    return start;
   }
 
   /** The state after `event`, and what the machine emitted. Throws ModelError if no transition of the machine takes the event. */
@@ -106,11 +151,8 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     if (this.machine.getTransitionData(snapshot, event).length === 0) {
       throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
     }
-    const [next, actions] = transition(this.machine, snapshot, event);
-    const effects: TEffect[] = [];
-    for (const action of actions as readonly { type: string; params?: unknown }[]) {
-      if (action.type === 'xstate.emit') effects.push((action.params as { event: TEffect }).event);
-    }
+    this.coverage.noteStates(snapshot);
+    const { snapshot: next, effects } = this.consult(() => this.machine.transition(snapshot, event, this.scope));
     const result: ComponentStep<TContext, TEffect> = {
       next: this.canonical({ value: next.value, context: next.context as TContext }),
       from: this.canonical(state),

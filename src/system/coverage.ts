@@ -84,14 +84,24 @@ export class CoverageRecorder {
     this.all = transitionsOf(machine);
   }
 
-  /** Records one component step, or a start with an input; the states a taken transition enters count as reached (transient ones too). */
+  /** Records one component step, or a start with an input, by running it on an inspected actor. */
   record(from: { readonly state: ComponentState<unknown>; readonly event: EventObject } | { readonly input: unknown }): void {
-    for (const t of takenTransitions(this.machine, from)) {
+    this.noteTransitions(takenTransitions(this.machine, from));
+  }
+
+  /** Records transitions seen taken; the states a taken transition enters count as reached (transient ones too). */
+  noteTransitions(transitions: readonly object[]): void {
+    for (const t of transitions) {
       this.taken.add(t);
       const { source, target } = t as { source: { id: string }; target?: readonly { id: string }[] };
       this.states.add(source.id);
       for (const node of target ?? []) this.states.add(node.id);
     }
+  }
+
+  /** Records the state nodes active in a snapshot of the machine. */
+  noteStates(snapshot: object): void {
+    for (const node of (snapshot as { _nodes: { id: string }[] })._nodes) this.states.add(node.id);
   }
 
   /** Ids of the transitions taken so far. */
@@ -101,8 +111,7 @@ export class CoverageRecorder {
 
   /** Records the state nodes active in a component state. */
   recordState(state: ComponentState<unknown>): void {
-    const snapshot = this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> });
-    for (const node of (snapshot as unknown as { _nodes: { id: string }[] })._nodes) this.states.add(node.id);
+    this.noteStates(this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> }));
   }
 
   /** Ids of the state nodes seen active (parents included), transient ones too. */
@@ -133,22 +142,9 @@ export interface MachineCoverage {
   readonly statesMissed: readonly string[];
 }
 
-/** Coverage of everything a stepper's memo has seen (its distinct (state, event) pairs and start inputs). */
-export function coverageOf(
-  name: string,
-  stepper: {
-    readonly machine: AnyStateMachine;
-    startInputs(): Iterable<unknown>;
-    steps(): Iterable<{ from: ComponentState<unknown>; event: EventObject; next: ComponentState<unknown> }>;
-  },
-): MachineCoverage {
-  const recorder = new CoverageRecorder(stepper.machine);
-  for (const input of stepper.startInputs()) recorder.record({ input });
-  for (const step of stepper.steps()) {
-    recorder.record({ state: step.from, event: step.event });
-    recorder.recordState(step.from);
-    recorder.recordState(step.next);
-  }
+/** Coverage of everything a stepper has stepped or started so far (in this process, for this design). */
+export function coverageOf(name: string, stepper: { readonly machine: AnyStateMachine; readonly coverage: CoverageRecorder }): MachineCoverage {
+  const recorder = stepper.coverage;
   const missed = recorder.missedTransitions();
   const statesMissed = recorder.missedStates();
   const statesTotal = stateIdsOf(stepper.machine).length;
