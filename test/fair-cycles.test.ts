@@ -5,6 +5,7 @@
  * exhaustive search, on a goal of the test's own that a fair cycle of the
  * real model postpones (the shipped properties have none in the designs).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import type { LivenessProperty } from '../properties/types.js';
@@ -63,6 +64,41 @@ describe('forEachComponent', () => {
     const chain = Array.from({ length: n - 1 }, (_, i): [number, number] => [i, i + 1]);
     expect(components(n, chain)).toEqual([]);
     expect(components(n, [...chain, [n - 1, 0]])[0]!.length).toBe(n);
+  });
+});
+
+/** Which states of `inside` each state reaches in one or more steps inside it (brute force). */
+function reachability(size: number, edges: readonly [number, number][], inside: readonly boolean[]): boolean[][] {
+  const reach = Array.from({ length: size }, () => Array<boolean>(size).fill(false));
+  for (const [from, to] of edges) if (inside[from] && inside[to]) reach[from]![to] = true;
+  for (let k = 0; k < size; k++) for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) if (reach[i]![k] && reach[k]![j]) reach[i]![j] = true;
+  return reach;
+}
+
+describe('forEachComponent on random graphs', () => {
+  const graphs = fc.integer({ min: 1, max: 12 }).chain((size) =>
+    fc.record({
+      size: fc.constant(size),
+      edges: fc.array(fc.tuple(fc.nat(size - 1), fc.nat(size - 1)), { maxLength: size * 3 }),
+      inside: fc.array(fc.nat(4).map((n) => n > 0), { minLength: size, maxLength: size }),
+    }),
+  );
+
+  it('finds exactly the strongly connected components of two or more states (against a brute-force closure)', () => {
+    fc.assert(
+      fc.property(graphs, ({ size, edges, inside }) => {
+        const reach = reachability(size, edges, inside);
+        const expected = new Map<string, number[]>();
+        for (let i = 0; i < size; i++) {
+          if (!inside[i] || !reach[i]![i]) continue;
+          const members = Array.from({ length: size }, (_, j) => j).filter((j) => j === i || (reach[i]![j] && reach[j]![i]));
+          if (members.length > 1) expected.set(members.join(), members);
+        }
+        const want = [...expected.values()].sort((a, b) => a[0]! - b[0]!);
+        expect(components(size, edges, (id) => inside[id]!)).toEqual(want);
+      }),
+      { seed: 1, numRuns: 2000 },
+    );
   });
 });
 

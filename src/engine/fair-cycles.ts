@@ -78,10 +78,9 @@ export function forEachComponent(offsets: Int32Array, sources: Int32Array, insid
         let start = top;
         do start--;
         while (stack[start] !== state);
-        const component = stack.slice(start, top);
-        for (const member of component) onStack[member] = 0;
+        for (let i = start; i < top; i++) onStack[stack[i]!] = 0;
+        if (top - start > 1 && visit(stack.slice(start, top))) return;
         top = start;
-        if (component.length > 1 && visit(component)) return;
       }
       depth--;
       if (depth >= 0) {
