@@ -13,7 +13,7 @@ import type { PropertyId } from '../../properties/index.js';
 import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import { fairCycle, forEachComponent, isFairComponent, knownTarget, type FairMove } from './fair-cycles.js';
-import { MemoryGuard } from './memory-guard.js';
+import { MemoryGuard, POLLS_PER_READING } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
 import { globalId, goalsOf, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
@@ -23,6 +23,14 @@ export type { StopReason } from './partition.js';
 
 /** States between two progress reports. */
 const PROGRESS_EVERY = 5000;
+/**
+ * Bytes per state the liveness pass allocates besides copies of the fair
+ * edges (at most what the search holds): predecessor offsets and fill
+ * pointers (8), a goal's flags, closure, stack and pending marks (10),
+ * Tarjan's index, low link, stack mark, stack and path (21), and the
+ * projection class of every state (4).
+ */
+const LIVENESS_BYTES_PER_STATE = 43;
 
 export interface ExhaustiveOptions {
   /** merge states that differ by a permutation of interchangeable vCPUs, pages or one vCPU's tasks (safety properties only) */
@@ -117,7 +125,7 @@ class Search {
           this.options.onProgress?.({ states, frontier: partition.frontier, depth: this.depth + 1 });
         }
         if (Date.now() > deadline) return 'max-seconds';
-        if (++polls % 16 === 0 && memory.exhausted()) return 'memory';
+        if (++polls % POLLS_PER_READING === 0 && memory.exhausted(partition.growthBytes())) return 'memory';
         if (this.options.shouldStop?.() === true) return 'interrupted';
         return undefined;
       },
@@ -193,6 +201,10 @@ class Search {
       if (stoppedBy !== undefined) return result({ depth: this.depth, complete: false, stoppedBy });
       if (reports.every((r) => r.newStates === 0)) break;
       this.depth++;
+    }
+    // the liveness pass builds its graph in one go: it does not start if that would pass the memory guard
+    if (this.properties.liveness.length > 0 && new MemoryGuard().exhausted(totals.states * LIVENESS_BYTES_PER_STATE + totals.bytes)) {
+      return result({ depth: this.depth, complete: false, stoppedBy: 'memory' });
     }
     const violation = this.livenessViolation(partitions, statesPerPartition);
     if (violation === 'interrupted') return result({ depth: this.depth, complete: false, stoppedBy: 'interrupted' });

@@ -18,14 +18,22 @@ const HEAP_SHARE = 0.7;
 const YOUNG_GENERATION = 3 * 16 * 2 ** 20;
 /** Share of the machine's memory (or of the cgroup's limit, if lower) the process may use. */
 const MEMORY_SHARE = 0.8;
+/** Polls of the search's limits (every POLL_EVERY transitions) between two readings of the memory. */
+export const POLLS_PER_READING = 16;
 
 export class MemoryGuard {
   private readonly heapLimit = (getHeapStatistics().heap_size_limit - YOUNG_GENERATION) * HEAP_SHARE;
   private readonly processLimit = Math.min(totalmem(), constrainedMemory()) * MEMORY_SHARE;
 
-  /** True when the search must stop. Reads the heap and the RSS: cheap, but not free, so poll it every few thousand steps. */
-  exhausted(): boolean {
-    return oldGenerationUsed() > this.heapLimit || process.memoryUsage.rss() > this.processLimit;
+  /**
+   * True when the search must stop: the heap is nearly full, or the process,
+   * with `growth` more bytes (what the search's arrays could take by the
+   * next reading when they grow: see Partition.growthBytes), would pass its
+   * share of the machine. Reads the heap and the RSS: cheap, but not free,
+   * so read it every POLLS_PER_READING polls.
+   */
+  exhausted(growth = 0): boolean {
+    return oldGenerationUsed() > this.heapLimit || process.memoryUsage.rss() + growth > this.processLimit;
   }
 }
 

@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { propertyById, type LivenessProperty, type SafetyProperty } from '../../properties/index.js';
 import { PackedSystem } from '../system/packed.js';
 import { Mailbox } from './mailbox.js';
-import { MemoryGuard } from './memory-guard.js';
+import { MemoryGuard, POLLS_PER_READING } from './memory-guard.js';
 import { BATCH_RECORDS, frontierSlot, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
 import { goalsOf, Partition, type Limits } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
@@ -43,7 +43,7 @@ try {
       let states = 0;
       for (let w = 0; w < count; w++) states += Atomics.load(shared, statesSlot(w));
       if (states >= data.maxStates) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('max-states'));
-      if (++polls % 16 === 0 && memory.exhausted()) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
+      if (++polls % POLLS_PER_READING === 0 && memory.exhausted(partition.growthBytes())) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
       return stopRequested();
     },
   };

@@ -17,6 +17,7 @@ import { NO_VERDICT, PackedSystem } from '../system/packed.js';
 import type { SystemConfig, SystemState } from '../system/system.js';
 import { ProjectionClasses } from './projection-classes.js';
 import { OUTGROWN, ProductSet } from './product-set.js';
+import { POLLS_PER_READING } from './memory-guard.js';
 import { hashTuple, TupleIndex, TupleList } from './state-table.js';
 import type { PackedCanonicaliser } from './symmetry.js';
 import { propertyRank, safetyViolation, type PropertySet } from './verdict.js';
@@ -213,6 +214,17 @@ export class Partition {
     return (
       this.table.bytes + this.visited.bytes + this.parent.bytes + this.via.bytes + this.runFrom.bytes + this.runStart.bytes + this.fairTo.bytes + this.levelStarts.bytes
     );
+  }
+
+  /**
+   * The memory the growth of this partition's arrays could add before the
+   * memory guard reads again (POLLS_PER_READING polls later): each counts if
+   * it may grow within that many transitions (a transition stores at most
+   * one state and one fair edge).
+   */
+  growthBytes(): number {
+    const within = POLL_EVERY * POLLS_PER_READING;
+    return [this.table, this.visited, this.parent, this.via, this.runFrom, this.runStart, this.fairTo].reduce((sum, store) => sum + store.growthWithin(within), 0);
   }
 
   /** States stored but not yet expanded. */

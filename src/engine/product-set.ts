@@ -70,6 +70,16 @@ export class ProductSet {
   }
 
   /**
+   * The memory the set's next change of shape would add: widening (new bits
+   * and ids twice the size, while the old ones are held), or, once widening
+   * would pass the bound, handing its states (and `additions` more) to a
+   * TupleIndex. Either can come with any new share, so it is never 0.
+   */
+  growthWithin(additions: number): number {
+    return 2 * this.pointsOf(this.capacities) <= this.maxPoints ? 2 * this.bytes : TupleIndex.peakBytesFor(this.size + additions, this.vcpus + 1);
+  }
+
+  /**
    * -1 if `key` was not in the set (it is added, with id `id` if ids are
    * kept); otherwise its id, or 0 if ids are not kept; OUTGROWN if the set
    * cannot span it (see toTupleIndex).

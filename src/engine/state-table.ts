@@ -6,10 +6,11 @@
  * and then the tuple it points to; that one cache miss per successor is
  * most of what the search costs.
  */
+import { doublingCost, grown, MAX_TYPED_LENGTH } from '../system/int-list.js';
 
 /** Tuples by id, back to back in one growable Int32Array. */
 export class TupleList {
-  private tuples: Int32Array;
+  private tuples: Int32Array<ArrayBuffer>;
   private size = 0;
 
   constructor(readonly width: number) {
@@ -22,11 +23,7 @@ export class TupleList {
 
   /** Stores `tuple` and returns its id. */
   append(tuple: Int32Array): number {
-    if ((this.size + 1) * this.width > this.tuples.length) {
-      const grown = new Int32Array(this.tuples.length * 2);
-      grown.set(this.tuples);
-      this.tuples = grown;
-    }
+    if ((this.size + 1) * this.width > this.tuples.length) this.tuples = grown(this.tuples, (this.size + 1) * this.width);
     this.tuples.set(tuple, this.size * this.width);
     return this.size++;
   }
@@ -42,6 +39,12 @@ export class TupleList {
   /** Bytes held by the list's array. */
   get bytes(): number {
     return this.tuples.byteLength;
+  }
+
+  /** The memory growing would add if it may happen within `additions` more tuples; 0 if not (see doublingCost). */
+  growthWithin(additions: number): number {
+    const needed = (this.size + additions) * this.width;
+    return needed <= this.tuples.length ? 0 : doublingCost(this.bytes, needed);
   }
 }
 
@@ -86,6 +89,23 @@ export class TupleIndex {
   /** Bytes held by the index's array. */
   get bytes(): number {
     return this.slots.byteLength;
+  }
+
+  /**
+   * The memory growing would add if it may happen within `additions` more
+   * tuples; 0 if not. Rehashing writes all over the new array, twice the
+   * size of the old one, which is held until the end.
+   */
+  growthWithin(additions: number): number {
+    if (this.size + additions <= this.capacity * MAX_LOAD) return 0;
+    return 2 * this.capacity * this.stride > MAX_TYPED_LENGTH ? Number.POSITIVE_INFINITY : 2 * this.bytes;
+  }
+
+  /** The bytes of an index holding `count` tuples of `width` integers, and what building it up takes at its peak (its last growth). */
+  static peakBytesFor(count: number, width: number): number {
+    let capacity = 1024;
+    while (count > capacity * MAX_LOAD) capacity *= 2;
+    return 1.5 * capacity * (width + 1) * 4;
   }
 
   /** The slot holding `tuple`, or the empty slot where it would go. */

@@ -1,0 +1,67 @@
+/**
+ * What the search's stores say their next growth costs (growthWithin), which
+ * the memory guard adds to the process's memory before it lets the search
+ * go on: a store counts its growth exactly when the next `additions` entries
+ * would make it grow, and a growth no typed array can hold costs Infinity.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryGuard } from '../src/engine/memory-guard.js';
+import { ProductSet } from '../src/engine/product-set.js';
+import { TupleIndex, TupleList } from '../src/engine/state-table.js';
+import { doublingCost, grown, IntList, MAX_TYPED_LENGTH } from '../src/system/int-list.js';
+
+describe('growth of the stores', () => {
+  it('grown doubles an array, keeps its values, and refuses a length no typed array holds', () => {
+    const data = Int32Array.of(1, 2, 3);
+    const bigger = grown(data, 7);
+    expect(bigger.length).toBe(12);
+    expect([...bigger.subarray(0, 3)]).toEqual([1, 2, 3]);
+    expect(() => grown(data, MAX_TYPED_LENGTH + 1)).toThrow(RangeError);
+    expect(doublingCost(1000, MAX_TYPED_LENGTH + 1)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('an IntList counts its growth only when the next pushes fill it', () => {
+    const list = new IntList();
+    expect(list.growthWithin(1024)).toBe(0);
+    expect(list.growthWithin(1025)).toBe(list.bytes);
+    for (let i = 0; i < 1000; i++) list.push(i);
+    expect(list.growthWithin(24)).toBe(0);
+    expect(list.growthWithin(25)).toBe(4096);
+    for (let i = 0; i < 25; i++) list.push(i);
+    expect(list.get(1024)).toBe(24);
+    expect(list.growthWithin(25)).toBe(0);
+  });
+
+  it('a TupleList counts its growth only when the next tuples fill it', () => {
+    const list = new TupleList(3);
+    expect(list.growthWithin(1024)).toBe(0);
+    expect(list.growthWithin(1025)).toBe(3 * 1024 * 4);
+    for (let i = 0; i < 1025; i++) list.append(Int32Array.of(i, i, i));
+    expect(list.read(1024, new Int32Array(3))).toEqual(Int32Array.of(1024, 1024, 1024));
+    expect(list.growthWithin(1000)).toBe(0);
+  });
+
+  it('a TupleIndex counts a rehash (twice its size) when the next tuples pass its load', () => {
+    const index = new TupleIndex(2);
+    expect(index.growthWithin(768)).toBe(0);
+    expect(index.growthWithin(769)).toBe(2 * index.bytes);
+    expect(TupleIndex.peakBytesFor(768, 2)).toBe(1.5 * 1024 * 3 * 4);
+    expect(TupleIndex.peakBytesFor(769, 2)).toBe(1.5 * 2048 * 3 * 4);
+  });
+
+  it('a ProductSet counts a widening, or the TupleIndex it hands its states to past its bound', () => {
+    const numbering = { localIndex: (share: number) => share, shareAt: (_: number, local: number) => local };
+    const set = new ProductSet(numbering, 1, 2, true);
+    expect(set.growthWithin(10)).toBe(2 * set.bytes);
+    // 16 shares x 4 masks = 64 points: a bound of 100 cannot take the next widening
+    const bounded = new ProductSet(numbering, 1, 2, true, 100);
+    expect(bounded.growthWithin(10)).toBe(TupleIndex.peakBytesFor(10, 2));
+  });
+
+  it('the memory guard counts the growth it is told of', () => {
+    const guard = new MemoryGuard();
+    expect(guard.exhausted(0)).toBe(false);
+    expect(guard.exhausted(Number.POSITIVE_INFINITY)).toBe(true);
+    expect(guard.exhausted(2 ** 60)).toBe(true);
+  });
+});
