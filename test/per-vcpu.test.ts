@@ -8,7 +8,8 @@
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
-import { SAFETY } from '../properties/index.js';
+import { SAFETY, type SafetyProperty } from '../properties/index.js';
+import { exhaustiveCheck } from '../src/engine/exhaustive.js';
 import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
 import { followSchedule } from '../src/engine/random.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
@@ -46,5 +47,34 @@ describe.each(CONFIGS)('%s', (_, config) => {
       }),
       { seed: 1, numRuns: 80 },
     );
+  });
+});
+
+/** `property` without its per-vCPU or projection claim: the search must judge it on every whole state. */
+function wholeState(property: SafetyProperty): SafetyProperty {
+  const { perVcpu: _perVcpu, projection: _projection, ...rest } = property;
+  return rest;
+}
+
+describe('the exhaustive search judges a state property alike by its memo and on whole states', () => {
+  const stateProperties = SAFETY.filter((p) => p.judgesSteps !== true);
+  const runs: readonly [string, SystemConfig, readonly SafetyProperty[]][] = [
+    ['x86 (2,2,2), every state property', { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 } }, stateProperties],
+    ...MUTANTS.flatMap((m): [string, SystemConfig, readonly SafetyProperty[]][] => {
+      const broken = stateProperties.find((p) => p.id === m.breaks);
+      return broken === undefined ? [] : [[m.id, { design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope } }, [broken]]];
+    }),
+  ];
+
+  it.each(runs)('%s', (_, config, properties) => {
+    const memo = exhaustiveCheck(config, { safety: properties, liveness: [] });
+    const whole = exhaustiveCheck(config, { safety: properties.map(wholeState), liveness: [] });
+    expect(whole.states).toBe(memo.states);
+    expect(whole.counterexample?.violation).toEqual(memo.counterexample?.violation);
+    expect(whole.counterexample?.labels).toEqual(memo.counterexample?.labels);
+  });
+
+  it('covers broken and unbroken runs', () => {
+    expect(runs.filter(([name]) => name !== runs[0]![0]).length).toBeGreaterThan(3);
   });
 });

@@ -416,6 +416,7 @@ export class PackedSystem {
 
   /** The index of `share` among its vCPU's shares (0, 1, 2, ... in the order they were met). */
   localIndex(share: number): number {
+    if (share >= this.localIndices.length) throw new ModelError(`share ${share} is not one this system has met`);
     return this.localIndices.get(share);
   }
 
