@@ -27,10 +27,10 @@ const PROGRESS_EVERY = 5000;
  * Bytes per state the liveness pass allocates besides copies of the fair
  * edges (at most what the search holds): predecessor offsets and fill
  * pointers (8), a goal's flags, closure, stack and pending marks (10),
- * Tarjan's index, low link, stack mark, stack and path (21), and the
- * projection class of every state (4).
+ * Tarjan's index, low link, stack mark, stack and path (21), the states on
+ * cycles (2), and the projection class of every state (4).
  */
-const LIVENESS_BYTES_PER_STATE = 43;
+const LIVENESS_BYTES_PER_STATE = 45;
 
 export interface ExhaustiveOptions {
   /** merge states that differ by a permutation of interchangeable vCPUs, pages or one vCPU's tasks (safety properties only) */
@@ -233,7 +233,11 @@ class Search {
    * the states that reach it, or where the guest died: a safety matter,
    * reported as such), the shallowest one (lowest id among equals) reported;
    * then fair cycles through pending states (src/engine/fair-cycles.ts), the
-   * one entered shallowest reported as a lasso.
+   * one entered shallowest reported as a lasso. A cycle of pending states
+   * is a cycle of the whole fair graph, so the graph's own components are
+   * found once and each goal looks for its cycles among their states only
+   * (x86 (2,3,2): 5,472 of 3,405,480 states, where each goal's pass over
+   * its pending states took as long as the one pass over all).
    */
   private livenessViolation(
     partitions: Partitions,
@@ -256,6 +260,7 @@ class Search {
       }
     }
 
+    let onCycles: Uint8Array | undefined;
     const goals = goalsOf(this.config, this.properties);
     for (let goal = 0; goal < goals.length; goal++) {
       // the goal's flags by global id: bit 0 reached (or the guest died), bit 1 pending
@@ -288,7 +293,9 @@ class Search {
       const worst = shallowest(levelStarts, states, (id) => (flags[id]! & 2) !== 0 && canReach[id] === 0);
       if (worst >= 0) return { state: worst, property, message: partitions.explain(worst, goal) };
       if (this.options.shouldStop?.() === true) return 'interrupted';
-      const pending = flags.map((f) => ((f & 3) === 2 ? 1 : 0));
+      onCycles ??= statesOnCycles(offsets, sources);
+      const cyclic = onCycles;
+      const pending = flags.map((f, id) => ((f & 3) === 2 && cyclic[id] === 1 ? 1 : 0));
       const cycle = this.fairCycleOf(partitions, offsets, sources, pending, levelStarts, states);
       if (cycle === 'interrupted') return cycle;
       if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, goal, cycle.cycle.length) };
@@ -329,6 +336,17 @@ class Search {
     const chosen = fair.find(({ component }) => component.includes(entry))!;
     return { state: entry, cycle: fairCycle(chosen.component, entry, chosen.movesOf) };
   }
+}
+
+/** The states that lie on a cycle of the graph of predecessor lists `sources[offsets[t] .. offsets[t + 1])` (1), the others 0. */
+function statesOnCycles(offsets: Int32Array, sources: Int32Array): Uint8Array {
+  const size = offsets.length - 1;
+  const on = new Uint8Array(size);
+  forEachComponent(offsets, sources, new Uint8Array(size).fill(1), (component) => {
+    for (const id of component) on[id] = 1;
+    return false;
+  });
+  return on;
 }
 
 /**
