@@ -150,7 +150,7 @@ export interface GuestInput {
   readonly slots: number;
 }
 
-/** What XState's pure `transition()` gives the throwaway actor it builds first (see host.ts). */
+/** What the context factory gets for an actor built without input whose context nobody reads (see host.ts). */
 const THROWAWAY_INPUT: GuestInput = { vcpu: 0, taskCount: 1, slots: 1 };
 
 /** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable. */
@@ -438,7 +438,7 @@ export function createGuestMachine(design: DesignOptions) {
   }).createMachine({
     /** one guest CPU of the Linux guest */
     id: 'guest',
-    // XState's pure transition() builds a throwaway actor without input first: see THROWAWAY_INPUT in host.ts
+    // actors built without input (the steppers' scopes, XState's throwaway actors): see THROWAWAY_INPUT in host.ts
     context: ({ input }) => initialGuestContext(input ?? THROWAWAY_INPUT),
     initial: 'running',
     states: {

@@ -185,8 +185,9 @@ describe('coverage recorded while stepping', () => {
     };
     let seed = 7;
     const pick = (n: number) => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed % n;
+      // a 32-bit linear congruential generator (Math.imul keeps it exact), its high bits drawn
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return Math.floor((seed / 2 ** 32) * n);
     };
     for (let walk = 0; walk < 30; walk++) {
       let state = initialState(config);

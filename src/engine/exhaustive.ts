@@ -293,9 +293,12 @@ class Search {
       const worst = shallowest(levelStarts, states, (id) => (flags[id]! & 2) !== 0 && canReach[id] === 0);
       if (worst >= 0) return { state: worst, property, message: partitions.explain(worst, goal) };
       if (this.options.shouldStop?.() === true) return 'interrupted';
+      // no pending state, or none on a cycle: no fair cycle to look for
+      if (!flags.some((f) => (f & 3) === 2)) continue;
       onCycles ??= statesOnCycles(offsets, sources);
       const cyclic = onCycles;
       const pending = flags.map((f, id) => ((f & 3) === 2 && cyclic[id] === 1 ? 1 : 0));
+      if (!pending.includes(1)) continue;
       const cycle = this.fairCycleOf(partitions, offsets, sources, pending, levelStarts, states);
       if (cycle === 'interrupted') return cycle;
       if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, goal, cycle.cycle.length) };

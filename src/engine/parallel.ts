@@ -28,9 +28,17 @@ export const BATCH_RECORDS = 4096;
 /** Codes of the shared stop request (0: none). */
 export const STOP_CODES: readonly (StopReason | undefined)[] = [undefined, 'max-states', 'max-seconds', 'memory', 'interrupted'];
 
-/** The shared counters: the stop request, then states and frontier per worker. */
-export const statesSlot = (worker: number) => 1 + 2 * worker;
-export const frontierSlot = (worker: number) => 2 + 2 * worker;
+/** The shared counters: the stop request, then per worker its states, its frontier and its arrays' next growth in MiB (see Partition.growthBytes). */
+export const statesSlot = (worker: number) => 1 + 3 * worker;
+export const frontierSlot = (worker: number) => 2 + 3 * worker;
+export const growthSlot = (worker: number) => 3 + 3 * worker;
+
+/** The growth every worker published, in bytes: they share the process's memory, and may grow within one reading of it. */
+export function publishedGrowth(shared: Int32Array, count: number): number {
+  let mib = 0;
+  for (let w = 0; w < count; w++) mib += Atomics.load(shared, growthSlot(w));
+  return mib * 2 ** 20;
+}
 
 export interface PartitionWorkerData {
   readonly entry: string;
@@ -82,7 +90,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
   const packed = packedSystemFor(config, properties);
   const coordinator = count;
   const bells = new SharedArrayBuffer(4 * (count + 1));
-  const stats = new SharedArrayBuffer(4 * (1 + 2 * count));
+  const stats = new SharedArrayBuffer(4 * (1 + 3 * count));
   const shared = new Int32Array(stats);
   const mailbox = new Mailbox(bells, coordinator);
   const channels = Array.from({ length: count }, (_, from) => Array.from({ length: count }, (_, to) => (from === to ? undefined : new MessageChannel())));
@@ -119,7 +127,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
   /** While waiting: the time budget, Ctrl-C, this thread's memory and progress, which only this thread watches. */
   const idle = () => {
     if (Date.now() > deadline) requestStop('max-seconds');
-    if (memory.exhausted()) requestStop('memory');
+    if (memory.exhausted(publishedGrowth(shared, count))) requestStop('memory');
     // Ctrl-C overrides a budget's stop: only it stops the liveness pass
     if (options.shouldStop?.() === true) Atomics.store(shared, 0, STOP_CODES.indexOf('interrupted'));
     if (options.onProgress !== undefined && Date.now() >= nextProgress) {
@@ -202,7 +210,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     count,
     // a level: the workers expand their states and trade successors, name the facts their new states need, then judge them
     runLevel: () => {
-      if (memory.exhausted()) requestStop('memory');
+      if (memory.exhausted(publishedGrowth(shared, count))) requestStop('memory');
       const missing = new Set<number>();
       for (const keys of broadcast({ type: 'level' })) for (const key of keys as Float64Array) missing.add(key);
       const { tables, images } = newSince([...missing].sort((a, b) => a - b));

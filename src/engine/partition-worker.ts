@@ -10,7 +10,7 @@ import { propertyById, type LivenessProperty, type SafetyProperty } from '../../
 import { PackedSystem } from '../system/packed.js';
 import { Mailbox } from './mailbox.js';
 import { MemoryGuard, POLLS_PER_READING } from './memory-guard.js';
-import { BATCH_RECORDS, frontierSlot, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
+import { BATCH_RECORDS, frontierSlot, growthSlot, publishedGrowth, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
 import { goalsOf, Partition, type Limits } from './partition.js';
 import { PackedCanonicaliser } from './symmetry.js';
 
@@ -43,7 +43,11 @@ try {
       let states = 0;
       for (let w = 0; w < count; w++) states += Atomics.load(shared, statesSlot(w));
       if (states >= data.maxStates) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('max-states'));
-      if (++polls % POLLS_PER_READING === 0 && memory.exhausted(partition.growthBytes())) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
+      if (++polls % POLLS_PER_READING === 0) {
+        // in MiB, rounded up; Infinity (no typed array grows that far) as the largest count
+        Atomics.store(shared, growthSlot(index), Math.min(Math.ceil(partition.growthBytes() / 2 ** 20), 2 ** 31 - 1));
+        if (memory.exhausted(publishedGrowth(shared, count))) Atomics.compareExchange(shared, 0, 0, STOP_CODES.indexOf('memory'));
+      }
       return stopRequested();
     },
   };

@@ -1,7 +1,7 @@
 /**
  * One machine instance inside the composed system: its state value and context
- * as plain data, stepped by XState's pure `transition()`. XState is the
- * semantics; results are memoised per (component state, event), since each
+ * as plain data, stepped by the machine's own XState `transition`. XState is
+ * the semantics; results are memoised per (component state, event), since each
  * component is small and deterministic.
  */
 import { createActor, type ActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
