@@ -101,7 +101,7 @@ export class TupleIndex {
     return 2 * this.capacity * this.stride > MAX_TYPED_LENGTH ? Number.POSITIVE_INFINITY : 2 * this.bytes;
   }
 
-  /** The bytes of an index holding `count` tuples of `width` integers, and what building it up takes at its peak (its last growth). */
+  /** The most memory that building up an index of `count` tuples of `width` integers holds at once: at its last growth, the old and the new array. */
   static peakBytesFor(count: number, width: number): number {
     let capacity = 1024;
     while (count > capacity * MAX_LOAD) capacity *= 2;
