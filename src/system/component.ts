@@ -15,9 +15,8 @@ export interface ComponentState<TContext> {
 
 export interface ComponentStep<TContext, TEffect> {
   readonly next: ComponentState<TContext>;
-  /** the state and event this step started from */
+  /** the state this step started from (in its shared form) */
   readonly from: ComponentState<TContext>;
-  readonly event: EventObject;
   /** events the machine emitted (`emit` actions), in order */
   readonly effects: readonly TEffect[];
 }
@@ -156,7 +155,6 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     const result: ComponentStep<TContext, TEffect> = {
       next: this.canonical({ value: next.value, context: next.context as TContext }),
       from: this.canonical(state),
-      event,
       effects,
     };
     if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
