@@ -13,18 +13,26 @@ const roundRobin = (vcpus: number): ShareNumbering => ({
   shareAt: (v, local) => local * vcpus + v,
 });
 
-/** Random keys of `vcpus` shares (each of its own vCPU) and a mask of 2 pages. */
-const keys = (vcpus: number, shares: number) =>
+/** Random keys of `vcpus` shares (each of its own vCPU) and a mask of `pages` pages. */
+const keys = (vcpus: number, shares: number, pages: number) =>
   fc.array(
-    fc.tuple(fc.array(fc.nat(shares), { minLength: vcpus, maxLength: vcpus }), fc.nat(3)).map(([locals, mask]) => Int32Array.from([...locals.map((l, v) => l * vcpus + v), mask])),
+    fc.tuple(fc.array(fc.nat(shares), { minLength: vcpus, maxLength: vcpus }), fc.nat(2 ** pages - 1)).map(([locals, mask]) => Int32Array.from([...locals.map((l, v) => l * vcpus + v), mask])),
     { maxLength: 3000 },
   );
 
 describe('ProductSet', () => {
-  it.each([1, 2, 3])('agrees with a Map, ids included, through widening (%i vCPUs)', (vcpus) => {
+  // one page is the narrowest block a widening moves: 16 shares x 2 masks, one word of bits
+  it.each([
+    [1, 1],
+    [1, 2],
+    [2, 1],
+    [2, 2],
+    [3, 2],
+    [3, 4],
+  ])('agrees with a Map, ids included, through widening (%i vCPUs, %i pages)', (vcpus, pages) => {
     fc.assert(
-      fc.property(keys(vcpus, 100), (tuples) => {
-        const set = new ProductSet(roundRobin(vcpus), vcpus, 2, true);
+      fc.property(keys(vcpus, 100, pages), (tuples) => {
+        const set = new ProductSet(roundRobin(vcpus), vcpus, pages, true);
         const reference = new Map<string, number>();
         tuples.forEach((key, n) => {
           const found = set.findOrAdd(key, n);

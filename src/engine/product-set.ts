@@ -51,6 +51,7 @@ export class ProductSet {
     /** the largest product spanned, in points */
     private readonly maxPoints = keepIds ? MAX_IDS : MAX_BITS,
   ) {
+    if (pages < 1) throw new RangeError(`a ProductSet needs at least one page (got ${pages}): widening moves whole words of bits`);
     this.vcpus = vcpus;
     this.masks = 2 ** pages;
     this.capacities = Array.from({ length: this.vcpus }, () => FIRST_CAPACITY);
@@ -131,7 +132,13 @@ export class ProductSet {
     return index;
   }
 
-  /** Doubles vCPU v's dimension until it spans `local`, moving every point; false if the product would pass its bound. */
+  /**
+   * Doubles vCPU v's dimension until it spans `local`, moving every point;
+   * false if the product would pass its bound. For each setting of the
+   * dimensions before v, the points of the later ones form one block, which
+   * keeps its layout and only moves: a block is at least FIRST_CAPACITY x 2
+   * points (one page or more), so whole 32-bit words of bits move at once.
+   */
   private widen(v: number, local: number): boolean {
     const capacities = this.capacities.slice();
     while (capacities[v]! <= local) capacities[v]! *= 2;
@@ -139,13 +146,13 @@ export class ProductSet {
     if (points > this.maxPoints) return false;
     const bits = new Int32Array(Math.ceil(points / 32));
     const ids = this.ids === null ? null : new Int32Array(points);
-    forEachSetBit(this.bits, (from) => {
-      this.localsOf(from, this.capacities);
-      const to = this.pointOf(capacities);
-      const word = (to / 32) >>> 0;
-      bits[word] = bits[word]! | (1 << (to & 31));
-      if (ids !== null) ids[to] = this.ids![from]!;
-    });
+    const block = this.capacities.slice(v).reduce((product, capacity) => product * capacity, this.masks);
+    const stride = (block / this.capacities[v]!) * capacities[v]!;
+    const blocks = this.capacities.slice(0, v).reduce((product, capacity) => product * capacity, 1);
+    for (let b = 0; b < blocks; b++) {
+      bits.set(this.bits.subarray((b * block) / 32, ((b + 1) * block) / 32), (b * stride) / 32);
+      ids?.set(this.ids!.subarray(b * block, (b + 1) * block), b * stride);
+    }
     this.capacities = capacities;
     this.bits = bits;
     this.ids = ids;
@@ -166,13 +173,6 @@ export class ProductSet {
       this.locals[v] = local;
       rest = (rest - local) / capacities[v]!;
     }
-  }
-
-  /** The point with coordinates `locals` in dimensions `capacities`. */
-  private pointOf(capacities: readonly number[]): number {
-    let point = 0;
-    for (let v = 0; v < this.vcpus; v++) point = point * capacities[v]! + this.locals[v]!;
-    return point * this.masks + this.locals[this.vcpus]!;
   }
 }
 
