@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import type { LivenessProperty } from '../properties/types.js';
 import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { fairCycle, forEachComponent, isFairComponent, type FairMove } from '../src/engine/fair-cycles.js';
+import { components as componentsOf, fairCycle, forEachComponent, isFairComponent, type FairMove } from '../src/engine/fair-cycles.js';
 import { judgeStates, walkLabels } from '../src/engine/verdict.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
 import type { SystemState } from '../src/system/system.js';
@@ -99,6 +99,36 @@ describe('forEachComponent on random graphs', () => {
       }),
       { seed: 1, numRuns: 2000 },
     );
+  });
+
+  it('numbers every inside state\'s component, in an order no edge goes back against', () => {
+    fc.assert(
+      fc.property(graphs, ({ size, edges, inside }) => {
+        const reach = reachability(size, edges, inside);
+        const { offsets, sources } = predecessors(size, edges);
+        const found = componentsOf(offsets, sources, Uint8Array.from(inside, (i) => (i ? 1 : 0)));
+        // members list each inside state once
+        expect([...found.members].sort((a, b) => a - b)).toEqual(inside.flatMap((isInside, id) => (isInside ? [id] : [])));
+        const of = new Map<number, number>();
+        for (let c = 0; c < found.count; c++) for (let k = found.starts[c]!; k < found.starts[c + 1]!; k++) of.set(found.members[k]!, c);
+        for (let i = 0; i < size; i++) {
+          for (let j = 0; j < size; j++) {
+            if (inside[i] && inside[j]) expect(of.get(i) === of.get(j)).toBe(i === j || (reach[i]![j]! && reach[j]![i]!));
+          }
+        }
+        for (const [from, to] of edges) if (inside[from] && inside[to]) expect(of.get(from)!).toBeLessThanOrEqual(of.get(to)!);
+      }),
+      { seed: 1, numRuns: 2000 },
+    );
+  });
+
+  it('stops when asked to, between discoveries', () => {
+    const n = 200_000;
+    const chain = Array.from({ length: n - 1 }, (_, i): [number, number] => [i, i + 1]);
+    const { offsets, sources } = predecessors(n, chain);
+    let asked = 0;
+    expect(componentsOf(offsets, sources, undefined, () => ++asked > 1)).toBe('interrupted');
+    expect(asked).toBe(2);
   });
 });
 

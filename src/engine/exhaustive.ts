@@ -5,14 +5,17 @@
  * Safety is checked on every state (and, for the properties that judge a
  * step, on every transition); a violation comes with the shortest path to
  * it (the level where one shows up is finished, and of its violations the
- * one breaking the property listed first is reported). Liveness is checked on the complete graph: a state from which no fair
- * path (see properties/fair-continuation.ts) reaches the goal is a
- * violation, found by backward reachability from the goal states.
+ * one breaking the property listed first is reported). Liveness is
+ * checked on the complete graph: a state from which no fair path (see
+ * properties/fair-continuation.ts) reaches the goal is a violation, found
+ * over the fair graph's strongly connected components in reverse
+ * topological order; so is a fair cycle of states where the goal stays
+ * pending.
  */
 import type { PropertyId } from '../../properties/index.js';
 import { UsageError } from '../system/scope.js';
 import type { Step, SystemConfig } from '../system/system.js';
-import { fairCycle, forEachComponent, isFairComponent, knownTarget, type FairMove } from './fair-cycles.js';
+import { components, fairCycle, forEachComponent, isFairComponent, knownTarget, type Components, type FairMove } from './fair-cycles.js';
 import { MemoryGuard, POLLS_PER_READING } from './memory-guard.js';
 import { spawnPartitions } from './parallel.js';
 import { globalId, goalsOf, packedSystemFor, Partition, type FairEdges, type LevelReport, type Limits, type PartitionViolation, type StopReason } from './partition.js';
@@ -24,13 +27,15 @@ export type { StopReason } from './partition.js';
 /** States between two progress reports. */
 const PROGRESS_EVERY = 5000;
 /**
- * Bytes per state the liveness pass allocates besides copies of the fair
- * edges (at most what the search holds): predecessor offsets and fill
- * pointers (8), a goal's flags, closure, stack and pending marks (10),
- * Tarjan's index, low link, stack mark, stack and path (21), the states on
- * cycles (2), and the projection class of every state (4).
+ * Bytes per state the liveness pass holds at its peak besides copies of the
+ * fair edges (at most what the search holds): the predecessor offsets (4)
+ * and, while Tarjan runs, its discovery numbers, low links, stack mark,
+ * stack and path, and the components' members and starts (29). Afterwards
+ * the goal bits (reached, pending, reached by a path: 3), one goal's flags
+ * (1) and the projection class of every state (4) take less than Tarjan
+ * gave back.
  */
-const LIVENESS_BYTES_PER_STATE = 45;
+const LIVENESS_BYTES_PER_STATE = 33;
 
 export interface ExhaustiveOptions {
   /** merge states that differ by a permutation of interchangeable vCPUs, pages or one vCPU's tasks (safety properties only) */
@@ -228,101 +233,85 @@ class Search {
   }
 
   /**
-   * Liveness on the complete graph, goal by goal: first the states no fair
-   * path leads from to the goal (the backward closure over fair edges from
-   * the states that reach it, or where the guest died: a safety matter,
-   * reported as such), the shallowest one (lowest id among equals) reported;
-   * then fair cycles through pending states (src/engine/fair-cycles.ts), the
-   * one entered shallowest reported as a lasso. A cycle of pending states
-   * is a cycle of the whole fair graph, so the graph's own components are
-   * found once and each goal looks for its cycles among their states only
-   * (x86 (2,3,2): 5,472 of 3,405,480 states, where each goal's pass over
-   * its pending states took as long as the one pass over all).
+   * Liveness on the complete graph. The fair graph's strongly connected
+   * components are found once (Tarjan, src/engine/fair-cycles.ts); then, for
+   * up to 32 goals at a time, one pass over them in reverse topological order
+   * tells every state which goals a fair path from it reaches (a goal state,
+   * or one where the guest died: a safety matter, reported as such). Goal by
+   * goal, in order: a pending state that reaches no goal state is a
+   * violation, the shallowest one (lowest id among equals) reported; then
+   * fair cycles through pending states, the one entered shallowest reported
+   * as a lasso. A cycle of pending states lies inside one component of the
+   * whole graph, so each goal looks for its cycles in the subgraph of the
+   * states on cycles only (x86 (2,3,2): 5,472 of 3,405,480 states).
    */
   private livenessViolation(
     partitions: Partitions,
     states: readonly number[],
   ): { state: number; cycle?: readonly number[]; property: PropertyId; message: string } | 'interrupted' | undefined {
     if (this.properties.liveness.length === 0) return undefined;
+    const shouldStop = () => this.options.shouldStop?.() === true;
     const count = partitions.count;
     const edges = states.map((_, p) => partitions.fairEdges(p));
     const levelStarts = edges.map((e) => e.levelStarts);
     const size = Math.max(...states) * count;
-    // predecessors over fair edges, grouped by target (compressed rows)
-    const offsets = new Int32Array(size + 1);
-    for (const { targets } of edges) for (const target of targets) offsets[target + 1]!++;
-    for (let id = 0; id < size; id++) offsets[id + 1]! += offsets[id]!;
-    const sources = new Int32Array(offsets[size]!);
-    const fill = offsets.slice(0, size);
-    for (const run of edges) {
-      for (let r = 0; r < run.sources.length; r++) {
-        for (let e = run.starts[r]!; e < run.starts[r + 1]!; e++) sources[fill[run.targets[e]!]!++] = run.sources[r]!;
-      }
-    }
-
-    let onCycles: Uint8Array | undefined;
+    const { offsets, sources } = predecessorLists(size, edges);
+    const graph = components(offsets, sources, undefined, shouldStop);
+    if (graph === 'interrupted') return graph;
+    let onCycles: CycleSubgraph | undefined;
     const goals = goalsOf(this.config, this.properties);
-    for (let goal = 0; goal < goals.length; goal++) {
-      // the goal's flags by global id: bit 0 reached (or the guest died), bit 1 pending
-      const flags = new Uint8Array(size);
-      for (let p = 0; p < count; p++) {
-        const f = partitions.goalFlags(p, goal);
-        if (f === 'interrupted') return 'interrupted';
-        for (let local = 0; local < f.length; local++) flags[globalId(local, p, count)] = f[local]!;
-      }
-      const canReach = new Uint8Array(size);
-      // every state enters the stack at most once
-      const stack = new Int32Array(size);
-      let top = 0;
-      for (let id = 0; id < size; id++) {
-        if ((flags[id]! & 1) === 0) continue;
-        canReach[id] = 1;
-        stack[top++] = id;
-      }
-      while (top > 0) {
-        const id = stack[--top]!;
-        for (let i = offsets[id]!; i < offsets[id + 1]!; i++) {
-          const from = sources[i]!;
-          if (canReach[from] === 0) {
-            canReach[from] = 1;
-            stack[top++] = from;
+    for (let first = 0; first < goals.length; first += GOALS_PER_PASS) {
+      const group = Math.min(GOALS_PER_PASS, goals.length - first);
+      // per state, one bit per goal of the group: reached (or the guest died), pending
+      const reached = new Uint8Array(size);
+      const pending = new Uint8Array(size);
+      for (let g = 0; g < group; g++) {
+        for (let p = 0; p < count; p++) {
+          const f = partitions.goalFlags(p, first + g);
+          if (f === 'interrupted') return 'interrupted';
+          for (let local = 0; local < f.length; local++) {
+            const id = globalId(local, p, count);
+            reached[id]! |= (f[local]! & 1) << g;
+            pending[id]! |= ((f[local]! >> 1) & 1) << g;
           }
         }
       }
-      const { property } = goals[goal]!;
-      const worst = shallowest(levelStarts, states, (id) => (flags[id]! & 2) !== 0 && canReach[id] === 0);
-      if (worst >= 0) return { state: worst, property, message: partitions.explain(worst, goal) };
-      if (this.options.shouldStop?.() === true) return 'interrupted';
-      // no pending state, or none on a cycle: no fair cycle to look for
-      if (!flags.some((f) => (f & 3) === 2)) continue;
-      onCycles ??= statesOnCycles(offsets, sources);
-      const cyclic = onCycles;
-      const pending = flags.map((f, id) => ((f & 3) === 2 && cyclic[id] === 1 ? 1 : 0));
-      if (!pending.includes(1)) continue;
-      const cycle = this.fairCycleOf(partitions, offsets, sources, pending, levelStarts, states);
-      if (cycle === 'interrupted') return cycle;
-      if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, goal, cycle.cycle.length) };
-      if (this.options.shouldStop?.() === true) return 'interrupted';
+      const reaches = goalsReached(graph, offsets, sources, reached);
+      for (let g = 0; g < group; g++) {
+        const bit = 1 << g;
+        const { property } = goals[first + g]!;
+        const worst = shallowest(levelStarts, states, (id) => (pending[id]! & ~reaches[id]! & bit) !== 0);
+        if (worst >= 0) return { state: worst, property, message: partitions.explain(worst, first + g) };
+        if (shouldStop()) return 'interrupted';
+        onCycles ??= cycleSubgraph(graph, offsets, sources);
+        const inside = Uint8Array.from(onCycles.ids, (id) => ((pending[id]! & ~reached[id]! & bit) !== 0 ? 1 : 0));
+        if (!inside.includes(1)) continue;
+        const cycle = this.fairCycleOf(partitions, onCycles, inside, levelStarts, states);
+        if (cycle === 'interrupted') return cycle;
+        if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, first + g, cycle.cycle.length) };
+        if (shouldStop()) return 'interrupted';
+      }
     }
     return undefined;
   }
 
   /**
-   * The fair cycle through `pending` states entered shallowest, if there is
-   * one: its entry state and its steps (see src/engine/fair-cycles.ts).
+   * The fair cycle through the states of `onCycles` marked in `inside` that
+   * is entered shallowest, if there is one: its entry state and its steps
+   * (see src/engine/fair-cycles.ts).
    */
   private fairCycleOf(
     partitions: Partitions,
-    offsets: Int32Array,
-    sources: Int32Array,
-    pending: Uint8Array,
+    onCycles: CycleSubgraph,
+    inside: Uint8Array,
     levelStarts: readonly Int32Array[],
     states: readonly number[],
   ): { state: number; cycle: readonly number[] } | 'interrupted' | undefined {
     const fair: { component: Int32Array; movesOf: (id: number) => FairMove[] }[] = [];
     let interrupted = false;
-    forEachComponent(offsets, sources, pending, (component) => {
+    forEachComponent(onCycles.offsets, onCycles.sources, inside, (local) => {
       if (this.options.shouldStop?.() === true) return (interrupted = true);
+      const component = Int32Array.from(local, (i) => onCycles.ids[i]!);
       const moves = new Map<number, FairMove[]>();
       const movesOf = (id: number): FairMove[] => {
         let found = moves.get(id);
@@ -341,15 +330,71 @@ class Search {
   }
 }
 
-/** The states that lie on a cycle of the graph of predecessor lists `sources[offsets[t] .. offsets[t + 1])` (1), the others 0. */
-function statesOnCycles(offsets: Int32Array, sources: Int32Array): Uint8Array {
-  const size = offsets.length - 1;
-  const on = new Uint8Array(size);
-  forEachComponent(offsets, sources, new Uint8Array(size).fill(1), (component) => {
-    for (const id of component) on[id] = 1;
-    return false;
+/** Goals whose reachability one pass works out: one bit each of a byte per state (a byte array stays in cache where wider ones do not). */
+const GOALS_PER_PASS = 8;
+
+/** The fair edges as predecessor lists grouped by target (compressed rows): state t's are sources[offsets[t] .. offsets[t + 1]). */
+function predecessorLists(size: number, edges: readonly FairEdges[]): { offsets: Int32Array; sources: Int32Array } {
+  const offsets = new Int32Array(size + 1);
+  for (const { targets } of edges) for (let e = 0; e < targets.length; e++) offsets[targets[e]! + 1]!++;
+  for (let id = 0; id < size; id++) offsets[id + 1]! += offsets[id]!;
+  const sources = new Int32Array(offsets[size]!);
+  const fill = offsets.slice(0, size);
+  for (const { sources: from, starts, targets } of edges) {
+    for (let r = 0; r < from.length; r++) {
+      for (let e = starts[r]!; e < starts[r + 1]!; e++) sources[fill[targets[e]!]!++] = from[r]!;
+    }
+  }
+  return { offsets, sources };
+}
+
+/**
+ * Per state, the goals (bits, as in `reached`) a fair path from it reaches,
+ * itself included. Components come in topological order, so walking them
+ * backwards each one's goals are complete (its own states' and those handed
+ * back by the components after it) before they are handed to the states
+ * with an edge into it.
+ */
+function goalsReached(graph: Components, offsets: Int32Array, sources: Int32Array, reached: Uint8Array): Uint8Array {
+  const { count, members, starts } = graph;
+  const reaches = reached.slice();
+  for (let c = count - 1; c >= 0; c--) {
+    let bits = 0;
+    for (let i = starts[c]!; i < starts[c + 1]!; i++) bits |= reaches[members[i]!]!;
+    if (bits === 0) continue;
+    for (let i = starts[c]!; i < starts[c + 1]!; i++) {
+      const state = members[i]!;
+      reaches[state] = bits;
+      for (let e = offsets[state]!; e < offsets[state + 1]!; e++) reaches[sources[e]!]! |= bits;
+    }
+  }
+  return reaches;
+}
+
+/** The states on a cycle of the fair graph (ids, ascending), and the fair edges inside each one's component as predecessor lists by index in `ids`. */
+interface CycleSubgraph {
+  readonly ids: Int32Array;
+  readonly offsets: Int32Array;
+  readonly sources: Int32Array;
+}
+
+/** The subgraph of `graph`'s components of two or more states: every cycle lies inside one of them. */
+function cycleSubgraph(graph: Components, offsets: Int32Array, sources: Int32Array): CycleSubgraph {
+  const { count, members, starts } = graph;
+  const componentOf = new Map<number, number>();
+  for (let c = 0; c < count; c++) if (starts[c + 1]! - starts[c]! > 1) for (let i = starts[c]!; i < starts[c + 1]!; i++) componentOf.set(members[i]!, c);
+  const ids = Int32Array.from(componentOf.keys()).sort();
+  const indexOf = new Map<number, number>();
+  ids.forEach((id, i) => indexOf.set(id, i));
+  const subOffsets = new Int32Array(ids.length + 1);
+  const subSources: number[] = [];
+  ids.forEach((id, i) => {
+    for (let e = offsets[id]!; e < offsets[id + 1]!; e++) {
+      if (componentOf.get(sources[e]!) === componentOf.get(id)) subSources.push(indexOf.get(sources[e]!)!);
+    }
+    subOffsets[i + 1] = subSources.length;
   });
-  return on;
+  return { ids, offsets: subOffsets, sources: Int32Array.from(subSources) };
 }
 
 /**

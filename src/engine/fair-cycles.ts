@@ -28,15 +28,32 @@ export function knownTarget(id: number): number {
 }
 
 /**
- * Calls `visit` with every strongly connected component of at least two
- * states of the graph whose edges are the predecessor lists
- * `sources[offsets[t] .. offsets[t + 1])` of each state t, restricted to the
- * states marked 1 in `inside` (a component of the transposed graph is one of
- * the graph). Stops when `visit` returns true. Iterative Tarjan: no
- * recursion, typed arrays only.
+ * The strongly connected components of the graph whose edges are the
+ * predecessor lists `sources[offsets[t] .. offsets[t + 1])` of each state t,
+ * restricted to the states marked 1 in `inside` (all states without it).
+ * Components are numbered in the order Tarjan's algorithm closes them, which
+ * here is a topological order of the graph: an edge from s to t (s among
+ * t's predecessors) never goes from a higher number to a lower one.
  */
-export function forEachComponent(offsets: Int32Array, sources: Int32Array, inside: Uint8Array, visit: (component: Int32Array) => boolean): void {
-  const size = inside.length;
+export interface Components {
+  readonly count: number;
+  /** the states inside, component by component in their order: component c is members[starts[c] .. starts[c + 1]) */
+  readonly members: Int32Array;
+  readonly starts: Int32Array;
+}
+
+/** States discovered between two polls of `shouldStop`. */
+const POLL_EVERY = 1 << 16;
+
+/**
+ * The components of the graph (see Components): iterative Tarjan on typed
+ * arrays, no recursion. `shouldStop` is asked every POLL_EVERY states
+ * discovered; true ends the search with 'interrupted'.
+ */
+export function components(offsets: Int32Array, sources: Int32Array, inside?: Uint8Array): Components;
+export function components(offsets: Int32Array, sources: Int32Array, inside: Uint8Array | undefined, shouldStop: () => boolean): Components | 'interrupted';
+export function components(offsets: Int32Array, sources: Int32Array, inside?: Uint8Array, shouldStop?: () => boolean): Components | 'interrupted' {
+  const size = offsets.length - 1;
   const index = new Int32Array(size).fill(-1);
   const low = new Int32Array(size);
   const onStack = new Uint8Array(size);
@@ -45,29 +62,35 @@ export function forEachComponent(offsets: Int32Array, sources: Int32Array, insid
   // the depth-first path: a state and the next of its edges to follow
   const pathState = new Int32Array(size);
   const pathEdge = new Int32Array(size);
+  const members = new Int32Array(size);
+  const starts = new Int32Array(size + 1);
+  let count = 0;
+  let closed = 0;
   let counter = 0;
+  const discover = (state: number): boolean => {
+    index[state] = low[state] = counter++;
+    stack[top++] = state;
+    onStack[state] = 1;
+    return counter % POLL_EVERY === 0 && shouldStop?.() === true;
+  };
   for (let root = 0; root < size; root++) {
-    if (index[root] !== -1 || inside[root] !== 1) continue;
+    if (index[root] !== -1 || (inside !== undefined && inside[root] !== 1)) continue;
     let depth = 0;
     pathState[0] = root;
     pathEdge[0] = offsets[root]!;
-    index[root] = low[root] = counter++;
-    stack[top++] = root;
-    onStack[root] = 1;
+    if (discover(root)) return 'interrupted';
     while (depth >= 0) {
       const state = pathState[depth]!;
       const edge = pathEdge[depth]!;
       if (edge < offsets[state + 1]!) {
         pathEdge[depth] = edge + 1;
         const next = sources[edge]!;
-        if (inside[next] !== 1) continue;
+        if (inside !== undefined && inside[next] !== 1) continue;
         if (index[next] === -1) {
-          index[next] = low[next] = counter++;
-          stack[top++] = next;
-          onStack[next] = 1;
           depth++;
           pathState[depth] = next;
           pathEdge[depth] = offsets[next]!;
+          if (discover(next)) return 'interrupted';
         } else if (onStack[next] === 1 && index[next]! < low[state]!) {
           low[state] = index[next]!;
         }
@@ -78,8 +101,11 @@ export function forEachComponent(offsets: Int32Array, sources: Int32Array, insid
         let start = top;
         do start--;
         while (stack[start] !== state);
-        for (let i = start; i < top; i++) onStack[stack[i]!] = 0;
-        if (top - start > 1 && visit(stack.slice(start, top))) return;
+        for (let i = start; i < top; i++) {
+          onStack[stack[i]!] = 0;
+          members[closed++] = stack[i]!;
+        }
+        starts[++count] = closed;
         top = start;
       }
       depth--;
@@ -88,6 +114,18 @@ export function forEachComponent(offsets: Int32Array, sources: Int32Array, insid
         if (low[state]! < low[parent]!) low[parent] = low[state]!;
       }
     }
+  }
+  return { count, members: members.subarray(0, closed), starts: starts.subarray(0, count + 1) };
+}
+
+/**
+ * Calls `visit` with every strongly connected component of at least two
+ * states (see components), in their order; stops when `visit` returns true.
+ */
+export function forEachComponent(offsets: Int32Array, sources: Int32Array, inside: Uint8Array, visit: (component: Int32Array) => boolean): void {
+  const { count, members, starts } = components(offsets, sources, inside);
+  for (let c = 0; c < count; c++) {
+    if (starts[c + 1]! - starts[c]! > 1 && visit(members.subarray(starts[c]!, starts[c + 1]!))) return;
   }
 }
 
