@@ -8,8 +8,7 @@
  * unsaved ELR_EL1, is the single-slot property's.
  */
 import { PANIC_MESSAGES } from '../machines/guest.js';
-import type { SystemState } from '../src/system/system.js';
-import { waiters } from './observe.js';
+import { globalTask, type SystemState } from '../src/system/system.js';
 import type { SafetyProperty } from './types.js';
 
 export const injectionContext: SafetyProperty = {
@@ -30,9 +29,11 @@ export const injectionContext: SafetyProperty = {
       const cause = g.context.panic;
       if (cause === 'kernel-mode' || cause === 'irqs-disabled') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
     }
-    for (const waiter of waiters(state)) {
-      if (waiter.how === 'halted') {
-        return `task${waiter.task} (cpu${waiter.vcpu}) took not-present in kernel code that cannot sleep and halts its CPU until page-ready (3a7c8fafd1b4)`;
+    // asked of every (share, pages) pair the exhaustive search meets: the halted task is looked for directly, without listing every waiter
+    for (const [v, g] of state.guests.entries()) {
+      const local = g.context.tasks.findIndex((task) => task.status === 'halted');
+      if (local >= 0) {
+        return `task${globalTask(state.config.scope, v, local)} (cpu${v}) took not-present in kernel code that cannot sleep and halts its CPU until page-ready (3a7c8fafd1b4)`;
       }
     }
     return undefined;

@@ -706,9 +706,12 @@ function componentKey(c: ComponentState<unknown>): string {
 /** Whether two states of one config are equal: their components have the same interned ids (ComponentStepper.idOf), the pages the same residency. */
 export function sameState(a: SystemState, b: SystemState): boolean {
   const { host, guest, token } = machinesOf(a.config.design);
-  const same = <T>(ids: { idOf(c: ComponentState<T>): number }, x: readonly ComponentState<T>[], y: readonly ComponentState<T>[]) =>
-    x.length === y.length && x.every((c, i) => c === y[i] || ids.idOf(c) === ids.idOf(y[i]!));
-  return a.resident.every((r, page) => r === b.resident[page]) && same(host, a.hosts, b.hosts) && same(guest, a.guests, b.guests) && same(token, a.tokens, b.tokens);
+  return a.resident.every((r, page) => r === b.resident[page]) && sameComponents(host, a.hosts, b.hosts) && sameComponents(guest, a.guests, b.guests) && sameComponents(token, a.tokens, b.tokens);
+}
+
+/** Whether two lists of one machine's states are equal item by item (by interned id). A module function, not a closure: sameState runs for every candidate step. */
+function sameComponents<T>(ids: { idOf(c: ComponentState<T>): number }, x: readonly ComponentState<T>[], y: readonly ComponentState<T>[]): boolean {
+  return x.length === y.length && x.every((c, i) => c === y[i] || ids.idOf(c) === ids.idOf(y[i]!));
 }
 
 /**
