@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { propertyById } from '../properties/index.js';
+import { incompleteSummary } from '../src/cli/check-command.js';
 import { runCheck, type CheckRequest } from '../src/engine/check.js';
 import { runCheckInterruptible } from '../src/engine/interruptible.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
@@ -142,4 +143,34 @@ describe('Ctrl-C stops an exhaustive search cleanly (the worker-thread check)', 
     expect(searchA!.depth).toBe(searchB!.depth);
     expect(a.result).toBe('violation');
   }, 60_000);
+});
+
+describe('a liveness pass that does not finish', () => {
+  const scope = { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 };
+
+  it('says every state was explored and the safety properties hold, with the coverage of the full search', () => {
+    // the search polls shouldStop as it goes and the liveness pass after each goal: the last poll of a full run is the pass's
+    let polls = 0;
+    const full = runCheck({ ...request('x86', 'exhaustive'), scope, shouldStop: () => (polls++, false) });
+    expect(full.result).toBe('pass');
+    let asked = 0;
+    const stopped = runCheck({ ...request('x86', 'exhaustive'), scope, shouldStop: () => ++asked >= polls });
+    expect(stopped.result).toBe('incomplete');
+    expect(stopped.stoppedBy).toBe('interrupted');
+    expect(stopped.statesExplored).toBe(full.statesExplored);
+    expect(stopped.search).toEqual({ ...full.search, livenessUnfinished: true });
+    expect(stopped.coverage).toEqual(full.coverage);
+    expect(incompleteSummary(stopped, 'EFFORT')).toBe(
+      'INCOMPLETE: every state explored and no safety property breaks (EFFORT), but the liveness pass after the search was stopped by Ctrl-C',
+    );
+    expect(incompleteSummary({ ...stopped, stoppedBy: 'memory' }, 'EFFORT')).toContain('its graph would not fit (check with --safety-only');
+  });
+
+  it('is not claimed for a search stopped before it explored every state', () => {
+    const stopped = runCheck({ ...request('x86', 'exhaustive'), scope, maxStates: 100 });
+    expect(stopped.stoppedBy).toBe('max-states');
+    expect(stopped.search!.livenessUnfinished).toBeUndefined();
+    expect(stopped.coverage).toBeUndefined();
+    expect(incompleteSummary(stopped, 'EFFORT')).toMatch(/^INCOMPLETE: stopped at --max-states after EFFORT; \d+ states found but not yet expanded; no violation so far$/);
+  });
 });

@@ -180,15 +180,23 @@ function printReport(report: CheckReport, traceFile: string | null): void {
     return;
   }
   if (report.result === 'incomplete') {
-    const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 old-space limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C' : `--${report.stoppedBy}`;
-    const covered = `${effort}; ${report.search!.frontier} states found but not yet expanded`;
-    process.stdout.write(`${where}\nINCOMPLETE: stopped at ${budget} after ${covered}; no violation so far\n${describeCoverage(report)}`);
+    process.stdout.write(`${where}\n${incompleteSummary(report, effort)}\n${describeCoverage(report)}`);
     return;
   }
   const rows = report.trace!.steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: step.summary }));
   process.stdout.write(`${where}\nVIOLATED ${report.property}: ${report.message}\ncounterexample: ${report.counterexampleLength} steps (${effort})\n\n`);
   const cycle = describeCycle(report.trace!.cycleStart, rows.length);
   process.stdout.write(`${stepTable(rows)}\n${cycle === undefined ? '' : `${cycle}\n`}\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
+}
+
+/** Why an incomplete exhaustive run stopped and what it covered (`effort`: its states, transitions, depth and rate). */
+export function incompleteSummary(report: CheckReport, effort: string): string {
+  const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 old-space limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C' : `--${report.stoppedBy}`;
+  if (report.search?.livenessUnfinished === true) {
+    const advice = report.stoppedBy === 'memory' ? ': its graph would not fit (check with --safety-only, or on a machine with more memory)' : '';
+    return `INCOMPLETE: every state explored and no safety property breaks (${effort}), but the liveness pass after the search was stopped by ${budget}${advice}`;
+  }
+  return `INCOMPLETE: stopped at ${budget} after ${effort}; ${report.search?.frontier ?? 0} states found but not yet expanded; no violation so far`;
 }
 
 /** Exhaustive runs: per-machine transition coverage, naming what a complete search never took. */

@@ -64,7 +64,13 @@ export interface CheckReport {
   /** exhaustive mode: why it stopped early */
   readonly stoppedBy?: StopReason;
   /** exhaustive mode: BFS levels completed, states waiting at the end, heap bytes per stored state */
-  readonly search?: { readonly depth: number; readonly frontier: number; readonly bytesPerState: number };
+  readonly search?: {
+    readonly depth: number;
+    readonly frontier: number;
+    readonly bytesPerState: number;
+    /** every state was explored and no safety property broke, but the liveness pass after the search stopped (see stoppedBy) */
+    readonly livenessUnfinished?: true;
+  };
   /** exhaustive mode ran with symmetry reduction */
   readonly symmetry: boolean;
   /** only the safety properties were checked */
@@ -128,9 +134,9 @@ export function runCheck(request: CheckRequest): CheckReport {
     statesExplored = result.states;
     counterexample = result.counterexample;
     incomplete = result.stoppedBy;
-    search = { depth: result.depth, frontier: result.frontier, bytesPerState: result.bytesPerState };
-    // only a complete run can say a transition is never taken in this scope
-    if (result.complete) {
+    search = { depth: result.depth, frontier: result.frontier, bytesPerState: result.bytesPerState, ...(result.livenessUnfinished === true ? { livenessUnfinished: true } : {}) };
+    // only a search that explored every state can say a transition is never taken in this scope
+    if (result.complete || result.livenessUnfinished === true) {
       const machines = machinesOf(design);
       coverage = (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name]));
     }

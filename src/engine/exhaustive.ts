@@ -59,6 +59,8 @@ export interface ExhaustiveResult {
   readonly complete: boolean;
   /** why the search stopped early, if it did without a violation */
   readonly stoppedBy?: StopReason;
+  /** every state was explored and no safety property broke, but the liveness pass after the search stopped (stoppedBy says why) */
+  readonly livenessUnfinished?: true;
   /** states found but not yet expanded */
   readonly frontier: number;
   /** bytes per stored state: the visited set, the parent links and the fair edges (the memoised moves are shared) */
@@ -209,10 +211,10 @@ class Search {
     }
     // the liveness pass builds its graph in one go: it does not start if that would pass the memory guard
     if (this.properties.liveness.length > 0 && new MemoryGuard().exhausted(totals.states * LIVENESS_BYTES_PER_STATE + totals.bytes)) {
-      return result({ depth: this.depth, complete: false, stoppedBy: 'memory' });
+      return result({ depth: this.depth, complete: false, stoppedBy: 'memory', livenessUnfinished: true });
     }
     const violation = this.livenessViolation(partitions, statesPerPartition);
-    if (violation === 'interrupted') return result({ depth: this.depth, complete: false, stoppedBy: 'interrupted' });
+    if (violation === 'interrupted') return result({ depth: this.depth, complete: false, stoppedBy: 'interrupted', livenessUnfinished: true });
     if (violation !== undefined) {
       const prefix = pathTo(violation.state);
       const cycle = violation.cycle?.map((step) => partitions.step(step)) ?? [];
