@@ -237,7 +237,7 @@ class Search {
   /**
    * Liveness on the complete graph. The fair graph's strongly connected
    * components are found once (Tarjan, src/engine/fair-cycles.ts); then, for
-   * up to 32 goals at a time, one pass over them in reverse topological order
+   * up to eight goals at a time, one pass over them in reverse topological order
    * tells every state which goals a fair path from it reaches (a goal state,
    * or one where the guest died: a safety matter, reported as such). Goal by
    * goal, in order: a pending state that reaches no goal state is a
