@@ -116,6 +116,9 @@ class Search {
     private readonly options: ExhaustiveOptions,
   ) {}
 
+  /** Whether the caller asked the run to stop (Ctrl-C); an arrow, so it can be handed on as a callback. */
+  private readonly stopRequested = (): boolean => this.options.shouldStop?.() === true;
+
   /** The whole search as one partition in this thread, with the budgets checked as it goes. */
   localPartition(): Partitions {
     const maxStates = this.options.maxStates ?? Number.POSITIVE_INFINITY;
@@ -133,7 +136,7 @@ class Search {
         }
         if (Date.now() > deadline) return 'max-seconds';
         if (++polls % POLLS_PER_READING === 0 && memory.exhausted(partition.growthBytes())) return 'memory';
-        if (this.options.shouldStop?.() === true) return 'interrupted';
+        if (this.stopRequested()) return 'interrupted';
         return undefined;
       },
     };
@@ -154,7 +157,7 @@ class Search {
       parentOf: (id) => partition.parentOf(id),
       step: (index) => packed.steps[index]!,
       fairEdges: () => partition.fairEdges(),
-      goalFlags: (_, goal) => partition.goalFlags(goals[goal]!.goal, () => this.options.shouldStop?.() === true),
+      goalFlags: (_, goal) => partition.goalFlags(goals[goal]!.goal, this.stopRequested),
       fairMoves: (id) => partition.fairSuccessors(id).map(({ step, tuple }) => ({ step, target: knownTarget(partition.idOf(tuple)) })),
       explain: (id, goal, cycleSteps) => partition.explain(id, goals[goal]!.goal, cycleSteps),
       close: () => undefined,
@@ -252,13 +255,12 @@ class Search {
     states: readonly number[],
   ): { state: number; cycle?: readonly number[]; property: PropertyId; message: string } | 'interrupted' | undefined {
     if (this.properties.liveness.length === 0) return undefined;
-    const shouldStop = () => this.options.shouldStop?.() === true;
     const count = partitions.count;
     const edges = states.map((_, p) => partitions.fairEdges(p));
     const levelStarts = edges.map((e) => e.levelStarts);
     const size = Math.max(...states) * count;
     const { offsets, sources } = predecessorLists(size, edges);
-    const graph = components(offsets, sources, undefined, shouldStop);
+    const graph = components(offsets, sources, undefined, this.stopRequested);
     if (graph === 'interrupted') return graph;
     let onCycles: CycleSubgraph | undefined;
     const goals = goalsOf(this.config, this.properties);
@@ -284,14 +286,14 @@ class Search {
         const { property } = goals[first + g]!;
         const worst = shallowest(levelStarts, states, (id) => (pending[id]! & ~reaches[id]! & bit) !== 0);
         if (worst >= 0) return { state: worst, property, message: partitions.explain(worst, first + g) };
-        if (shouldStop()) return 'interrupted';
+        if (this.stopRequested()) return 'interrupted';
         onCycles ??= cycleSubgraph(graph, offsets, sources);
         const inside = Uint8Array.from(onCycles.ids, (id) => ((pending[id]! & ~reached[id]! & bit) !== 0 ? 1 : 0));
         if (!inside.includes(1)) continue;
         const cycle = this.fairCycleOf(partitions, onCycles, inside, levelStarts, states);
         if (cycle === 'interrupted') return cycle;
         if (cycle !== undefined) return { ...cycle, property, message: partitions.explain(cycle.state, first + g, cycle.cycle.length) };
-        if (shouldStop()) return 'interrupted';
+        if (this.stopRequested()) return 'interrupted';
       }
     }
     return undefined;
@@ -312,7 +314,7 @@ class Search {
     const fair: { component: Int32Array; movesOf: (id: number) => FairMove[] }[] = [];
     let interrupted = false;
     forEachComponent(onCycles.offsets, onCycles.sources, inside, (local) => {
-      if (this.options.shouldStop?.() === true) return (interrupted = true);
+      if (this.stopRequested()) return (interrupted = true);
       const component = Int32Array.from(local, (i) => onCycles.ids[i]!);
       const moves = new Map<number, FairMove[]>();
       const movesOf = (id: number): FairMove[] => {
