@@ -19,7 +19,7 @@ const YOUNG_GENERATION = 3 * 16 * 2 ** 20;
 /** Share of the machine's memory (or of the cgroup's limit, if lower) the process may use. */
 const MEMORY_SHARE = 0.8;
 /** Polls of the search's limits (every POLL_EVERY transitions) between two readings of the memory. */
-export const POLLS_PER_READING = 16;
+export const POLLS_PER_READING = 64;
 
 export class MemoryGuard {
   private readonly heapLimit = (getHeapStatistics().heap_size_limit - YOUNG_GENERATION) * HEAP_SHARE;
