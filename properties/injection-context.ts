@@ -29,7 +29,7 @@ export const injectionContext: SafetyProperty = {
       const cause = g.context.panic;
       if (cause === 'kernel-mode' || cause === 'irqs-disabled') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
     }
-    // asked of every (share, pages) pair the exhaustive search meets: the halted task is looked for directly, without listing every waiter
+    // asked of every vCPU share the exhaustive search meets: the halted task is looked for directly, without listing every waiter
     for (const [v, g] of state.guests.entries()) {
       const local = g.context.tasks.findIndex((task) => task.status === 'halted');
       if (local >= 0) {

@@ -28,14 +28,20 @@ interface PropertyBase {
 
 export interface SafetyProperty extends PropertyBase {
   readonly kind: 'safety';
-  /** the check reads `previous` too, so it must be run on every transition, not only on each new state */
+  /**
+   * The check reads `previous` too, so it must be run on every transition,
+   * not only on each new state. It must not read the pages: the exhaustive
+   * search judges each vCPU's step once per share, for any pages (reading
+   * them there is an internal error).
+   */
   readonly judgesSteps?: true;
   /**
    * The state breaks the property exactly when one vCPU's share of it (its
-   * host machine, guest and token observers, with the pages) does, whatever
-   * the other vCPUs hold. The exhaustive search then judges each share once,
-   * in a state whose other vCPUs are at their initial share
-   * (test/per-vcpu.test.ts checks the claim on random walks of every design).
+   * host machine, guest and token observers) does, whatever the other vCPUs
+   * and the pages hold. The exhaustive search then judges each share once,
+   * in a state whose other vCPUs are at their initial share and whose pages
+   * cannot be read (test/per-vcpu.test.ts checks the claim on random walks of
+   * every design).
    */
   readonly perVcpu?: true;
   /**
@@ -49,7 +55,7 @@ export interface SafetyProperty extends PropertyBase {
 
 /**
  * What a check reads of vCPU `v`'s share of a state (its host machine, guest
- * machine and token observers) and of the pages, as a string: the check gives
+ * machine and token observers; never the pages), as a string: the check gives
  * the same answer on any two states whose vCPUs project alike, one by one.
  * The exhaustive search computes each share's projection once, and the
  * check's answer once per combination of projections

@@ -48,6 +48,12 @@ export class IntList {
     return this.data[index]!;
   }
 
+  /** Overwrites the value at `index` (below length). */
+  set(index: number, value: number): void {
+    if (index >= this.size) throw new RangeError(`IntList.set at ${index}, past its ${this.size} values`);
+    this.data[index] = value;
+  }
+
   /** A copy of the values. */
   toArray(): Int32Array {
     return this.data.slice(0, this.size);

@@ -15,7 +15,7 @@ import type { TokenContext } from '../../machines/token.js';
 import type { PropertyId } from '../../properties/index.js';
 import { ModelError, type ComponentState } from './component.js';
 import { IntList } from './int-list.js';
-import { initialState, machinesOf, successorsOf, SWAP, tokenOrder, type Step, type SystemConfig, type SystemState } from './system.js';
+import { applyStep, candidateSteps, initialState, machinesOf, pageAwaited, successorsOf, SWAP, tokenOrder, type Step, type SystemConfig, type SystemState } from './system.js';
 
 /** One vCPU's share of a state. */
 interface Share {
@@ -39,6 +39,18 @@ export type LoneJudge = (lone: SystemState) => boolean;
 
 /** What the whole-state checks read of vCPU `v` in a lone state (see properties/types.ts `Projection`). */
 export type ShareProjection = (lone: SystemState, v: number) => string;
+
+/**
+ * A share's template in PackedSystem.templates: a header (the number of
+ * candidate steps, whether the share breaks a per-vCPU property, its
+ * projection id), then per candidate step an entry (the step, the page it
+ * waits on or NO_PAGE, the share it leads to or UNKNOWN until asked, the
+ * pages it makes resident, its verdict index).
+ */
+const HEADER = 3;
+const ENTRY = 5;
+const NO_PAGE = -1;
+const UNKNOWN = -1;
 
 /** No verdict: a step no step property objects to. */
 export const NO_VERDICT = -1;
@@ -89,6 +101,9 @@ export class PackedSystem {
   private readonly projections: string[] = [];
   private readonly projectionIds = new Map<string, number>();
   private readonly stepIds = new Map<string, number>();
+  /** per share, what its facts at every pages mask have in common (see templateOf): the templates, and where each share's starts + 1 (0: not made yet) */
+  private readonly templates = new IntList();
+  private templateStarts = new Int32Array(1024);
   private readonly vcpus: number;
   /** how many resident masks there are: 2^pages */
   private readonly masks: number;
@@ -314,15 +329,69 @@ export class PackedSystem {
     const mask = key % this.masks;
     const share = (key - mask) / this.masks;
     if (this.replica) throw new ModelError(`share ${share} with pages ${mask} was not sent to this replica`);
-    const v = this.vcpuOf(share);
-    const tuple = this.loneTuple(share, v, mask);
-    const state = this.unpack(tuple);
-    for (const { step, next } of successorsOf(state, v)) {
-      this.assertLocal(state, next, v, step);
-      const packed = this.pack(next);
-      this.addMove(this.addStep(step), packed[v]!, packed[this.vcpus]!, this.addVerdict(this.judge(next, state)));
+    const { templates } = this;
+    const template = this.templateOf(share);
+    const candidates = templates.get(template);
+    for (let c = 0, at = template + HEADER; c < candidates; c++, at += ENTRY) {
+      const page = templates.get(at + 1);
+      // a touch or a delivery fault is only offered on a page that is swapped out (candidateSteps)
+      if (page !== NO_PAGE && (mask & (1 << page)) !== 0) continue;
+      if (templates.get(at + 2) === UNKNOWN) this.workOut(share, at);
+      const target = templates.get(at + 2);
+      const resident = mask | templates.get(at + 3);
+      // a step that changes nothing here is no move (successorsOf leaves it out)
+      if (target === share && resident === mask) continue;
+      this.addMove(templates.get(at), target, resident, templates.get(at + 4));
     }
-    return this.addFact(key, this.judgeLone(state), this.projectionId(this.project(state, v)));
+    return this.addFact(key, templates.get(template + 1) === 1, templates.get(template + 2));
+  }
+
+  /**
+   * Where the template of `share` starts in `templates`, made on first use:
+   * what a share's facts at every pages mask have in common. A vCPU's steps
+   * never depend on the pages but for touches and delivery faults being
+   * offered on swapped-out pages only, and they only ever make pages
+   * resident (see candidateSteps); the checks judged per share never read
+   * the pages (pagesHidden). So the candidates are listed once, on the share
+   * with every page swapped out, and each is worked out there once, when a
+   * fact first offers it (workOut): the composed system runs once per
+   * (share, step), where a fact per (share, pages) would run it per mask.
+   */
+  private templateOf(share: number): number {
+    if (share < this.templateStarts.length && this.templateStarts[share] !== 0) return this.templateStarts[share]! - 1;
+    const v = this.vcpuOf(share);
+    const swappedOut = this.unpack(this.loneTuple(share, v, 0));
+    const candidates = candidateSteps(swappedOut, v);
+    const hidden = pagesHidden(swappedOut);
+    const start = this.templates.length;
+    this.templates.push(candidates.length);
+    this.templates.push(this.judgeLone(hidden) ? 1 : 0);
+    this.templates.push(this.projectionId(this.project(hidden, v)));
+    for (const candidate of candidates) {
+      this.templates.push(this.addStep(candidate));
+      this.templates.push(pageAwaited(candidate) ?? NO_PAGE);
+      for (let i = 2; i < ENTRY; i++) this.templates.push(UNKNOWN);
+    }
+    if (share >= this.templateStarts.length) {
+      const grown = new Int32Array(Math.max(this.templateStarts.length * 2, share + 1));
+      grown.set(this.templateStarts);
+      this.templateStarts = grown;
+    }
+    this.templateStarts[share] = start + 1;
+    return start;
+  }
+
+  /** Works out the candidate step of `share`'s template entry `at`: the share it leads to, the pages it makes resident and its verdict (see templateOf). */
+  private workOut(share: number, at: number): void {
+    const v = this.vcpuOf(share);
+    const swappedOut = this.unpack(this.loneTuple(share, v, 0));
+    const step = this.steps[this.templates.get(at)]!;
+    const next = applyStep(swappedOut, step);
+    this.assertLocal(swappedOut, next, v, step);
+    const packed = this.pack(next);
+    this.templates.set(at + 2, packed[v]!);
+    this.templates.set(at + 3, packed[this.vcpus]!);
+    this.templates.set(at + 4, this.addVerdict(this.judge(pagesHidden(next), pagesHidden(swappedOut))));
   }
 
   /** Files a fact whose moves were just added: they run from the previous fact's end to the last move. */
@@ -454,4 +523,21 @@ export class PackedSystem {
 
 function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/**
+ * `state` for the checks a template judges (per-vCPU and step properties,
+ * projections): they hold for the share at any pages, so reading the pages
+ * is a modelling error, reported as one rather than answered for one mask.
+ */
+function pagesHidden(state: SystemState): SystemState {
+  return {
+    config: state.config,
+    hosts: state.hosts,
+    guests: state.guests,
+    tokens: state.tokens,
+    get resident(): readonly boolean[] {
+      throw new ModelError('a per-vCPU or step property, or a projection, read the pages: the exhaustive search judges those once per vCPU share, for any pages');
+    },
+  };
 }

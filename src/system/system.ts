@@ -424,21 +424,37 @@ export function successors(state: SystemState): Successor[] {
 export const SWAP = -1;
 
 /**
- * The steps of one source (a vCPU's guest, host and worker, or `SWAP`) with
- * their successors. A vCPU's steps change only that vCPU's machines, its
- * token observers and the pages; the swap device's only the pages.
+ * The steps one source (a vCPU's guest, host and worker, or `SWAP`) offers
+ * in `state`, some of which may change nothing (successorsOf leaves those
+ * out).
+ *
+ * A vCPU's steps change only that vCPU's machines, its token observers and
+ * the pages; the swap device's only the pages. A vCPU reads the pages only
+ * to offer a touch or a delivery fault on a swapped-out page (pageAwaited),
+ * and its steps only ever make pages resident (`fault.sync`, a worker's
+ * swap-in): what a vCPU's step does to its machines, and which pages it
+ * makes resident, never depends on the other pages. The packed system
+ * memoises steps per vCPU share on that (PackedSystem.templateOf;
+ * test/packed.test.ts checks it).
  */
-export function successorsOf(state: SystemState, source: number): Successor[] {
+export function candidateSteps(state: SystemState, source: number): Step[] {
+  if (source !== SWAP) return [...guestSteps(state, source), ...hostSteps(state, source)];
   const candidates: Step[] = [];
-  if (source === SWAP) {
-    state.resident.forEach((isResident, page) => {
-      if (isResident) candidates.push(step('swap-out', -1, page, 'swap', `host reclaims page${page} (swap out)`));
-    });
-  } else {
-    candidates.push(...guestSteps(state, source), ...hostSteps(state, source));
-  }
+  state.resident.forEach((isResident, page) => {
+    if (isResident) candidates.push(step('swap-out', -1, page, 'swap', `host reclaims page${page} (swap out)`));
+  });
+  return candidates;
+}
+
+/** The page a step is offered on only while it is swapped out (touches and delivery faults), if any (see candidateSteps). */
+export function pageAwaited(s: Step): number | undefined {
+  return s.kind === 'touch' || s.kind === 'delivery-fault' ? (s.arg as number) : undefined;
+}
+
+/** The steps of one source (see candidateSteps) that change something, with their successors. */
+export function successorsOf(state: SystemState, source: number): Successor[] {
   const out: Successor[] = [];
-  for (const candidate of candidates) {
+  for (const candidate of candidateSteps(state, source)) {
     const next = applyStep(state, candidate);
     if (!sameState(state, next)) out.push({ step: candidate, next });
   }
