@@ -531,13 +531,19 @@ function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
  * is a modelling error, reported as one rather than answered for one mask.
  */
 function pagesHidden(state: SystemState): SystemState {
-  return {
-    config: state.config,
-    hosts: state.hosts,
-    guests: state.guests,
-    tokens: state.tokens,
-    get resident(): readonly boolean[] {
-      throw new ModelError('a per-vCPU or step property, or a projection, read the pages: the exhaustive search judges those once per vCPU share, for any pages');
-    },
-  };
+  return new PagesHidden(state.config, state.hosts, state.guests, state.tokens);
+}
+
+/** A state whose pages cannot be read (a class: an object literal with a getter costs about a microsecond to build). */
+class PagesHidden implements SystemState {
+  constructor(
+    readonly config: SystemConfig,
+    readonly hosts: SystemState['hosts'],
+    readonly guests: SystemState['guests'],
+    readonly tokens: SystemState['tokens'],
+  ) {}
+
+  get resident(): readonly boolean[] {
+    throw new ModelError('a per-vCPU or step property, or a projection, read the pages: the exhaustive search judges those once per vCPU share, for any pages');
+  }
 }
