@@ -36,13 +36,16 @@ describe('growth of the stores', () => {
     expect(list.growthWithin(25)).toBe(0);
   });
 
-  it('a TupleList counts its growth only when the next tuples fill it', () => {
+  it('a TupleList counts a new chunk (4,096 tuples) only when the next tuples need it, and refuses more than a typed array holds', () => {
+    const chunkBytes = 4096 * 3 * 4;
     const list = new TupleList(3);
-    expect(list.growthWithin(1024)).toBe(0);
-    expect(list.growthWithin(1025)).toBe(3 * 1024 * 4);
-    for (let i = 0; i < 1025; i++) list.append(Int32Array.of(i, i, i));
-    expect(list.read(1024, new Int32Array(3))).toEqual(Int32Array.of(1024, 1024, 1024));
-    expect(list.growthWithin(1000)).toBe(0);
+    expect(list.bytes).toBe(0);
+    expect(list.growthWithin(4096)).toBe(chunkBytes);
+    expect(list.growthWithin(4097)).toBe(2 * chunkBytes);
+    list.append(Int32Array.of(1, 2, 3));
+    expect(list.growthWithin(4095)).toBe(0);
+    expect(list.growthWithin(4096)).toBe(chunkBytes);
+    expect(list.growthWithin(MAX_TYPED_LENGTH)).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('a TupleIndex counts a rehash (twice its size) when the next tuples pass its load', () => {
@@ -76,7 +79,7 @@ describe('a partition sums its stores', () => {
     const properties = { safety: SAFETY, liveness: LIVENESS };
     const partition = new Partition(packedSystemFor(config, properties), properties, 0, 1, null, { maxStates: Number.POSITIVE_INFINITY, poll: () => undefined });
     partition.seed();
-    // each store starts with room for 1024 entries, fewer than one reading's transitions add; the list of level starts is left out (one entry a level)
+    // each store starts with room for at most 4,096 entries, fewer than one reading's transitions add; the list of level starts is left out (one entry a level)
     const levelStartsBytes = 1024 * 4;
     expect(partition.growthBytes()).toBeGreaterThanOrEqual(partition.bytes - levelStartsBytes);
   });

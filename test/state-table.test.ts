@@ -46,6 +46,15 @@ describe('TupleIndex and TupleList', () => {
     expect(list.append(Int32Array.of(3, 4))).toBe(1);
     expect([...list.read(1, new Int32Array(2))]).toEqual([3, 4]);
   });
+
+  it('a TupleList reads back every tuple across its chunks (4,096 tuples each)', () => {
+    const list = new TupleList(3);
+    const count = 3 * 4096 + 5;
+    for (let i = 0; i < count; i++) expect(list.append(Int32Array.of(i, ~i, i * 7))).toBe(i);
+    const out = new Int32Array(3);
+    for (const i of [0, 4095, 4096, 4097, 2 * 4096, count - 1]) expect([...list.read(i, out)]).toEqual([i, ~i, i * 7]);
+    expect(list.bytes).toBe(4 * 4096 * 3 * 4);
+  });
 });
 
 describe('IntList', () => {

@@ -126,8 +126,10 @@ export class Partition {
   private readonly table: TupleList;
   private visited: ProductSet | TupleIndex;
   private readonly canonicaliser: PackedCanonicaliser | null;
-  private readonly parent = new IntList();
-  private readonly via = new IntList();
+  /** per local id: the BFS parent link (the parent's global id, -1 for the initial state; the step from it) */
+  private readonly links = new TupleList(2);
+  /** a link, reused */
+  private readonly link = new Int32Array(2);
   /**
    * The fair edges into this partition's states, in runs of one source (a
    * source's edges arrive together): run r leaves global id runFrom[r] for
@@ -198,8 +200,7 @@ export class Partition {
     const image = this.imageOf(initial);
     if (ownerOf(image ?? initial, this.count) !== this.index) return;
     this.lookup(initial, image);
-    this.parent.push(-1);
-    this.via.push(-1);
+    this.addLink(-1, -1);
     this.judged = 1;
     const found = safetyViolation(this.properties.safety, this.packed.view(initial));
     if (found !== undefined) this.record(-1, -1, found);
@@ -212,7 +213,7 @@ export class Partition {
   /** Bytes held by the stored states, parent links and fair edges. */
   get bytes(): number {
     return (
-      this.table.bytes + this.visited.bytes + this.parent.bytes + this.via.bytes + this.runFrom.bytes + this.runStart.bytes + this.fairTo.bytes + this.levelStarts.bytes
+      this.table.bytes + this.visited.bytes + this.links.bytes + this.runFrom.bytes + this.runStart.bytes + this.fairTo.bytes + this.levelStarts.bytes
     );
   }
 
@@ -224,7 +225,7 @@ export class Partition {
    */
   growthBytes(): number {
     const within = POLL_EVERY * POLLS_PER_READING;
-    return [this.table, this.visited, this.parent, this.via, this.runFrom, this.runStart, this.fairTo].reduce((sum, store) => sum + store.growthWithin(within), 0);
+    return [this.table, this.visited, this.links, this.runFrom, this.runStart, this.fairTo].reduce((sum, store) => sum + store.growthWithin(within), 0);
   }
 
   /** States stored but not yet expanded. */
@@ -313,8 +314,7 @@ export class Partition {
     let to = this.lookup(tuple, image);
     if (to < 0) {
       to = globalId(this.table.count - 1, this.index, this.count);
-      this.parent.push(from);
-      this.via.push(step);
+      this.addLink(from, step);
       if (!this.deferJudging) {
         const state = this.judge(tuple);
         if (state !== undefined) this.record(from, step, state);
@@ -352,7 +352,10 @@ export class Partition {
   judgeLevel(): void {
     for (; this.judged < this.table.count; this.judged++) {
       const found = this.judge(this.table.read(this.judged, this.current));
-      if (found !== undefined) this.record(this.parent.get(this.judged), this.via.get(this.judged), found);
+      if (found !== undefined) {
+        const { parent, step } = this.parentOf(this.judged);
+        this.record(parent, step, found);
+      }
     }
   }
 
@@ -429,7 +432,14 @@ export class Partition {
 
   /** The BFS parent (global id, -1 for the initial state) of local state `local`, and the step from it. */
   parentOf(local: number): { parent: number; step: number } {
-    return { parent: this.parent.get(local), step: this.via.get(local) };
+    const [parent, step] = this.links.read(local, this.link);
+    return { parent: parent!, step: step! };
+  }
+
+  private addLink(parent: number, step: number): void {
+    this.link[0] = parent;
+    this.link[1] = step;
+    this.links.append(this.link);
   }
 
   /** The fair edges into this partition's states (global ids, see FairEdges) and the local id where each level starts. */
