@@ -37,7 +37,10 @@ export class TupleList {
       }
       this.chunks.push(new Int32Array(CHUNK_TUPLES * this.width));
     }
-    this.chunks[this.chunks.length - 1]!.set(tuple, offset * this.width);
+    // element by element: TypedArray#set costs more than the copy for a tuple of a few integers
+    const chunk = this.chunks[this.chunks.length - 1]!;
+    const base = offset * this.width;
+    for (let i = 0; i < this.width; i++) chunk[base + i] = tuple[i]!;
     return this.size++;
   }
 
