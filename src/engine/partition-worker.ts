@@ -132,7 +132,9 @@ try {
         done(part.parentOf(command.local));
         break;
       case 'fair-edges': {
-        const edges = part.fairEdges();
+        // fairEdges gives views of the partition's own lists: copies are transferred, so the lists stay whole here
+        const views = part.fairEdges();
+        const edges = { sources: views.sources.slice(), starts: views.starts, targets: views.targets.slice(), levelStarts: views.levelStarts.slice() };
         done(edges, [edges.sources.buffer, edges.starts.buffer, edges.targets.buffer, edges.levelStarts.buffer] as ArrayBuffer[]);
         break;
       }

@@ -445,9 +445,10 @@ export class Partition {
   /** The fair edges into this partition's states (global ids, see FairEdges) and the local id where each level starts. */
   fairEdges(): FairEdges {
     const starts = new Int32Array(this.runStart.length + 1);
-    starts.set(this.runStart.toArray());
+    starts.set(this.runStart.view());
     starts[this.runStart.length] = this.fairTo.length;
-    return { sources: this.runFrom.toArray(), starts, targets: this.fairTo.toArray(), levelStarts: this.levelStarts.toArray() };
+    // views, not copies: the search is over, and a copy of the 13M targets of (2,3,2) took 0.2 s and 52 MB
+    return { sources: this.runFrom.view(), starts, targets: this.fairTo.view(), levelStarts: this.levelStarts.view() };
   }
 
   /**

@@ -54,9 +54,12 @@ export class IntList {
     this.data[index] = value;
   }
 
-  /** A copy of the values. */
-  toArray(): Int32Array {
-    return this.data.slice(0, this.size);
+  /**
+   * The values, without a copy: a view of the list's array. A later push
+   * may move the list to a new array; the view keeps the values it had.
+   */
+  view(): Int32Array {
+    return this.data.subarray(0, this.size);
   }
 
   get bytes(): number {
