@@ -55,6 +55,11 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   /** the actions and transitions of the XState call in progress */
   private readonly actions: { type: string; params?: unknown }[] = [];
   private readonly taken: object[] = [];
+  /** how many transitions the event itself selected (its macrostep's first microstep; 0: the machine does not accept it) */
+  private selected = 0;
+  private microsteps = 0;
+  /** each interned state as an XState snapshot, by id, resolved on its first memo miss */
+  private readonly snapshots: (AnyMachineSnapshot | undefined)[] = [];
   /** the interned states, by id */
   private readonly states: ComponentState<TContext>[] = [];
   private readonly idsByKey = new Map<string, number>();
@@ -66,7 +71,10 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     this.coverage = new CoverageRecorder(machine);
     const self = createActor(machine, {
       inspect: (event) => {
-        if (event.type === '@xstate.microstep') this.taken.push(...(event as unknown as { _transitions: object[] })._transitions);
+        if (event.type !== '@xstate.microstep') return;
+        const transitions = (event as unknown as { _transitions: object[] })._transitions;
+        if (this.microsteps++ === 0) this.selected = transitions.length;
+        this.taken.push(...transitions);
       },
     });
     this.scope = {
@@ -86,6 +94,7 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   private consult(call: () => AnyMachineSnapshot): { snapshot: AnyMachineSnapshot; effects: TEffect[] } {
     this.actions.length = 0;
     this.taken.length = 0;
+    this.microsteps = 0;
     const snapshot = call();
     this.coverage.noteTransitions(this.taken);
     this.coverage.noteStates(snapshot);
@@ -142,16 +151,16 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
 
   /** The state after `event`, and what the machine emitted. Throws ModelError if no transition of the machine takes the event. */
   step(state: ComponentState<TContext>, event: TEvent): ComponentStep<TContext, TEffect> {
-    const key = this.idOf(state) * EVENT_SPAN + this.eventId(event);
+    const id = this.idOf(state);
+    const key = id * EVENT_SPAN + this.eventId(event);
     const hit = this.memo.get(key);
     if (hit !== undefined) return hit;
-    const snapshot = this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> });
-    // a selected transition counts even when it is targetless and action-less (XState's "forbidden" transition: the event changes nothing)
-    if (this.machine.getTransitionData(snapshot, event).length === 0) {
-      throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
-    }
+    const snapshot = (this.snapshots[id] ??= this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> }));
     this.coverage.noteStates(snapshot);
     const { snapshot: next, effects } = this.consult(() => this.machine.transition(snapshot, event, this.scope));
+    // the transitions the event selected (XState's getTransitionData, as macrostep's first microstep reports them); a
+    // selected transition counts even when it is targetless and action-less (XState's "forbidden" transition: the event changes nothing)
+    if (this.selected === 0) throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
     const result: ComponentStep<TContext, TEffect> = {
       next: this.canonical({ value: next.value, context: next.context as TContext }),
       from: this.canonical(state),
