@@ -39,4 +39,11 @@ describe('ComponentStepper', () => {
     const open = stepper.step(shut, { type: 'OPEN' }).next;
     expect(stepper.step(open, { type: 'SHUT' }).next).toBe(shut);
   });
+
+  it('refuses an event XState reports no microstep for (its reserved init event), whatever the step before it selected', () => {
+    const open = stepper.step(shut, { type: 'OPEN' }).next;
+    stepper.step(open, { type: 'SHUT' });
+    expect(() => stepper.step(shut, { type: 'xstate.init' })).toThrow(ModelError);
+    expect(() => stepper.step(shut, { type: 'xstate.init' })).toThrow(/no microstep/);
+  });
 });

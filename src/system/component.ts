@@ -41,7 +41,9 @@ const EVENT_SPAN = 1 << 21;
  * actor scope for every call: `transition()` builds a fresh actor and system
  * per call, which was most of the cost of a memo miss. The scope's system is
  * inspected, so each miss also records the transitions it took (XState's
- * `@xstate.microstep` events, eventless ones included) for machine coverage.
+ * `@xstate.microstep` events, eventless ones included) for machine coverage,
+ * and learns from the first of them whether the event selected any
+ * transition at all (the acceptance check: see step).
  * None of the machines spawns or invokes actors, so no call leaves anything
  * behind in the shared system.
  */
@@ -55,10 +57,10 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   /** the actions and transitions of the XState call in progress */
   private readonly actions: { type: string; params?: unknown }[] = [];
   private readonly taken: object[] = [];
-  /** how many transitions the event itself selected (its macrostep's first microstep; 0: the machine does not accept it) */
-  private selected = 0;
-  private microsteps = 0;
-  /** each interned state as an XState snapshot, by id, resolved on its first memo miss */
+  /** the event being stepped, and how many transitions it selected (from its own microstep; 0: the machine does not accept it, -1: no microstep reported it) */
+  private sent: unknown = undefined;
+  private selected = -1;
+  /** each interned state as an XState snapshot, by id, resolved on its first memo miss (kept as long as the state: one per interned state) */
   private readonly snapshots: (AnyMachineSnapshot | undefined)[] = [];
   /** the interned states, by id */
   private readonly states: ComponentState<TContext>[] = [];
@@ -72,8 +74,8 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     const self = createActor(machine, {
       inspect: (event) => {
         if (event.type !== '@xstate.microstep') return;
-        const transitions = (event as unknown as { _transitions: object[] })._transitions;
-        if (this.microsteps++ === 0) this.selected = transitions.length;
+        const { event: stepped, _transitions: transitions } = event as unknown as { event: unknown; _transitions: object[] };
+        if (stepped === this.sent && this.selected === -1) this.selected = transitions.length;
         this.taken.push(...transitions);
       },
     });
@@ -94,7 +96,7 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   private consult(call: () => AnyMachineSnapshot): { snapshot: AnyMachineSnapshot; effects: TEffect[] } {
     this.actions.length = 0;
     this.taken.length = 0;
-    this.microsteps = 0;
+    this.selected = -1;
     const snapshot = call();
     this.coverage.noteTransitions(this.taken);
     this.coverage.noteStates(snapshot);
@@ -157,9 +159,12 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     if (hit !== undefined) return hit;
     const snapshot = (this.snapshots[id] ??= this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> }));
     this.coverage.noteStates(snapshot);
+    this.sent = event;
     const { snapshot: next, effects } = this.consult(() => this.machine.transition(snapshot, event, this.scope));
-    // the transitions the event selected (XState's getTransitionData, as macrostep's first microstep reports them); a
+    this.sent = undefined;
+    // the transitions the event selected (XState's getTransitionData, as the event's own microstep reports them); a
     // selected transition counts even when it is targetless and action-less (XState's "forbidden" transition: the event changes nothing)
+    if (this.selected === -1) throw new ModelError(`${this.machine.id}: XState reported no microstep for ${JSON.stringify(event)}, so whether the machine accepts it is unknown`);
     if (this.selected === 0) throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
     const result: ComponentStep<TContext, TEffect> = {
       next: this.canonical({ value: next.value, context: next.context as TContext }),
