@@ -27,8 +27,9 @@ export type { StopReason } from './partition.js';
 /** States between two progress reports. */
 const PROGRESS_EVERY = 5000;
 /**
- * Bytes per state the liveness pass holds at its peak besides copies of the
- * fair edges (at most what the search holds): the predecessor offsets (4)
+ * Bytes per state the liveness pass holds at its peak besides the fair
+ * edges (read in place with one thread; workers send copies, at most what
+ * the search holds): the predecessor offsets (4)
  * and, while Tarjan runs, its discovery numbers, low links, stack mark,
  * stack and path, and the components' members and starts (29). Afterwards
  * the goal bits (reached, pending, reached by a path: 3), one goal's flags
@@ -213,7 +214,8 @@ class Search {
       this.depth++;
     }
     // the liveness pass builds its graph in one go: it does not start if that would pass the memory guard
-    if (this.properties.liveness.length > 0 && new MemoryGuard().exhausted(totals.states * LIVENESS_BYTES_PER_STATE + totals.bytes)) {
+    const edgeCopies = partitions.count > 1 ? totals.bytes : 0;
+    if (this.properties.liveness.length > 0 && new MemoryGuard().exhausted(totals.states * LIVENESS_BYTES_PER_STATE + edgeCopies)) {
       return result({ depth: this.depth, complete: false, stoppedBy: 'memory', livenessUnfinished: true });
     }
     const violation = this.livenessViolation(partitions, statesPerPartition);
