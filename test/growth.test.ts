@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import { LIVENESS, SAFETY } from '../properties/index.js';
-import { packedSystemFor, Partition } from '../src/engine/partition.js';
+import { packedSystemFor, Partition, POLL_EVERY } from '../src/engine/partition.js';
 import { DEFAULT_SCOPE } from '../src/system/scope.js';
-import { MemoryGuard } from '../src/engine/memory-guard.js';
+import { MemoryGuard, POLLS_PER_READING } from '../src/engine/memory-guard.js';
 import { ProductSet } from '../src/engine/product-set.js';
 import { TupleIndex, TupleList } from '../src/engine/state-table.js';
 import { doublingCost, grown, IntList, MAX_TYPED_LENGTH } from '../src/system/int-list.js';
@@ -74,13 +74,21 @@ describe('growth of the stores', () => {
 });
 
 describe('a partition sums its stores', () => {
-  it('counts every store of a fresh partition, all within one reading of growing', () => {
+  it('counts every store of a fresh partition, each as a store of its kind and size counts itself', () => {
     const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 } };
     const properties = { safety: SAFETY, liveness: LIVENESS };
-    const partition = new Partition(packedSystemFor(config, properties), properties, 0, 1, null, { maxStates: Number.POSITIVE_INFINITY, poll: () => undefined });
+    const packed = packedSystemFor(config, properties);
+    const partition = new Partition(packed, properties, 0, 1, null, { maxStates: Number.POSITIVE_INFINITY, poll: () => undefined });
     partition.seed();
-    // each store starts with room for at most 4,096 entries, fewer than one reading's transitions add; the list of level starts is left out (one entry a level)
-    const levelStartsBytes = 1024 * 4;
-    expect(partition.growthBytes()).toBeGreaterThanOrEqual(partition.bytes - levelStartsBytes);
+    // the stores as seeding leaves them: one state and its parent link, no fair edge, a visited set with ids (liveness)
+    const within = POLL_EVERY * POLLS_PER_READING;
+    const states = new TupleList(3);
+    states.append(new Int32Array(3));
+    const links = new TupleList(2);
+    links.append(new Int32Array(2));
+    const fairEdgeLists = 3 * new IntList().growthWithin(within);
+    const visited = new ProductSet(packed, 2, 2, true).growthWithin(within);
+    // the list of level starts is left out (one entry a level)
+    expect(partition.growthBytes()).toBe(states.growthWithin(within) + links.growthWithin(within) + fairEdgeLists + visited);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The packed system's facts against the composed system. A fact's moves are
  * built from step outcomes memoised per (share, step) and worked out with
- * every page swapped out (PackedSystem.outcomeOf), on the claim that what a
+ * every page swapped out (PackedSystem.templateOf and workOut), on the claim that what a
  * vCPU's step does never depends on the other pages (system.ts
  * candidateSteps). Here every fact a search meets, at every pages mask, is
  * compared with `successorsOf` run on its own state: the same steps in the

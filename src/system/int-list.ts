@@ -50,7 +50,7 @@ export class IntList {
 
   /** Overwrites the value at `index` (below length). */
   set(index: number, value: number): void {
-    if (index >= this.size) throw new RangeError(`IntList.set at ${index}, past its ${this.size} values`);
+    if (index < 0 || index >= this.size) throw new RangeError(`IntList.set at ${index}, past its ${this.size} values`);
     this.data[index] = value;
   }
 

@@ -3,11 +3,12 @@
  * small integers: one per vCPU (its host machine, guest machine and token
  * observers, interned together as a "share") and the pages' residency as a
  * bit mask. A vCPU's steps change only its own share and the pages (checked
- * whenever a move is computed), so what the search needs of a vCPU is
- * memoised per (share, pages) as a "fact": its moves, whether the share breaks
- * a per-vCPU property, and its projection (what the whole-state checks read of
- * it). The composed system (and through it XState) is consulted once per
- * fact; the search itself reads flat integer arrays.
+ * whenever a step is worked out), so what the search needs of a vCPU is kept
+ * per (share, pages) as a "fact": its moves, whether the share breaks a
+ * per-vCPU property, and its projection (what the whole-state checks read of
+ * it). A fact is assembled from its share's template (templateOf), so the
+ * composed system (and through it XState) is consulted once per (share,
+ * step), whatever the pages; the search itself reads flat integer arrays.
  */
 import type { GuestContext } from '../../machines/guest.js';
 import type { HostContext } from '../../machines/host.js';
@@ -28,16 +29,17 @@ interface Share {
 /** A step property's violation: the property and its message. */
 export type StepVerdict = readonly [PropertyId, string];
 
-/** Judges a step from `previous` to `next` (the step properties, which look only at what a step changed). */
+/** Judges a step from `previous` to `next` (the step properties, which look only at what a step changed); asked on states whose pages cannot be read. */
 export type StepJudge = (next: SystemState, previous: SystemState) => StepVerdict | undefined;
 
 /**
  * Whether a state breaks one of the per-vCPU properties: it is asked about
- * "lone" states, where every vCPU but one is at its initial share.
+ * "lone" states, where every vCPU but one is at its initial share, whose
+ * pages cannot be read.
  */
 export type LoneJudge = (lone: SystemState) => boolean;
 
-/** What the whole-state checks read of vCPU `v` in a lone state (see properties/types.ts `Projection`). */
+/** What the whole-state checks read of vCPU `v` in a lone state, whose pages cannot be read (see properties/types.ts `Projection`). */
 export type ShareProjection = (lone: SystemState, v: number) => string;
 
 /**
