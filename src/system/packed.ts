@@ -15,7 +15,7 @@ import type { HostContext } from '../../machines/host.js';
 import type { TokenContext } from '../../machines/token.js';
 import type { PropertyId } from '../../properties/index.js';
 import { ModelError, type ComponentState } from './component.js';
-import { IntList } from './int-list.js';
+import { grown, IntList } from './int-list.js';
 import { applyStep, candidateSteps, initialState, machinesOf, pageAwaited, successorsOf, SWAP, tokenOrder, type Step, type SystemConfig, type SystemState } from './system.js';
 
 /** One vCPU's share of a state. */
@@ -374,11 +374,7 @@ export class PackedSystem {
       this.templates.push(pageAwaited(candidate) ?? NO_PAGE);
       for (let i = 2; i < ENTRY; i++) this.templates.push(UNKNOWN);
     }
-    if (share >= this.templateStarts.length) {
-      const grown = new Int32Array(Math.max(this.templateStarts.length * 2, share + 1));
-      grown.set(this.templateStarts);
-      this.templateStarts = grown;
-    }
+    if (share >= this.templateStarts.length) this.templateStarts = grown(this.templateStarts, share + 1);
     this.templateStarts[share] = start + 1;
     return start;
   }
@@ -402,11 +398,7 @@ export class PackedSystem {
     this.broken.push(broken ? 1 : 0);
     this.projection.push(projection);
     this.moveStart.push(this.moveStep.length);
-    if (key >= this.factIds.length) {
-      const grown = new Int32Array(Math.max(this.factIds.length * 2, key + 1));
-      grown.set(this.factIds);
-      this.factIds = grown;
-    }
+    if (key >= this.factIds.length) this.factIds = grown(this.factIds, key + 1);
     this.factIds[key] = id + 1;
     return id;
   }
