@@ -30,13 +30,13 @@ const PROGRESS_EVERY = 5000;
  * Bytes per state the liveness pass holds at its peak besides the fair
  * edges (read in place with one thread; workers send copies, at most what
  * the search holds): the predecessor offsets (4)
- * and, while Tarjan runs, its discovery numbers, low links, stack mark,
- * stack and path, and the components' members and starts (29). Afterwards
+ * and, while Tarjan runs, its discovery numbers, low links, stack and
+ * path, and the components' members and starts (28). Afterwards
  * the goal bits (reached, pending, reached by a path: 3), one goal's flags
  * (1) and the projection class of every state (4) take less than Tarjan
  * gave back.
  */
-const LIVENESS_BYTES_PER_STATE = 33;
+const LIVENESS_BYTES_PER_STATE = 32;
 
 export interface ExhaustiveOptions {
   /** merge states that differ by a permutation of interchangeable vCPUs, pages or one vCPU's tasks (safety properties only) */

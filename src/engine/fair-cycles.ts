@@ -42,6 +42,9 @@ export interface Components {
   readonly starts: Int32Array;
 }
 
+/** The discovery number of a state whose component is closed: above every other, so it never lowers a low link. */
+const CLOSED = 0x7fffffff;
+
 /** States discovered between two polls of `shouldStop`. */
 const POLL_EVERY = 1 << 16;
 
@@ -54,9 +57,10 @@ export function components(offsets: Int32Array, sources: Int32Array, inside?: Ui
 export function components(offsets: Int32Array, sources: Int32Array, inside: Uint8Array | undefined, shouldStop: () => boolean): Components | 'interrupted';
 export function components(offsets: Int32Array, sources: Int32Array, inside?: Uint8Array, shouldStop?: () => boolean): Components | 'interrupted' {
   const size = offsets.length - 1;
+  // discovery numbers (-1: not yet discovered; CLOSED once the state's component is closed, so an edge
+  // into a closed component never lowers a low link: no separate on-stack mark to read per edge)
   const index = new Int32Array(size).fill(-1);
   const low = new Int32Array(size);
-  const onStack = new Uint8Array(size);
   const stack = new Int32Array(size);
   let top = 0;
   // the depth-first path: a state and the next of its edges to follow
@@ -70,7 +74,6 @@ export function components(offsets: Int32Array, sources: Int32Array, inside?: Ui
   const discover = (state: number): boolean => {
     index[state] = low[state] = counter++;
     stack[top++] = state;
-    onStack[state] = 1;
     return counter % POLL_EVERY === 0 && shouldStop?.() === true;
   };
   for (let root = 0; root < size; root++) {
@@ -91,7 +94,7 @@ export function components(offsets: Int32Array, sources: Int32Array, inside?: Ui
           pathState[depth] = next;
           pathEdge[depth] = offsets[next]!;
           if (discover(next)) return 'interrupted';
-        } else if (onStack[next] === 1 && index[next]! < low[state]!) {
+        } else if (index[next]! < low[state]!) {
           low[state] = index[next]!;
         }
         continue;
@@ -102,7 +105,7 @@ export function components(offsets: Int32Array, sources: Int32Array, inside?: Ui
         do start--;
         while (stack[start] !== state);
         for (let i = start; i < top; i++) {
-          onStack[stack[i]!] = 0;
+          index[stack[i]!] = CLOSED;
           members[closed++] = stack[i]!;
         }
         starts[++count] = closed;
