@@ -29,9 +29,9 @@ const PROGRESS_EVERY = 5000;
 /**
  * Bytes per state the liveness pass holds at its peak besides the fair
  * edges (read in place with one thread; workers send copies, at most what
- * the search holds): the predecessor offsets (4)
- * and, while Tarjan runs, its discovery numbers, low links, stack and
- * path, and the components' members and starts (28). Afterwards
+ * the search holds): the predecessor offsets (4) and, while Tarjan runs,
+ * its discovery numbers, low links, stack and path, and the components'
+ * members and starts (28). Afterwards
  * the goal bits (reached, pending, reached by a path: 3), one goal's flags
  * (1) and the projection class of every state (4) take less than Tarjan
  * gave back.
