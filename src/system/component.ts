@@ -42,8 +42,9 @@ const EVENT_SPAN = 1 << 21;
  * per call, which was most of the cost of a memo miss. The scope's system is
  * inspected, so each miss also records the transitions it took (XState's
  * `@xstate.microstep` events, eventless ones included) for machine coverage,
- * and learns from the first of them whether the event selected any
- * transition at all (the acceptance check: see step).
+ * and learns from the one XState reports for the stepped event itself
+ * whether that event selected any transition at all (the acceptance check:
+ * see step).
  * None of the machines spawns or invokes actors, so no call leaves anything
  * behind in the shared system.
  */
