@@ -1,6 +1,7 @@
 /**
- * The offline report, opened in headless Chromium (Debian's `chromium`,
- * driven by playwright-core; `.ci/run` installs it): the three machine
+ * The offline report, opened in headless Chromium (from the
+ * `@sparticuz/chromium` npm package, or `CHROMIUM_PATH`; see
+ * test/support/browser.ts), driven by playwright-core: the three machine
  * diagrams and the sequence diagram render with a size, the violating step is
  * there and marked, the page loads nothing from anywhere, and a screenshot is
  * saved to test-output/.
@@ -8,26 +9,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import { replayTrace } from '../src/trace/replay.js';
 import { readTraceFile } from '../src/trace/trace.js';
 import { buildReport } from '../src/views/report.js';
+import { launchBrowser } from './support/browser.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const outDir = path.join(root, 'test-output');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let browser: Browser;
 beforeAll(async () => {
-  // no skip when the browser is missing: CI installs it, and a report nobody opened is not tested
-  expect(fs.existsSync(CHROMIUM), `${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`).toBe(true);
   fs.mkdirSync(outDir, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
