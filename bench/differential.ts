@@ -10,9 +10,9 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DESIGNS } from '../machines/design.js';
-import { runCheck, type CheckReport, type CheckRequest } from '../src/engine/check.js';
-import { MUTANTS } from '../src/engine/mutants.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { runCheck, type CheckReport, type CheckRequest } from '../src/check/check.js';
+import { MUTANTS } from '../machines/mutants.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 
 interface Row {
   readonly run: string;

@@ -15,9 +15,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { designByName } from '../machines/design.js';
 import { propertyById, SAFETY } from '../properties/index.js';
-import { runCheck } from '../src/engine/check.js';
-import { MUTANTS } from '../src/engine/mutants.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { runCheck } from '../src/check/check.js';
+import { MUTANTS } from '../machines/mutants.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 120);
 const LONG_SECONDS = Number(process.env['BENCH_LONG_SECONDS'] ?? 600);

@@ -2,136 +2,122 @@
  * Design options: what distinguishes one async-PF protocol design from another.
  *
  * The three machines (host, guest, token) are built once from these options;
- * a design is data, and so is a mutant (an override of one fix). A user can
- * build a variant by copying a built-in design and changing fields.
+ * a design is data, and so is a mutant (an override of one fix, see
+ * mutants.ts). `DesignSchema` is the one definition: the `DesignOptions` type
+ * is inferred from it, every built-in design is validated by it, and its field
+ * descriptions (what each option models, with the kernel function and the
+ * reference section) are what `apfcheck list options` prints. Section numbers
+ * refer to `../shared/protocol/async-pf-reference.md`.
  */
+import { z } from 'zod';
 
-/** How "page not present" reaches the guest. */
-export type NotPresentDelivery =
-  /** x86 synthetic #PF (vector 14, CR2 = token) / arm64 RFCv1 data abort (FAR = token). */
-  | 'exception'
-  /** arm64 SDEI event (NMI-like, software-delegated exception), §5. */
-  | 'sdei';
+export const DesignSchema = z
+  .object({
+    name: z.string().min(1).describe('design id users type (`--design`)'),
+    summary: z.string().describe('one line shown by `apfcheck list designs`'),
+    section: z.string().describe('reference section the design comes from'),
 
-/** How "page ready" reaches the guest. */
-export type PageReadyDelivery =
-  /** the same exception as not-present (pre-5.8 x86 #PF, RFCv1 data abort), §2.8, §3. */
-  | 'exception'
-  /** an interrupt: x86 APIC vector apf.vec (§2.1), arm64 PPI (§5). */
-  | 'interrupt';
+    // ---- ABI shape -------------------------------------------------------
+    notPresent: z
+      .enum(['exception', 'sdei'])
+      .describe('how "page not present" reaches the guest: a synthetic exception (x86 #PF with CR2 = token, `kvm_arch_async_page_not_present`, §2.1; RFCv1 data abort with FAR = token, §3) or an SDEI event (NMI-like, `kvm_sdei_inject`, §5)'),
+    pageReady: z
+      .enum(['exception', 'interrupt'])
+      .describe('how "page ready" reaches the guest: the same exception as not-present (pre-5.8 x86 #PF, RFCv1 data abort, §2.8, §3) or an interrupt (x86 APIC vector `apf.vec` via `kvm_apic_set_irq`, §2.1; arm64 PPI, §5)'),
+    slotLayout: z
+      .enum(['split', 'single'])
+      .describe('`struct kvm_vcpu_pv_apf_data`: `split` has separate u32 `flags` (not-present) and `token` (page-ready) fields (x86 v5.8+, §2.1); `single` has one `reason` u32 for both events (pre-5.8 x86, RFCv1, SDEI design), so one event cannot be written while the other is unread'),
+    ack: z
+      .enum(['msr', 'hypercall', 'none'])
+      .describe('how the guest tells the host the slot is free again: x86 `MSR_KVM_ASYNC_PF_ACK` (§2.1), SDEI design `ARM_SMCCC_KVM_FUNC_ASYNC_PF_IRQ_ACK` (§5), or nothing (pre-5.8 x86 and RFCv1: the guest zeroes `reason`, the host polls it)'),
+    tokenShift: z
+      .number()
+      .int()
+      .min(0)
+      .max(31)
+      .describe('token = (id << tokenShift) | vcpu_id: 12 on x86 (`alloc_apf_token`, §2.2), 16 on RFCv1 (§3)'),
 
-export interface DesignOptions {
-  /** design id users type (`--design`). */
-  readonly name: string;
-  /** one-line description shown by `apfcheck list designs`. */
-  readonly summary: string;
-  /** reference section the design comes from. */
-  readonly section: string;
+    // ---- host fault path (§2.5) -----------------------------------------
+    fallback: z
+      .enum(['synthetic-halt', 'refault'])
+      .describe('what the host does when a fault cannot be announced, or hits a gfn already outstanding: x86 `synthetic-halt` (`KVM_REQ_APF_HALT`, §2.5 steps 2 and 4); RFCv1 `refault` (`try_async_pf` returns to the guest unmapped, it faults again; a synchronous fault-in when injection is not allowed, §3)'),
+    checkPendingException: z
+      .boolean()
+      .describe('`kvm_can_do_async_pf` refuses async PF while an exception is pending (2a266f23550b, §2.5 step 1)'),
+    userOnlyUnlessSendAlways: z
+      .boolean()
+      .describe('not-present only to user mode unless the guest set SEND_ALWAYS (`kvm_can_deliver_async_pf`: `!send_always && CPL == 0`, §2.5 step 4)'),
+    guestSetsSendAlways: z
+      .boolean()
+      .describe('the guest sets `KVM_ASYNC_PF_SEND_ALWAYS` when it enables APF (pre-5.8 Linux did; 3a7c8fafd1b4 stopped, §2.7 "Guest in kernel mode")'),
+    pagingGate: z.boolean().describe('`kvm_can_deliver_async_pf`: no not-present while CR0.PG=0 (57cb3bb0dc89, §2.5 step 4)'),
+    interruptsGate: z
+      .boolean()
+      .describe('not-present and page-ready need guest IF=1 (`kvm_arch_interrupt_allowed` in `kvm_can_do_async_pf`, §2.5 step 1; legacy `kvm_arch_can_inject_async_page_present`, §2.8)'),
+    vectorWindowGate: z
+      .boolean()
+      .describe('RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present`: no injection while the guest PC is in [VBAR_EL1, VBAR_EL1 + 0x800) (§3)'),
+    notPresentNeedsFreeSlot: z
+      .boolean()
+      .describe('single-slot designs: not-present only while `reason` (and `token`) read 0 (RFCv1 §3, SDEI `kvm_arch_async_not_present_allowed` §5)'),
+    sdeiBusyGate: z
+      .boolean()
+      .describe('SDEI design: no not-present while another SDEI event is pending or running (`critical_event`/`normal_event`, §5)'),
 
-  // ---- ABI shape -------------------------------------------------------
-  readonly notPresent: NotPresentDelivery;
-  readonly pageReady: PageReadyDelivery;
-  /**
-   * 'split': x86 `flags` (not-present) and `token` (page-ready) are separate
-   * u32 fields (§2.1). 'single': one `reason` u32 for both events
-   * (pre-5.8 x86, RFCv1, SDEI design), so a page-ready cannot be written while
-   * a not-present is unread and vice versa.
-   */
-  readonly slotLayout: 'split' | 'single';
-  /**
-   * How the guest tells the host the slot is free again: x86 `MSR_KVM_ASYNC_PF_ACK`
-   * (§2.1), SDEI design `ARM_SMCCC_KVM_FUNC_ASYNC_PF_IRQ_ACK` (§5), or nothing
-   * (pre-5.8 x86 and RFCv1: the guest zeroes `reason`, the host polls it).
-   */
-  readonly ack: 'msr' | 'hypercall' | 'none';
-  /** token = (id << tokenShift) | vcpu_id: 12 on x86 (`alloc_apf_token`), 16 on RFCv1 (§3). */
-  readonly tokenShift: number;
+    // ---- host completion path (§2.4, §2.6) ------------------------------
+    completionScan: z
+      .enum(['request', 'every-entry'])
+      .describe('`request`: the worker raises `KVM_REQ_APF_READY` on done\'s empty->non-empty transition and kicks unless `pageready_pending` (`kvm_arch_async_page_present_queued`, x86 v5.8+, §2.4); `every-entry`: `kvm_check_async_pf_completion` on every run-loop iteration (pre-5.8 x86, RFCv1, §2.8, §3)'),
+    pageReadyNeedsNotPresent: z
+      .boolean()
+      .describe('`kvm_arch_async_page_present` raises page-ready only if not-present was injected, or for a wake-all (`notpresent_injected`, 2a18b7e7cd88, §2.6)'),
+    lapicGate: z
+      .boolean()
+      .describe('`kvm_arch_can_dequeue_async_page_present` requires `kvm_lapic_enabled` (2f15d027c05f, §2.7 "LAPIC")'),
+    cancelPendingNotPresent: z
+      .enum(['never', 'same-token', 'any-token'])
+      .describe('a not-present still pending when page-ready is due is cancelled instead and no page-ready sent: SDEI design `same-token` (`kvm_sdei_cancel`, §5 step 4); 9a6e7c39810e (2017, reverted by 84b09f33a5de) `any-token`, on the #PF, without comparing tokens (§2.8)'),
+    kickBarriers: z
+      .boolean()
+      .describe('full barriers between `kvm_make_request` and the `pageready_pending` read, and on the ACK\'s store (68c35f89d016, §2.4): without them the two may be reordered (store buffering)'),
+    rescanOnLapicEnable: z.boolean().describe('LAPIC enable (`apic_set_spiv`, `kvm_lapic_set_base`) raises `KVM_REQ_APF_READY` (2f15d027c05f, §2.7)'),
+    rescanOnPagingEnable: z.boolean().describe('CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab, §2.7 "paging disabled / SMM")'),
+    flushWorkBeforeFree: z
+      .boolean()
+      .describe('`kvm_clear_async_pf_completion_queue` (disable, reset, vCPU teardown) flushes each done item before freeing it (3d75b8aa5c29, §2.7 "destruction"), so no `async_pf_execute` still runs when the vCPU or the module goes away'),
+    clearQueueOnPagingToggle: z
+      .boolean()
+      .describe('bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on every CR0.PG toggle (§2.7)'),
 
-  // ---- host fault path (§2.5) -----------------------------------------
-  /**
-   * What the host does when the fault cannot be announced, or hits a gfn that is
-   * already outstanding: x86 'synthetic-halt' (`KVM_REQ_APF_HALT`), RFCv1
-   * 'refault' (return to the guest unmapped; it faults again) with a
-   * synchronous fault-in when injection is not allowed (§3 `try_async_pf`).
-   */
-  readonly fallback: 'synthetic-halt' | 'refault';
-  /** `kvm_can_do_async_pf`: refuse async when an exception is pending (2a266f23550b). */
-  readonly checkPendingException: boolean;
-  /** not-present only to user mode unless the guest set SEND_ALWAYS (`send_user_only`). */
-  readonly userOnlyUnlessSendAlways: boolean;
-  /** the guest sets KVM_ASYNC_PF_SEND_ALWAYS when it enables APF (pre-5.8 Linux did; 3a7c8fafd1b4 stopped). */
-  readonly guestSetsSendAlways: boolean;
-  /** `kvm_can_deliver_async_pf`: no not-present while CR0.PG=0 (57cb3bb0dc89). */
-  readonly pagingGate: boolean;
-  /** not-present and page-ready need guest IF=1 (`kvm_arch_interrupt_allowed`, legacy `kvm_can_do_async_pf`). */
-  readonly interruptsGate: boolean;
-  /** RFCv1: no injection while the guest PC is in [VBAR_EL1, VBAR_EL1 + 0x800) (§3). */
-  readonly vectorWindowGate: boolean;
-  /** single-slot designs: not-present only while `reason` (and `token`) read 0 (RFCv1, SDEI `kvm_arch_async_not_present_allowed`). */
-  readonly notPresentNeedsFreeSlot: boolean;
-  /** SDEI design: no not-present while another SDEI event is pending or running (`critical_event`/`normal_event`, §5). */
-  readonly sdeiBusyGate: boolean;
+    // ---- guest (§2.3, §3, §5) -------------------------------------------
+    kernelModeNotPresent: z
+      .enum(['panic', 'wait'])
+      .describe('not-present taken in kernel mode: a v5.8+ x86 guest panics ("Host injected async #PF in kernel mode", `__kvm_handle_async_pf`); pre-5.8 x86 and RFCv1 guests sleep if they can schedule, else halt (`native_safe_halt` / `wfi`) until woken (§2.7)'),
+    exceptionEntryWindow: z
+      .boolean()
+      .describe('arm64: an exception is entered in two steps (the vector table, then `kernel_entry` saving ELR_EL1/SPSR_EL1); a second injection in between clobbers ELR_EL1 (§3, locks-and-delivery §2.3)'),
+    disablesApfOnCrash: z
+      .boolean()
+      .describe('the crash path turns APF off before kdump reuses memory (`kvm_crash_shutdown` -> `kvm_pv_disable_apf`, 3d6b84132d2a, §2.7)'),
+    dummyNodes: z
+      .boolean()
+      .describe('`kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.3, §2.7); the SDEI design\'s PPI handler only looks its table up (§5 step 5)'),
+    dummyAllocUnlocked: z
+      .boolean()
+      .describe('bug: `kvm_async_pf_task_wake` drops the bucket lock to allocate the dummy and hashes it without a second lookup: the first, rejected version of 0547758a6de3 (which re-checks after re-taking the lock)'),
+    x86PlatformEvents: z
+      .boolean()
+      .describe('x86 only: SMI / CR0.PG toggles, LAPIC software-disable and L2 entry are environment events the scope may switch on (§2.7)'),
+  })
+  .strict();
 
-  // ---- host completion path (§2.4, §2.6) ------------------------------
-  /**
-   * 'request': x86 `KVM_REQ_APF_READY` raised by the worker on done's
-   * empty->non-empty transition, plus a kick unless `pageready_pending`.
-   * 'every-entry': `kvm_check_async_pf_completion` on every run-loop iteration
-   * (pre-5.8 x86, RFCv1).
-   */
-  readonly completionScan: 'request' | 'every-entry';
-  /** page-ready only if not-present was injected, or wake-all (2a18b7e7cd88). */
-  readonly pageReadyNeedsNotPresent: boolean;
-  /** `kvm_arch_can_dequeue_async_page_present` requires `kvm_lapic_enabled` (2f15d027c05f). */
-  readonly lapicGate: boolean;
-  /**
-   * A not-present still pending when page-ready is about to be raised is cancelled
-   * instead, and no page-ready is sent: SDEI design 'same-token' (`kvm_sdei_cancel`,
-   * §5 step 4); 9a6e7c39810e (2017, reverted by 84b09f33a5de) 'any-token', on the
-   * #PF exception, without comparing tokens (§2.8).
-   */
-  readonly cancelPendingNotPresent: 'never' | 'same-token' | 'any-token';
-  /** full barriers around the request/kick and ACK paths (68c35f89d016): no store buffering between them. */
-  readonly kickBarriers: boolean;
-  /** LAPIC enable (SPIV, APICBASE) raises `KVM_REQ_APF_READY` (2f15d027c05f). */
-  readonly rescanOnLapicEnable: boolean;
-  /** CR0.PG set raises `KVM_REQ_APF_READY` (ab4e41eb9fab). */
-  readonly rescanOnPagingEnable: boolean;
-  /**
-   * `kvm_clear_async_pf_completion_queue` (disable, reset, vCPU teardown) flushes each done item
-   * before freeing it (3d75b8aa5c29), so no `async_pf_execute` still runs when the vCPU or the
-   * module goes away. (The completion scan's free was always safe: the worker touches no item
-   * after `list_add_tail`.)
-   */
-  readonly flushWorkBeforeFree: boolean;
-  /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on every CR0.PG toggle. */
-  readonly clearQueueOnPagingToggle: boolean;
+/** A design's options, as `DesignSchema` defines them. */
+export type DesignOptions = Readonly<z.infer<typeof DesignSchema>>;
 
-  // ---- guest (§2.3, §3, §5) -------------------------------------------
-  /**
-   * Not-present taken in kernel mode: modern x86 guest panics ("Host injected
-   * async #PF in kernel mode"); pre-5.8 x86 and RFCv1 guests sleep if they can
-   * schedule, else halt (`native_safe_halt` / `wfi`) until woken.
-   */
-  readonly kernelModeNotPresent: 'panic' | 'wait';
-  /** arm64: an exception is entered in two steps (vectors, then kernel_entry saving ELR_EL1); a second one in between clobbers ELR. */
-  readonly exceptionEntryWindow: boolean;
-  /** the crash path turns APF off before kdump reuses memory (`kvm_crash_shutdown`, 3d6b84132d2a; x86 since 2021). */
-  readonly disablesApfOnCrash: boolean;
-  /** `kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.7); the SDEI design's PPI handler only looks its table up (§5 step 5). */
-  readonly dummyNodes: boolean;
-  /**
-   * bug: `kvm_async_pf_task_wake` drops the bucket lock to allocate the dummy and hashes it
-   * without looking the token up again: the first, rejected version of 0547758a6de3 (which
-   * re-checks after re-taking the lock). Off, the wake is one atomic step: the fixed code's
-   * effect is that of a wake done entirely at the re-lock.
-   */
-  readonly dummyAllocUnlocked: boolean;
-  /** x86 only: SMI / CR0.PG toggles, LAPIC software-disable and L2 entry are environment events (§2.7). */
-  readonly x86PlatformEvents: boolean;
-}
+/** The option fields (every key of `DesignSchema` but the name, summary and section). */
+export type DesignOptionName = Exclude<keyof DesignOptions, 'name' | 'summary' | 'section'>;
 
-const x86: DesignOptions = {
+const x86: DesignOptions = DesignSchema.parse({
   name: 'x86',
   summary: 'mainline x86 (v5.8+): #PF not-present, APIC-interrupt page-ready, ACK MSR, user mode only',
   section: '§2',
@@ -164,9 +150,9 @@ const x86: DesignOptions = {
   dummyNodes: true,
   dummyAllocUnlocked: false,
   x86PlatformEvents: true,
-};
+});
 
-const x86Legacy: DesignOptions = {
+const x86Legacy: DesignOptions = DesignSchema.parse({
   ...x86,
   name: 'x86-legacy',
   summary: 'pre-5.8 x86: both events as #PF, reason in one u32, no ACK, polled completion',
@@ -183,9 +169,9 @@ const x86Legacy: DesignOptions = {
   rescanOnPagingEnable: false,
   kernelModeNotPresent: 'wait',
   disablesApfOnCrash: false,
-};
+});
 
-const arm64Rfcv1: DesignOptions = {
+const arm64Rfcv1: DesignOptions = DesignSchema.parse({
   ...x86Legacy,
   name: 'arm64-rfcv1',
   summary: 'arm64 RFCv1 (2020-04, the seed): IMPDEF sysreg, one reason slot, data abort for both events',
@@ -199,9 +185,9 @@ const arm64Rfcv1: DesignOptions = {
   notPresentNeedsFreeSlot: true,
   exceptionEntryWindow: true,
   x86PlatformEvents: false,
-};
+});
 
-const arm64Sdei: DesignOptions = {
+const arm64Sdei: DesignOptions = DesignSchema.parse({
   ...x86,
   name: 'arm64-sdei',
   summary: 'arm64 SDEI/PPI (2021 v4): SMCCC enable, SDEI not-present, PPI page-ready, IRQ_ACK, SDEI cancel',
@@ -221,16 +207,19 @@ const arm64Sdei: DesignOptions = {
   dummyNodes: false,
   disablesApfOnCrash: false,
   x86PlatformEvents: false,
-};
+});
 
 /** The built-in designs, in the order `apfcheck list designs` prints them. */
 export const DESIGNS: readonly DesignOptions[] = [x86, x86Legacy, arm64Rfcv1, arm64Sdei];
 
-/** Looks up a built-in design; throws an error naming the valid ones. */
+/** Looks up a built-in design; undefined if there is none of that name. */
+export function builtInDesign(name: string): DesignOptions | undefined {
+  return DESIGNS.find((d) => d.name === name);
+}
+
+/** Looks up a built-in design; throws naming the valid ones (for code that knows the name exists: tests, benches). */
 export function designByName(name: string): DesignOptions {
-  const found = DESIGNS.find((d) => d.name === name);
-  if (!found) {
-    throw new Error(`unknown design '${name}': valid designs are ${DESIGNS.map((d) => d.name).join(', ')}`);
-  }
+  const found = builtInDesign(name);
+  if (found === undefined) throw new Error(`unknown design '${name}': valid designs are ${DESIGNS.map((d) => d.name).join(', ')}`);
   return found;
 }

@@ -11,6 +11,7 @@
 import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
 import type { DesignOptions } from './design.js';
 import { REASON_NOT_PRESENT, REASON_PAGE_READY, WAKE_ALL } from './host.js';
+import { permuted, type Renaming } from './renaming.js';
 
 export type TaskStatus =
   /** on the run queue */
@@ -193,6 +194,31 @@ const wakeNode = (tasks: readonly GuestTask[], node: SleepNode): GuestTask[] => 
   if (status === 'halted') return setTask(tasks, node.task, { status: 'running', tif: false });
   return setTask(tasks, node.task, { tif: false });
 };
+
+/** Every token the guest context refers to: sleeper nodes, the event being handled, a nested or migrated waiter's. */
+export function guestTokens(c: GuestContext): number[] {
+  const out = c.nodes.map((n) => n.token);
+  if (c.handling !== null) out.push(c.handling.token);
+  if (c.nestedToken !== null) out.push(c.nestedToken);
+  if (c.awayWaiter !== null) out.push(c.awayWaiter.token);
+  return out;
+}
+
+/** The guest context under a renaming of vCPUs, tokens and this CPU's tasks (nodes kept in their canonical order). */
+export function renameGuest(c: GuestContext, r: Renaming): GuestContext {
+  const task = (i: number): number => (i < 0 ? i : r.task(i));
+  const nodes = c.nodes.map((n) => ({ token: r.token(n.token), task: task(n.task) }));
+  return {
+    ...c,
+    vcpu: r.vcpu(c.vcpu),
+    tasks: permuted(c.tasks, r.task),
+    current: task(c.current),
+    nodes: nodes.sort((a, b) => a.token - b.token || a.task - b.task),
+    handling: c.handling === null ? null : { ...c.handling, token: r.token(c.handling.token) },
+    nestedToken: c.nestedToken === null ? null : r.token(c.nestedToken),
+    awayWaiter: c.awayWaiter === null ? null : { task: task(c.awayWaiter.task), token: r.token(c.awayWaiter.token) },
+  };
+}
 
 /** Builds the guest machine of a design. */
 export function createGuestMachine(design: DesignOptions) {

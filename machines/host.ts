@@ -10,6 +10,7 @@
  */
 import { and, assign, emit, setup } from 'xstate';
 import type { DesignOptions } from './design.js';
+import type { Renaming } from './renaming.js';
 
 /** Token value meaning "wake all" (`~0`, `kvm_async_pf_wakeup_all`). */
 export const WAKE_ALL = 0xffffffff;
@@ -136,6 +137,29 @@ export interface HostInput {
   readonly sendAlways: boolean;
   /** the guest enabled APF with DELIVERY_AS_PF_VMEXIT */
   readonly deliveryAsPfVmexit: boolean;
+}
+
+/** Every token the host context refers to: its work items, the area's token, the pending not-present lines. */
+export function hostTokens(c: HostContext): number[] {
+  const out = c.items.map((w) => w.token);
+  out.push(c.area.token);
+  if (c.exception !== null) out.push(c.exception.token);
+  if (c.sdei !== null) out.push(c.sdei);
+  return out;
+}
+
+/** The host context under a renaming of vCPUs, tokens and gfns (the outstanding-gfn list stays sorted). */
+export function renameHost(c: HostContext, r: Renaming): HostContext {
+  return {
+    ...c,
+    vcpu: r.vcpu(c.vcpu),
+    items: c.items.map((w) => ({ ...w, token: r.token(w.token), gfn: r.gfn(w.gfn) })),
+    done: c.done.map(r.token),
+    gfns: c.gfns.map(r.gfn).sort((a, b) => a - b),
+    area: { ...c.area, token: r.token(c.area.token) },
+    exception: c.exception === null ? null : { ...c.exception, token: r.token(c.exception.token) },
+    sdei: c.sdei === null ? null : r.token(c.sdei),
+  };
 }
 
 /** The slot is free for a page-ready write (`apf_pageready_slot_free`; single-slot: reason and token zero). */

@@ -7,6 +7,7 @@
  */
 import { assign, setup } from 'xstate';
 import type { PageReadyOutcome } from './guest.js';
+import type { Renaming } from './renaming.js';
 
 export interface TokenContext {
   readonly token: number;
@@ -52,6 +53,11 @@ export interface TokenInput {
 }
 
 const saturate = (n: number): number => Math.min(n + 1, 2);
+
+/** The observer's context under a renaming of vCPUs, tokens and gfns. */
+export function renameToken(c: TokenContext, r: Renaming): TokenContext {
+  return { ...c, token: r.token(c.token), vcpu: r.vcpu(c.vcpu), gfn: r.gfn(c.gfn) };
+}
 
 /** The token lifecycle machine (the same for every design). */
 export const tokenMachine = setup({

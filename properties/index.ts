@@ -1,7 +1,7 @@
 /**
  * The property catalogue, in the order reports print it.
  */
-import { UsageError } from '../src/system/scope.js';
+import { UsageError } from '../src/errors.js';
 import { boundedOutstanding } from './bounded-outstanding.js';
 import { guestAtomicity } from './guest-atomicity.js';
 import { injectionContext } from './injection-context.js';

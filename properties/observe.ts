@@ -40,3 +40,13 @@ export function describeWaiter(w: Waiter): string {
 export function apfHalted(state: SystemState, vcpu: number): boolean {
   return (state.hosts[vcpu]!.value as { run: string }).run === 'apfHalted';
 }
+
+/** A guest died: liveness is left to the safety property that reports the death. */
+export function guestDied(state: SystemState): boolean {
+  return state.guests.some((_, v) => guestDiedOn(state, v));
+}
+
+/** CPU `v`'s guest died (a projection of guestDied, see properties/types.ts). */
+export function guestDiedOn(state: SystemState, v: number): boolean {
+  return state.guests[v]!.context.panic !== null;
+}

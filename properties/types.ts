@@ -79,7 +79,7 @@ export interface LivenessGoal {
 
 /**
  * A liveness property: every goal that is pending in a state must be reachable
- * from it by a fair continuation (properties/fair-continuation.ts). The random
+ * from it by a fair continuation (src/judge/fair-continuation.ts). The random
  * mode and replay decide this from a run's last state, the exhaustive mode on
  * the whole graph; both read the same goals.
  */

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { propertyById } from '../properties/index.js';
 import { incompleteSummary } from '../src/cli/check-command.js';
-import { runCheck, type CheckRequest } from '../src/engine/check.js';
-import { runCheckInterruptible } from '../src/engine/interruptible.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { runCheck, type CheckRequest } from '../src/check/check.js';
+import { runCheckInterruptible } from '../src/check/interruptible.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 
 const request = (design: string, mode: CheckRequest['mode'], seed = 1): CheckRequest => ({
   design: designByName(design),

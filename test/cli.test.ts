@@ -189,7 +189,7 @@ describe('check', () => {
     expect(result.stdout).toContain(`trace written to ${file}`);
     expect(fs.existsSync(file)).toBe(true);
     const trace = readJson(file);
-    expect(trace.format).toBe('apfcheck-trace/1');
+    expect(trace.format).toBe('apfcheck-trace/2');
     expect(trace.violation.property).toBe('single-slot');
     expect(trace.seed).toBe(1);
     expect(trace.mode).toBe('random');
@@ -414,8 +414,8 @@ describe('replay', () => {
   });
 
   it('rejects another format version by name', async () => {
-    const file = writeJson(tmpFile('v2.json'), { ...readJson(rfcv1Trace), format: 'apfcheck-trace/2' });
-    expect(expectUsageError(await run('replay', file))).toContain("format 'apfcheck-trace/2' is not supported");
+    const file = writeJson(tmpFile('v3.json'), { ...readJson(rfcv1Trace), format: 'apfcheck-trace/3' });
+    expect(expectUsageError(await run('replay', file))).toContain("format 'apfcheck-trace/3' is not supported");
   });
 
   it('rejects a missing field, naming its path', async () => {

@@ -1,5 +1,5 @@
 /**
- * The fair-cycle search (src/engine/fair-cycles.ts) on graphs small enough
+ * The fair-cycle search (src/search/liveness/fair-cycles.ts) on graphs small enough
  * to check by hand: its components, the weak-fairness test of a component,
  * and the cycle it builds to show one; then the whole way through the
  * exhaustive search, on a goal of the test's own that a fair cycle of the
@@ -9,10 +9,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import type { LivenessProperty } from '../properties/types.js';
-import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { components as componentsOf, fairCycle, forEachComponent, isFairComponent, type FairMove } from '../src/engine/fair-cycles.js';
-import { judgeStates, walkLabels } from '../src/engine/verdict.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
+import { components as componentsOf, fairCycle, forEachComponent, isFairComponent } from '../src/search/liveness/fair-cycles.js';
+import type { FairMove } from '../src/search/bfs/partitions.js';
+import { Judge } from '../src/judge/judge.js';
+import { walkSteps } from '../src/system/walk.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 import type { SystemState } from '../src/system/system.js';
 
 /** Predecessor lists (compressed rows) of a graph given as forward edges. */
@@ -205,13 +207,13 @@ describe('the exhaustive search finds a fair cycle and shows it as a lasso', () 
 
   // one thread: worker threads look properties up by id, and this one is the test's own
   it('a prefix, then a fair cycle that returns to its start and never reaches the goal', () => {
-    const result = exhaustiveCheck(config, { safety: [], liveness: [property] });
+    const result = exhaustiveCheck(config, new Judge({ safety: [], liveness: [property] }));
     const found = result.counterexample!;
     expect(found.cycleStart).toBeDefined();
     expect(found.violation.message).toBe(`a fair cycle of ${found.steps.length - found.cycleStart!} steps`);
-    const walked = walkLabels(config, found.labels)!;
+    const walked = walkSteps(config, found.steps)!;
     // the judge of lassos (which replay uses) agrees
-    expect(judgeStates(walked.states, { safety: [], liveness: [property] }, { steps: walked.steps, cycleStart: found.cycleStart! })?.message).toBe(found.violation.message);
+    expect(new Judge({ safety: [], liveness: [property] }).path(walked.states, { steps: walked.steps, cycleStart: found.cycleStart! })?.message).toBe(found.violation.message);
     expect(walked.states.slice(found.cycleStart!).some(together)).toBe(false);
   });
 });

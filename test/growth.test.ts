@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import { LIVENESS, SAFETY } from '../properties/index.js';
-import { packedSystemFor, Partition, POLL_EVERY } from '../src/engine/partition.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
-import { MemoryGuard, POLLS_PER_READING } from '../src/engine/memory-guard.js';
-import { ProductSet } from '../src/engine/product-set.js';
-import { TupleIndex, TupleList } from '../src/engine/state-table.js';
-import { doublingCost, grown, IntList, MAX_TYPED_LENGTH } from '../src/system/int-list.js';
+import { packedSystemFor, Partition, POLL_EVERY } from '../src/search/bfs/partition.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { MemoryGuard, POLLS_PER_READING } from '../src/search/store/memory-guard.js';
+import { ProductSet } from '../src/search/store/product-set.js';
+import { TupleIndex, TupleList } from '../src/search/store/state-table.js';
+import { doublingCost, grown, IntList, MAX_TYPED_LENGTH } from '../src/packed/int-list.js';
+import { Judge } from '../src/judge/judge.js';
 
 describe('growth of the stores', () => {
   it('grown doubles an array, keeps its values, and refuses a length no typed array holds', () => {
@@ -77,8 +78,9 @@ describe('a partition sums its stores', () => {
   it('counts every store of a fresh partition, each as a store of its kind and size counts itself', () => {
     const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 } };
     const properties = { safety: SAFETY, liveness: LIVENESS };
-    const packed = packedSystemFor(config, properties);
-    const partition = new Partition(packed, properties, 0, 1, null, { maxStates: Number.POSITIVE_INFINITY, poll: () => undefined });
+    const judge = new Judge(properties);
+    const packed = packedSystemFor(config, judge);
+    const partition = new Partition(packed, judge, 0, 1, null, { maxStates: Number.POSITIVE_INFINITY, poll: () => undefined });
     partition.seed();
     // the stores as seeding leaves them: one state and its parent link, no fair edge, a visited set with ids (liveness)
     const within = POLL_EVERY * POLLS_PER_READING;

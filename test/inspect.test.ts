@@ -79,7 +79,7 @@ describe('replay through live actors', () => {
 
   it('refuses a trace that no longer replays, in one line', async () => {
     const trace = JSON.parse(fs.readFileSync(path.join(root, 'examples', examples[0]!), 'utf8'));
-    trace.steps[1].label = 'guest0.nonsense';
+    trace.steps[1].kind = 'no-such-kind';
     const file = path.join(tmp, 'diverged.json');
     fs.writeFileSync(file, JSON.stringify(trace));
     const result = await runCli('inspect', file, '--events-out', path.join(tmp, 'never.jsonl'));

@@ -1,21 +1,22 @@
 /**
  * Lassos: a path that ends in a cycle is a liveness counterexample only if
- * the cycle is fair (properties/fair-continuation.ts fairCycleViolation).
+ * the cycle is fair (src/judge/fair-continuation.ts fairCycleViolation).
  * Checked on real paths of the x86 model, and on the trace format that
  * carries them.
  */
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import { LIVENESS, SAFETY } from '../properties/index.js';
-import { judgeStates, walkLabels } from '../src/engine/verdict.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { Judge } from '../src/judge/judge.js';
+import { walkLabels } from './support/walk-labels.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { enabledSteps } from '../src/system/system.js';
 import { buildTrace, parseTrace } from '../src/trace/trace.js';
 
 const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, tasks: 3 } };
 // task0 sleeps on its fault; cpu0 then switches between task1 and task2 for ever
 const labels = ['cpu0: task0 touches page0', 'cpu0: takes #PF (token 0x1000)', 'cpu0: schedule() -> task1', 'cpu0: schedule() -> task2', 'cpu0: schedule() -> task1'];
-const properties = { safety: SAFETY, liveness: LIVENESS };
+const judge = new Judge({ safety: SAFETY, liveness: LIVENESS });
 
 describe('a cycle of task switches while task0 sleeps', () => {
   const walked = walkLabels(config, labels)!;
@@ -27,11 +28,11 @@ describe('a cycle of task switches while task0 sleeps', () => {
 
   it('is not a violation: the worker that completes task0\'s page is enabled throughout and never runs', () => {
     for (const state of walked.states.slice(3)) expect(enabledSteps(state).map((s) => s.label)).toContain('worker 0x1000: async_pf_execute done (page0 in)');
-    expect(judgeStates(walked.states, properties, { steps: walked.steps, cycleStart: 3 })).toBeUndefined();
+    expect(judge.path(walked.states, { steps: walked.steps, cycleStart: 3 })).toBeUndefined();
   });
 
   it('is no cycle when it does not return where it started', () => {
-    expect(judgeStates(walked.states, properties, { steps: walked.steps, cycleStart: 2 })).toBeUndefined();
+    expect(judge.path(walked.states, { steps: walked.steps, cycleStart: 2 })).toBeUndefined();
   });
 });
 

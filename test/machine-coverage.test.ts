@@ -8,14 +8,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName, type DesignOptions } from '../machines/design.js';
-import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
+import { applyMutants, MUTANTS } from '../machines/mutants.js';
 import type { EventObject } from 'xstate';
 import type { GuestContext } from '../machines/guest.js';
-import { ComponentStepper, type ComponentState } from '../src/system/component.js';
+import { ComponentStepper } from '../src/system/component.js';
+import type { ComponentState } from '../src/system/state.js';
 import { CoverageRecorder } from '../src/system/coverage.js';
-import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
+import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
 import { applyStep, enabledSteps, initialState, machineInputs, machinesOf, type ComponentLog } from '../src/system/system.js';
+import { Judge } from '../src/judge/judge.js';
 
 interface Run {
   readonly design: DesignOptions;
@@ -114,7 +116,7 @@ describe('machine transition coverage', () => {
 
   it('drives every design and variant through the composed system', () => {
     for (const run of RUNS) {
-      const result = exhaustiveCheck({ design: run.design, scope: run.scope }, { safety: [], liveness: [] }, { maxStates: run.maxStates });
+      const result = exhaustiveCheck({ design: run.design, scope: run.scope }, new Judge({ safety: [], liveness: [] }), { maxStates: run.maxStates });
       expect(result.states).toBeGreaterThan(10);
       const machines = machinesOf(run.design);
       for (const name of MACHINE_NAMES) {

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
 import { propertyById } from '../properties/index.js';
-import { runCheck, type CheckRequest } from '../src/engine/check.js';
-import { MUTANTS, type Mutant } from '../src/engine/mutants.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { runCheck, type CheckRequest } from '../src/check/check.js';
+import { MUTANTS, type Mutant } from '../machines/mutants.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 
 /** Random-mode budget for every mutant: 2000 schedules of up to 40 steps, seed 1. */
 const RANDOM_BUDGET = { seed: 1, runs: 2000, depth: 40 } as const;

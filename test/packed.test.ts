@@ -10,12 +10,12 @@
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { SAFETY } from '../properties/index.js';
-import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
-import { packedSystemFor } from '../src/engine/partition.js';
-import { safetyViolation } from '../src/engine/verdict.js';
+import { applyMutants, MUTANTS } from '../machines/mutants.js';
+import { packedSystemFor } from '../src/search/bfs/partition.js';
+import { Judge } from '../src/judge/judge.js';
 import type { SafetyProperty } from '../properties/types.js';
-import { ModelError } from '../src/system/component.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { ModelError } from '../src/errors.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { successorsOf, type SystemConfig } from '../src/system/system.js';
 
 /** Facts compared per configuration at most (the searches below meet fewer or about as many). */
@@ -29,8 +29,8 @@ const CONFIGS: readonly [string, SystemConfig][] = [
 
 describe.each(CONFIGS)('%s', (_, config) => {
   it('gives every fact the moves the composed system gives its state, at every pages mask', () => {
-    const packed = packedSystemFor(config, { safety: SAFETY, liveness: [] });
-    const stepProperties = SAFETY.filter((p) => p.judgesSteps === true);
+    const judge = new Judge({ safety: SAFETY, liveness: [] });
+    const packed = packedSystemFor(config, judge);
     const { vcpus } = config.scope;
     const seen = new Set<string>();
     const queue = [packed.initial()];
@@ -58,7 +58,7 @@ describe.each(CONFIGS)('%s', (_, config) => {
         const lone = packed.unpack(packed.loneTuple(tuple[v]!, v, tuple[vcpus]!));
         const direct = successorsOf(lone, v).map(({ step, next }) => {
           const packedNext = packed.pack(next);
-          return [step.label, packedNext[v], packedNext[vcpus], safetyViolation(stepProperties, next, lone)];
+          return [step.label, packedNext[v], packedNext[vcpus], judge.forShares(config).step(next, lone)];
         });
         expect(moves, `vcpu${v}, share ${tuple[v]}, pages ${tuple[vcpus]}`).toEqual(direct);
       }
@@ -80,7 +80,7 @@ describe('the checks judged once per vCPU share', () => {
   };
 
   it('may not read the pages: a per-vCPU check that does is a model error, not an answer for one pages mask', () => {
-    const packed = packedSystemFor(config, { safety: [readsPages], liveness: [] });
+    const packed = packedSystemFor(config, new Judge({ safety: [readsPages], liveness: [] }));
     expect(() => packed.factOf(packed.initial(), 0)).toThrow(ModelError);
     expect(() => packed.factOf(packed.initial(), 0)).toThrow(/read the pages/);
   });

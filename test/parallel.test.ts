@@ -8,11 +8,12 @@
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { LIVENESS, SAFETY } from '../properties/index.js';
-import { runCheck, type CheckRequest } from '../src/engine/check.js';
-import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
-import { walkLabels } from '../src/engine/verdict.js';
+import { runCheck, type CheckRequest } from '../src/check/check.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
+import { applyMutants, MUTANTS } from '../machines/mutants.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { Judge } from '../src/judge/judge.js';
+import { walkSteps } from '../src/system/walk.js';
 
 const request = (patch: Partial<CheckRequest>): CheckRequest => ({
   design: designByName('x86'),
@@ -57,12 +58,12 @@ describe('with symmetry', () => {
     ['x86-legacy', { vcpus: 2, tasks: 4, timerExits: true }],
   ] as const)('%s %o: the same states, or the same violation, with 1 and 2 workers', (name, patch) => {
     const config = { design: designByName(name), scope: { ...DEFAULT_SCOPE, ...patch } };
-    const safety = { safety: SAFETY, liveness: [] };
+    const safety = new Judge({ safety: SAFETY, liveness: [] });
     const one = exhaustiveCheck(config, safety, { symmetry: true });
     const two = exhaustiveCheck(config, safety, { symmetry: true, workers: 2 });
     expect(two.complete).toBe(one.complete);
     expect(two.counterexample?.violation.property).toBe(one.counterexample?.violation.property);
-    expect(two.counterexample?.labels.length).toBe(one.counterexample?.labels.length);
+    expect(two.counterexample?.steps.length).toBe(one.counterexample?.steps.length);
     if (one.complete) expect([two.states, two.transitions, two.depth]).toEqual([one.states, one.transitions, one.depth]);
   });
 });
@@ -78,8 +79,7 @@ describe('mutants', () => {
     expect(two.search?.depth).toBe(one.search?.depth);
     // both finish the level of the violation
     expect([two.statesExplored, two.steps]).toEqual([one.statesExplored, one.steps]);
-    const labels = two.trace!.steps.map((s) => s.label);
-    expect(walkLabels({ design: applyMutants(designByName(m.base), [m]), scope: two.scope }, labels)).toBeDefined();
+    expect(walkSteps({ design: applyMutants(designByName(m.base), [m]), scope: two.scope }, two.trace!.steps)).toBeDefined();
   });
 
   it('reports the best-ranked of two properties broken at one depth, whatever the number of workers', () => {
@@ -100,7 +100,7 @@ describe('mutants', () => {
 describe('budgets and refusals', () => {
   it('stops at --max-states with what it covered', () => {
     const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2 } };
-    const result = exhaustiveCheck(config, { safety: SAFETY, liveness: LIVENESS }, { workers: 2, maxStates: 2000 });
+    const result = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: LIVENESS }), { workers: 2, maxStates: 2000 });
     expect(result.stoppedBy).toBe('max-states');
     expect(result.complete).toBe(false);
     expect(result.states).toBeGreaterThanOrEqual(2000);
@@ -110,22 +110,22 @@ describe('budgets and refusals', () => {
   it('judges the states a level stored before a stop: the violation one thread finds is not lost', () => {
     const m = MUTANTS.find((x) => x.id === 'dummy-alloc-unlocked')!;
     const config = { design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope } };
-    const one = exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, {});
+    const one = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), {});
     // the budget runs out in the level (depth 11) where the single thread finds guest-atomicity broken
-    const two = exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { workers: 2, maxStates: one.states + 50 });
+    const two = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { workers: 2, maxStates: one.states + 50 });
     expect(two.counterexample?.violation.property).toBe(one.counterexample?.violation.property);
     expect(two.depth).toBe(one.depth);
   });
 
   it('a time budget that runs out after the last state was found does not interrupt the liveness pass', () => {
     const config = { design: designByName('x86'), scope: { ...DEFAULT_SCOPE, tasks: 1 } };
-    const result = exhaustiveCheck(config, { safety: SAFETY, liveness: LIVENESS }, { workers: 2, maxSeconds: 0.001 });
+    const result = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: LIVENESS }), { workers: 2, maxSeconds: 0.001 });
     expect(result.complete).toBe(true);
     expect(result.stoppedBy).toBeUndefined();
   });
 
   it('refuses a worker count below 1', () => {
     const config = { design: designByName('x86'), scope: DEFAULT_SCOPE };
-    expect(() => exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { workers: 0 })).toThrow(/whole number >= 1/);
+    expect(() => exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { workers: 0 })).toThrow(/whole number >= 1/);
   });
 });

@@ -9,12 +9,14 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { SAFETY, type SafetyProperty } from '../properties/index.js';
-import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
-import { followSchedule } from '../src/engine/random.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
-import { PackedSystem } from '../src/system/packed.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
+import { applyMutants, MUTANTS } from '../machines/mutants.js';
+import { followSchedule } from '../src/system/walk.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { PackedSystem } from '../src/packed/packed.js';
 import type { SystemConfig } from '../src/system/system.js';
+import { Judge } from '../src/judge/judge.js';
+import { NO_SHARE_JUDGE } from './support/share-judge.js';
 
 const PER_VCPU = SAFETY.filter((p) => p.perVcpu === true);
 
@@ -32,7 +34,7 @@ afterAll(() => expect(brokenStates).toBeGreaterThan(100));
 
 describe.each(CONFIGS)('%s', (_, config) => {
   it('breaks a per-vCPU property exactly when one vCPU share, alone, does', () => {
-    const systems = PER_VCPU.map((p) => new PackedSystem(config, () => undefined, (lone) => p.check(lone) !== undefined));
+    const systems = PER_VCPU.map((p) => new PackedSystem(config, { ...NO_SHARE_JUDGE, lone: (lone) => p.check(lone) !== undefined }));
     fc.assert(
       fc.property(fc.array(fc.nat(30), { maxLength: 40 }), (schedule) => {
         for (const state of followSchedule(config, schedule).states) {
@@ -68,12 +70,12 @@ describe('the exhaustive search judges a state property alike by its memo and on
   ];
 
   it.each(runs)('%s', (_, config, properties, breaks) => {
-    const memo = exhaustiveCheck(config, { safety: properties, liveness: [] });
-    const whole = exhaustiveCheck(config, { safety: properties.map(wholeState), liveness: [] });
+    const memo = exhaustiveCheck(config, new Judge({ safety: properties, liveness: [] }));
+    const whole = exhaustiveCheck(config, new Judge({ safety: properties.map(wholeState), liveness: [] }));
     expect(memo.counterexample !== undefined).toBe(breaks);
     expect(whole.states).toBe(memo.states);
     expect(whole.counterexample?.violation).toEqual(memo.counterexample?.violation);
-    expect(whole.counterexample?.labels).toEqual(memo.counterexample?.labels);
+    expect(whole.counterexample?.steps).toEqual(memo.counterexample?.steps);
   });
 
   it('covers broken runs', () => {

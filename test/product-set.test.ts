@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OUTGROWN, ProductSet, type ShareNumbering } from '../src/engine/product-set.js';
+import { OUTGROWN, ProductSet, type ShareNumbering } from '../src/search/store/product-set.js';
 
 /** Shares numbered as if met round-robin: share s belongs to vCPU s mod vcpus, as its (s div vcpus)-th. */
 const roundRobin = (vcpus: number): ShareNumbering => ({

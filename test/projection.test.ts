@@ -11,11 +11,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { LIVENESS, SAFETY } from '../properties/index.js';
 import type { Projection } from '../properties/types.js';
-import { applyMutants, MUTANTS } from '../src/engine/mutants.js';
-import { followSchedule } from '../src/engine/random.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
-import { PackedSystem } from '../src/system/packed.js';
+import { applyMutants, MUTANTS } from '../machines/mutants.js';
+import { followSchedule } from '../src/system/walk.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { PackedSystem } from '../src/packed/packed.js';
 import type { SystemConfig, SystemState } from '../src/system/system.js';
+import { NO_SHARE_JUDGE } from './support/share-judge.js';
 
 interface ProjectedCheck {
   readonly name: string;
@@ -48,7 +49,7 @@ afterAll(() => expect([...seen].sort()).toEqual(['goal pending', 'token-unique b
 describe.each(CONFIGS)('%s', (_, config) => {
   it('projects a vCPU alike in a state and in its lone state (the other vCPUs at their start), where the search computes it', () => {
     const checks = projectedChecks(config);
-    const packed = new PackedSystem(config, () => undefined);
+    const packed = new PackedSystem(config, NO_SHARE_JUDGE);
     fc.assert(
       fc.property(fc.array(fc.nat(30), { maxLength: 40 }), (schedule) => {
         for (const state of followSchedule(config, schedule).states) {

@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { designByName, type DesignOptions } from '../machines/design.js';
-import { livenessViolationAt } from '../properties/fair-continuation.js';
+import { livenessViolationAt } from '../src/judge/fair-continuation.js';
 import { PROPERTIES, propertyById, type Property } from '../properties/index.js';
-import { applyMutants, mutantById } from '../src/engine/mutants.js';
-import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
+import { applyMutants, mutantById } from '../machines/mutants.js';
+import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
 import { initialState, machinesOf, type SystemState } from '../src/system/system.js';
 import { play } from './support/script.js';
 

@@ -1,15 +1,17 @@
 /**
  * Determinism and purity of the composed system, over random step sequences
  * drawn by fast-check (fixed seeds): applyStep never mutates its input, equal
- * states have equal keys (and only equal states), and a walk replayed from its
- * step labels reaches the same state.
+ * states have equal keys (and only equal states), whatever the order of their
+ * objects' keys, and a walk replayed from its steps' identities (kind, vCPU,
+ * argument) reaches the same state.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../machines/design.js';
-import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
-import { followSchedule } from '../src/engine/random.js';
-import { applyStep, enabledSteps, initialState, stateKey, type SystemState } from '../src/system/system.js';
+import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
+import { followSchedule } from '../src/system/walk.js';
+import { applyStep, enabledSteps, initialState, stateKey, type Step, type SystemState } from '../src/system/system.js';
+import { isStep } from '../src/system/walk.js';
 
 const SCOPE: Scope = { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2 };
 
@@ -25,10 +27,16 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** A walk of a design under a schedule (the random checker's own driver). */
-function walk(designIndex: number, schedule: readonly number[]): { states: SystemState[]; labels: string[] } {
+function walk(designIndex: number, schedule: readonly number[]): { states: SystemState[]; steps: Step[] } {
   const design = DESIGNS[designIndex % DESIGNS.length]!;
-  const walked = followSchedule({ design, scope: SCOPE }, schedule);
-  return { states: walked.states, labels: walked.steps.map((s) => s.label) };
+  return followSchedule({ design, scope: SCOPE }, schedule);
+}
+
+/** The same data with every object's keys in reverse order: another order in which code might have built it. */
+function reversedKeys(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(reversedKeys);
+  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversedKeys(v)]));
 }
 
 const designs = fc.nat({ max: DESIGNS.length - 1 });
@@ -61,6 +69,8 @@ describe('composed system purity', () => {
         for (const a of states) {
           const copy: SystemState = { ...(JSON.parse(JSON.stringify(dataOf(a))) as ReturnType<typeof dataOf>), config: a.config };
           expect(stateKey(copy)).toBe(stateKey(a));
+          const reordered = { ...(reversedKeys(dataOf(a)) as ReturnType<typeof dataOf>), config: a.config };
+          expect(stateKey(reordered)).toBe(stateKey(a));
           for (const b of states) {
             const sameKey = stateKey(a) === stateKey(b);
             const sameData = JSON.stringify(dataOf(a)) === JSON.stringify(dataOf(b));
@@ -72,14 +82,14 @@ describe('composed system purity', () => {
     );
   });
 
-  it('replays a random walk from its step labels to the same state', () => {
+  it('replays a random walk from its steps\' identities to the same state', () => {
     fc.assert(
       fc.property(designs, schedules, (d, schedule) => {
-        const { states, labels } = walk(d, schedule);
+        const { states, steps } = walk(d, schedule);
         let state = initialState(states[0]!.config);
-        for (const label of labels) {
-          const step = enabledSteps(state).find((s) => s.label === label);
-          expect(step, `label '${label}' enabled on replay`).toBeDefined();
+        for (const taken of steps) {
+          const step = enabledSteps(state).find((s) => isStep(s, taken));
+          expect(step, `step '${taken.label}' enabled on replay`).toBeDefined();
           state = applyStep(state, step!);
         }
         expect(stateKey(state)).toBe(stateKey(states.at(-1)!));
@@ -88,12 +98,14 @@ describe('composed system purity', () => {
     );
   });
 
-  it('labels the enabled steps of a state uniquely', () => {
+  it('names and labels the enabled steps of a state uniquely', () => {
     fc.assert(
       fc.property(designs, schedules, (d, schedule) => {
         for (const state of walk(d, schedule).states) {
           const labels = enabledSteps(state).map((s) => s.label);
           expect(new Set(labels).size).toBe(labels.length);
+          const ids = enabledSteps(state).map((s) => `${s.kind} ${s.vcpu} ${s.arg}`);
+          expect(new Set(ids).size).toBe(ids.length);
         }
       }),
       { seed: 11, numRuns: 40 },

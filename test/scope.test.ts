@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
-import { DEFAULT_SCOPE, UsageError, validateScope } from '../src/system/scope.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { UsageError } from '../src/errors.js';
+import { validateScope } from '../src/system/scope.js';
 
 describe('scope validation', () => {
   const x86 = designByName('x86');

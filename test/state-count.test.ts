@@ -20,12 +20,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
-import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { Judge } from '../src/judge/judge.js';
 
 describe('a hand-computable system', () => {
   it('has exactly 40 states at x86 1 vCPU x 1 task x 1 page', () => {
-    const result = exhaustiveCheck({ design: designByName('x86'), scope: { ...DEFAULT_SCOPE, tasks: 1 } }, { safety: [], liveness: [] });
+    const result = exhaustiveCheck({ design: designByName('x86'), scope: { ...DEFAULT_SCOPE, tasks: 1 } }, new Judge({ safety: [], liveness: [] }));
     expect(result.complete).toBe(true);
     expect(result.states).toBe(40);
   });

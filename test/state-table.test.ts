@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { IntList } from '../src/system/int-list.js';
-import { TupleIndex, TupleList } from '../src/engine/state-table.js';
+import { IntList } from '../src/packed/int-list.js';
+import { TupleIndex, TupleList } from '../src/search/store/state-table.js';
 
 describe('TupleIndex and TupleList', () => {
   it('agree with a Map on random tuples, through growth', () => {

@@ -6,12 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { DESIGNS } from '../machines/design.js';
 import { SAFETY } from '../properties/index.js';
-import { exhaustiveCheck } from '../src/engine/exhaustive.js';
-import { PackedCanonicaliser, permute, permutePages, permuteTasks, vcpuPermutations } from '../src/engine/symmetry.js';
-import { followSchedule } from '../src/engine/random.js';
-import { DEFAULT_SCOPE, type Scope } from '../src/system/scope.js';
-import { PackedSystem } from '../src/system/packed.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
+import { PackedCanonicaliser } from '../src/packed/canonicaliser.js';
+import { permutePages, permuteTasks, permuteVcpus as permute, vcpuPermutations } from '../src/system/state.js';
+import { followSchedule } from '../src/system/walk.js';
+import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
+import { PackedSystem } from '../src/packed/packed.js';
 import { stateKey, type SystemState } from '../src/system/system.js';
+import { Judge } from '../src/judge/judge.js';
+import { NO_SHARE_JUDGE } from './support/share-judge.js';
 
 const SCOPES: readonly Partial<Scope>[] = [
   { vcpus: 2, tasks: 2 },
@@ -22,10 +25,10 @@ const SCOPES: readonly Partial<Scope>[] = [
 describe.each(DESIGNS.map((d) => [d.name, d] as const))('%s', (_, design) => {
   it.each(SCOPES)('gives the same safety verdict with fewer states at %o', (patch) => {
     const config = { design, scope: { ...DEFAULT_SCOPE, ...patch } };
-    const plain = exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { maxStates: 60_000 });
-    const reduced = exhaustiveCheck(config, { safety: SAFETY, liveness: [] }, { maxStates: 60_000, symmetry: true });
+    const plain = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { maxStates: 60_000 });
+    const reduced = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { maxStates: 60_000, symmetry: true });
     expect(reduced.counterexample?.violation.property).toBe(plain.counterexample?.violation.property);
-    expect(reduced.counterexample?.labels.length).toBe(plain.counterexample?.labels.length);
+    expect(reduced.counterexample?.steps.length).toBe(plain.counterexample?.steps.length);
     if (plain.complete) {
       expect(reduced.complete).toBe(true);
       expect(reduced.states).toBeLessThan(plain.states);
@@ -41,7 +44,7 @@ describe('canonical images', () => {
       [0, 1],
       [1, 0],
     ]);
-    const packed = new PackedSystem(config, () => undefined);
+    const packed = new PackedSystem(config, NO_SHARE_JUDGE);
     const canonicaliser = new PackedCanonicaliser(packed, config);
     const canonical = (state: SystemState) => [...canonicaliser.canonical(packed.pack(state), new Int32Array(packed.width))];
     const { states } = followSchedule(config, [0, 3, 1, 4, 2, 5, 0, 1]);
@@ -58,7 +61,7 @@ describe('canonical images', () => {
 
   it('maps a state and its images under page and task permutations to one packed tuple', () => {
     const config = { design: DESIGNS[0]!, scope: { ...DEFAULT_SCOPE, vcpus: 1, tasks: 3, pages: 2 } };
-    const packed = new PackedSystem(config, () => undefined);
+    const packed = new PackedSystem(config, NO_SHARE_JUDGE);
     const canonicaliser = new PackedCanonicaliser(packed, config);
     const canonical = (state: SystemState) => [...canonicaliser.canonical(packed.pack(state), new Int32Array(packed.width))];
     // task0 touches page0 and sleeps, task1 touches page1, ...: states where tasks and pages differ in role
@@ -77,6 +80,6 @@ describe('canonical images', () => {
 
   it('refuses liveness properties with symmetry', () => {
     const config = { design: DESIGNS[0]!, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2 } };
-    expect(() => exhaustiveCheck(config, { safety: SAFETY, liveness: [{} as never] }, { symmetry: true })).toThrow(/safety properties only/);
+    expect(() => exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [{} as never] }), { symmetry: true })).toThrow(/safety properties only/);
   });
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { designByName, type DesignOptions } from '../machines/design.js';
-import { runCheck } from '../src/engine/check.js';
-import { DEFAULT_SCOPE } from '../src/system/scope.js';
+import { runCheck } from '../src/check/check.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { applyStep, enabledSteps, initialState, type Step, type SystemConfig, type SystemState } from '../src/system/system.js';
 import { replayTrace } from '../src/trace/replay.js';
 import {
@@ -75,9 +75,10 @@ beforeAll(() => {
 // ---------------------------------------------------------------------------
 
 describe('the trace runCheck returns', () => {
-  it('is a well-formed apfcheck-trace/1 record of the violation', () => {
+  it('is a well-formed apfcheck-trace/2 record of the violation, each step named by kind, vCPU and argument', () => {
     expect(trace.format).toBe(TRACE_FORMAT);
-    expect(TRACE_FORMAT).toBe('apfcheck-trace/1');
+    expect(TRACE_FORMAT).toBe('apfcheck-trace/2');
+    expect(trace.steps[0]).toMatchObject({ kind: 'touch', vcpu: 0, arg: 0, label: 'cpu0: task0 touches page0' });
     expect(trace.design.name).toBe('arm64-rfcv1');
     expect(trace.design.options).toEqual(designByName('arm64-rfcv1'));
     expect(trace.design.hash).toBe(designHash(designByName('arm64-rfcv1')));
@@ -111,8 +112,15 @@ describe('parseTrace', () => {
   });
 
   it('rejects another format version by name before validating the rest', () => {
-    const error = parseError({ format: 'apfcheck-trace/2' }, 'v2.json');
-    expect(error.message).toBe("v2.json: format 'apfcheck-trace/2' is not supported; this apfcheck reads apfcheck-trace/1");
+    const error = parseError({ format: 'apfcheck-trace/3' }, 'v3.json');
+    expect(error.message).toBe("v3.json: format 'apfcheck-trace/3' is not supported; this apfcheck reads apfcheck-trace/2");
+  });
+
+  it('says why a /1 trace (steps named by their label) is refused, and how to get a new one', () => {
+    const error = parseError({ format: 'apfcheck-trace/1' }, 'v1.json');
+    expect(error.message).toBe(
+      "v1.json: format 'apfcheck-trace/1' is not supported; this apfcheck reads apfcheck-trace/2 (it names steps by their label text; regenerate the trace with apfcheck check)",
+    );
   });
 
   it.each([
@@ -247,14 +255,21 @@ describe('replayTrace', () => {
     expect(outcome.rows).toHaveLength(2);
   });
 
-  it('diverges at a step whose label is not enabled', () => {
-    const steps = trace.steps.map((s, i) => (i === 3 ? { ...s, label: 'cpu0: no such action' } : s));
+  it('diverges at a step that is not enabled', () => {
+    const steps = trace.steps.map((s, i) => (i === 3 ? { ...s, kind: 'no-such-kind', label: 'cpu0: no such action' } : s));
     const outcome = replayTrace({ ...trace, steps });
     expect(outcome.status).toBe('diverged');
     if (outcome.status !== 'diverged') return;
     expect(outcome.at).toBe(4);
     expect(outcome.reason).toBe("step 4 'cpu0: no such action' is not enabled here");
     expect(outcome.rows).toHaveLength(3);
+  });
+
+  it('finds a step by its kind, vCPU and argument, not by its label: a reworded label still replays', () => {
+    const steps = trace.steps.map((s) => ({ ...s, label: `reworded: ${s.label}` }));
+    const outcome = replayTrace({ ...trace, steps });
+    expect(outcome.status).toBe('violation');
+    expect(outcome.rows.map((r) => r.label)).toEqual(trace.steps.map((s) => s.label));
   });
 
   it('diverges at a step whose recorded digest differs', () => {

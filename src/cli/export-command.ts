@@ -3,7 +3,7 @@
  * one machine's static graph, for Graphviz, mermaid or the XState definition.
  */
 import { machinesOf } from '../system/system.js';
-import { UsageError } from '../system/scope.js';
+import { UsageError } from '../errors.js';
 import { toDot, toMermaid } from '../views/machine-graph.js';
 import { design as designNamed } from './options.js';
 

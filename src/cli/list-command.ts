@@ -3,8 +3,8 @@
  */
 import { DESIGNS } from '../../machines/design.js';
 import { PROPERTIES } from '../../properties/index.js';
-import { MUTANTS } from '../engine/mutants.js';
-import { UsageError } from '../system/scope.js';
+import { MUTANTS } from '../../machines/mutants.js';
+import { UsageError } from '../errors.js';
 import { table } from './output.js';
 
 const LISTS = ['designs', 'properties', 'bugs'] as const;

@@ -5,7 +5,7 @@
  * budget without covering its scope.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from '../system/scope.js';
+import { UsageError } from '../errors.js';
 import { TraceFormatError } from '../trace/trace.js';
 import { checkCommand, type CheckFlags } from './check-command.js';
 import { exportCommand } from './export-command.js';

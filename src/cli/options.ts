@@ -3,8 +3,8 @@
  * UsageError naming the option and what it accepts.
  */
 import { DESIGNS, designByName, type DesignOptions } from '../../machines/design.js';
-import { MUTANTS, mutantById, type Mutant } from '../engine/mutants.js';
-import { UsageError } from '../system/scope.js';
+import { MUTANTS, mutantById, type Mutant } from '../../machines/mutants.js';
+import { UsageError } from '../errors.js';
 
 /** A whole-number option value within [min, max] when given (ranges of scope fields are checked by the scope). */
 export function integer(name: string, max?: number, min = 0) {

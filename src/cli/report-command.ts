@@ -3,7 +3,7 @@
  * the offline HTML report of a trace, or of a design's machines alone.
  */
 import { writeFileSync } from 'node:fs';
-import { UsageError } from '../system/scope.js';
+import { UsageError } from '../errors.js';
 import { readTraceFile } from '../trace/trace.js';
 import { buildReport } from '../views/report.js';
 import { design as designNamed } from './options.js';

@@ -4,14 +4,10 @@
  * the semantics; results are memoised per (component state, event), since each
  * component is small and deterministic.
  */
-import { createActor, type ActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type StateValue } from 'xstate';
+import { createActor, type ActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject } from 'xstate';
+import { ModelError } from '../errors.js';
 import { CoverageRecorder } from './coverage.js';
-
-/** A machine's snapshot reduced to data: what the system stores and compares. */
-export interface ComponentState<TContext> {
-  readonly value: StateValue;
-  readonly context: TContext;
-}
+import type { ComponentState } from './state.js';
 
 export interface ComponentStep<TContext, TEffect> {
   readonly next: ComponentState<TContext>;
@@ -19,11 +15,6 @@ export interface ComponentStep<TContext, TEffect> {
   readonly from: ComponentState<TContext>;
   /** events the machine emitted (`emit` actions), in order */
   readonly effects: readonly TEffect[];
-}
-
-/** Thrown when the system sends a machine an event it does not accept: a modelling error, never user input. */
-export class ModelError extends Error {
-  override readonly name = 'ModelError';
 }
 
 const MEMO_LIMIT = 1 << 20;
@@ -39,12 +30,10 @@ const EVENT_SPAN = 1 << 21;
  * XState is consulted through the machine's own `transition` and
  * `getInitialSnapshot`, as XState's pure `transition()` does, but with one
  * actor scope for every call: `transition()` builds a fresh actor and system
- * per call, which was most of the cost of a memo miss. The scope's system is
- * inspected, so each miss also records the transitions it took (XState's
- * `@xstate.microstep` events, eventless ones included) for machine coverage,
- * and learns from the one XState reports for the stepped event itself
- * whether that event selected any transition at all (the acceptance check:
- * see step).
+ * per call, which was most of the cost of a memo miss. Whether the machine
+ * accepts an event at all is asked of its public `getTransitionData` (see
+ * step). The scope's system is inspected, so each miss also records the
+ * transitions it took for machine coverage (coverage.ts).
  * None of the machines spawns or invokes actors, so no call leaves anything
  * behind in the shared system.
  */
@@ -58,9 +47,6 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   /** the actions and transitions of the XState call in progress */
   private readonly actions: { type: string; params?: unknown }[] = [];
   private readonly taken: object[] = [];
-  /** the event being stepped, and how many transitions it selected (from its own microstep; 0: the machine does not accept it, -1: no microstep reported it) */
-  private sent: unknown = undefined;
-  private selected = -1;
   /** each interned state as an XState snapshot, by id, resolved on its first memo miss (kept as long as the state: one per interned state) */
   private readonly snapshots: (AnyMachineSnapshot | undefined)[] = [];
   /** the interned states, by id */
@@ -72,14 +58,7 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
 
   constructor(readonly machine: AnyStateMachine) {
     this.coverage = new CoverageRecorder(machine);
-    const self = createActor(machine, {
-      inspect: (event) => {
-        if (event.type !== '@xstate.microstep') return;
-        const { event: stepped, _transitions: transitions } = event as unknown as { event: unknown; _transitions: object[] };
-        if (stepped === this.sent && this.selected === -1) this.selected = transitions.length;
-        this.taken.push(...transitions);
-      },
-    });
+    const self = createActor(machine, { inspect: (event) => this.taken.push(...CoverageRecorder.transitionsOf(event)) });
     this.scope = {
       self,
       id: '',
@@ -97,7 +76,6 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
   private consult(call: () => AnyMachineSnapshot): { snapshot: AnyMachineSnapshot; effects: TEffect[] } {
     this.actions.length = 0;
     this.taken.length = 0;
-    this.selected = -1;
     const snapshot = call();
     this.coverage.noteTransitions(this.taken);
     this.coverage.noteStates(snapshot);
@@ -160,13 +138,12 @@ export class ComponentStepper<TContext, TEvent extends EventObject, TEffect> {
     if (hit !== undefined) return hit;
     const snapshot = (this.snapshots[id] ??= this.machine.resolveState({ value: state.value, context: state.context as Record<string, unknown> }));
     this.coverage.noteStates(snapshot);
-    this.sent = event;
+    // the transitions the event selects; one counts even when it is targetless and action-less (XState's "forbidden"
+    // transition: the machine takes the event and nothing changes), none means the system sent an event the machine refuses
+    if (this.machine.getTransitionData(snapshot, event).length === 0) {
+      throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
+    }
     const { snapshot: next, effects } = this.consult(() => this.machine.transition(snapshot, event, this.scope));
-    this.sent = undefined;
-    // the transitions the event selected (XState's getTransitionData, as the event's own microstep reports them); a
-    // selected transition counts even when it is targetless and action-less (XState's "forbidden" transition: the event changes nothing)
-    if (this.selected === -1) throw new ModelError(`${this.machine.id}: XState reported no microstep for ${JSON.stringify(event)}, so whether the machine accepts it is unknown`);
-    if (this.selected === 0) throw new ModelError(`${this.machine.id} in ${JSON.stringify(state.value)} does not accept ${JSON.stringify(event)}`);
     const result: ComponentStep<TContext, TEffect> = {
       next: this.canonical({ value: next.value, context: next.context as TContext }),
       from: this.canonical(state),

@@ -6,7 +6,7 @@
  * eventless dispatch transitions count too.
  */
 import { createActor, type AnyStateMachine, type EventObject } from 'xstate';
-import type { ComponentState } from './component.js';
+import type { ComponentState } from './state.js';
 
 /** A transition of a machine definition with a readable id: `source.state:EVENT[i]` or `source.state:always[i]`. */
 export interface TransitionRef {
@@ -57,9 +57,7 @@ export function takenTransitions(
   from: { readonly state: ComponentState<unknown>; readonly event: EventObject } | { readonly input: unknown },
 ): object[] {
   const taken: object[] = [];
-  const inspect = (ev: { type: string }) => {
-    if (ev.type === '@xstate.microstep') taken.push(...(ev as unknown as { _transitions: object[] })._transitions);
-  };
+  const inspect = (ev: { type: string }) => taken.push(...CoverageRecorder.transitionsOf(ev));
   if ('input' in from) {
     const actor = createActor(machine, { input: from.input, inspect });
     actor.start();
@@ -82,6 +80,17 @@ export class CoverageRecorder {
 
   constructor(readonly machine: AnyStateMachine) {
     this.all = transitionsOf(machine);
+  }
+
+  /**
+   * The transitions an inspection event reports taken: those of a
+   * `@xstate.microstep`, eventless ones included. XState names them only in the
+   * event's `_transitions` (its public `getTransitionData` answers for an event,
+   * not for the eventless dispatch that follows it), so coverage reads them
+   * there, and nothing else does.
+   */
+  static transitionsOf(event: { type: string }): readonly object[] {
+    return event.type === '@xstate.microstep' ? (event as unknown as { _transitions: object[] })._transitions : [];
   }
 
   /** Records one component step, or a start with an input, by running it on an inspected actor. */

@@ -9,34 +9,29 @@
  * Everything here is pure: `applyStep` returns a new state and never mutates.
  */
 import type { DesignOptions } from '../../machines/design.js';
-import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent, type GuestInput } from '../../machines/guest.js';
+import type { GuestContext, GuestEffect, GuestEvent } from '../../machines/guest.js';
+import { WAKE_ALL, type GuestView, type HostContext, type HostEffect, type HostEvent } from '../../machines/host.js';
+import type { TokenContext, TokenEvent, TokenInput } from '../../machines/token.js';
+import { ModelError } from '../errors.js';
+import { canonicalJson } from './canonical-json.js';
+import { machineInputs, machinesOf, type DesignMachines, type MachineKind } from './machines.js';
 import {
-  createHostMachine,
-  WAKE_ALL,
-  type GuestView,
-  type HostContext,
-  type HostEffect,
-  type HostEvent,
-  type HostInput,
-} from '../../machines/host.js';
-import { tokenMachine, type TokenContext, type TokenEvent, type TokenInput } from '../../machines/token.js';
-import { ComponentStepper, ModelError, type ComponentState } from './component.js';
-import type { Scope } from './scope.js';
+  formatToken,
+  freshToken,
+  globalTask,
+  guestExec,
+  hostRun,
+  machineTokens,
+  tasksOn,
+  tokenOrder,
+  type ComponentState,
+  type SystemConfig,
+  type SystemState,
+} from './state.js';
 
-export interface SystemConfig {
-  readonly design: DesignOptions;
-  readonly scope: Scope;
-}
-
-export interface SystemState {
-  readonly config: SystemConfig;
-  readonly hosts: readonly ComponentState<HostContext>[];
-  readonly guests: readonly ComponentState<GuestContext>[];
-  /** token observers, in `tokenOrder` */
-  readonly tokens: readonly ComponentState<TokenContext>[];
-  /** page p (gfn p) is resident in host memory */
-  readonly resident: readonly boolean[];
-}
+export type { ComponentState, SystemConfig, SystemState } from './state.js';
+export { formatToken, globalTask, tasksOn, tokenOrder } from './state.js';
+export { machineInputs, machinesOf, type DesignMachines, type MachineKind } from './machines.js';
 
 /** Who acts in a step (for traces: one column per actor). */
 export type Actor = `host${number}` | `guest${number}` | `worker${number}` | 'swap';
@@ -76,9 +71,6 @@ export interface Step {
   readonly actor: Actor;
 }
 
-/** Which machine instance of the composed system an event went to. */
-export type MachineKind = 'host' | 'guest' | 'token';
-
 /**
  * What one step did to the machine instances, in the order the machines
  * took the events (an event is logged before the ones its effects cause):
@@ -100,59 +92,6 @@ export type ComponentRecord =
 
 export type ComponentLog = (record: ComponentRecord) => void;
 
-/** The three machines of one design (built once per design object). */
-export interface DesignMachines {
-  readonly host: ComponentStepper<HostContext, HostEvent, HostEffect>;
-  readonly guest: ComponentStepper<GuestContext, GuestEvent, GuestEffect>;
-  readonly token: ComponentStepper<TokenContext, TokenEvent, never>;
-}
-
-const machinesByDesign = new WeakMap<DesignOptions, DesignMachines>();
-
-/** The design's machines, built on first use. */
-export function machinesOf(design: DesignOptions): DesignMachines {
-  let machines = machinesByDesign.get(design);
-  if (machines === undefined) {
-    machines = {
-      host: new ComponentStepper(createHostMachine(design)),
-      guest: new ComponentStepper(createGuestMachine(design)),
-      token: new ComponentStepper(tokenMachine),
-    };
-    machinesByDesign.set(design, machines);
-  }
-  return machines;
-}
-
-/** Local tasks of a vCPU: task i runs on vCPU i mod vcpus. */
-export function tasksOn(scope: Scope, vcpu: number): number[] {
-  return Array.from({ length: scope.tasks }, (_, i) => i).filter((i) => i % scope.vcpus === vcpu);
-}
-
-/** Global task number of local task `local` on `vcpu`. */
-export function globalTask(scope: Scope, vcpu: number, local: number): number {
-  return local * scope.vcpus + vcpu;
-}
-
-/** The order of `SystemState.tokens`: by token, then vCPU (tokens of two vCPUs can be equal when a design's shift is 0). */
-export function tokenOrder(a: ComponentState<TokenContext>, b: ComponentState<TokenContext>): number {
-  return a.context.token - b.context.token || a.context.vcpu - b.context.vcpu;
-}
-
-export function formatToken(token: number): string {
-  return token === WAKE_ALL ? '~0' : `0x${token.toString(16)}`;
-}
-
-/** The inputs the host and guest machine of each vCPU start from. */
-export function machineInputs(config: SystemConfig): { hosts: HostInput[]; guests: GuestInput[] } {
-  const { design, scope } = config;
-  const sendAlways = design.guestSetsSendAlways || scope.sendAlways;
-  const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
-  return {
-    hosts: vcpus.map((vcpu) => ({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
-    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
-  };
-}
-
 /** The initial system: APF enabled on every CPU, the first task of each CPU running in user mode, every page swapped out. */
 export function initialState(config: SystemConfig): SystemState {
   const machines = machinesOf(config.design);
@@ -169,11 +108,8 @@ export function initialState(config: SystemConfig): SystemState {
 // ---------------------------------------------------------------------------
 // Reading the state
 
-const hostRun = (h: ComponentState<HostContext>): string => (h.value as { run: string }).run;
-const guestExec = (g: ComponentState<GuestContext>): string => g.value as string;
-
 /** The guest state KVM reads at an exit. */
-function guestView(g: ComponentState<GuestContext>): GuestView {
+export function guestView(g: ComponentState<GuestContext>): GuestView {
   const exec = guestExec(g);
   const inTask = exec === 'running';
   if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false };
@@ -193,43 +129,6 @@ function guestView(g: ComponentState<GuestContext>): GuestView {
 function vcpuInGuest(state: SystemState, v: number): boolean {
   const h = state.hosts[v]!;
   return hostRun(h) === 'running' && !h.context.kicked && !h.context.ackStoreBuffered && guestExec(state.guests[v]!) !== 'panicked';
-}
-
-/** Every token the host and guest machines of vCPU `v` still refer to (items, area, lines; sleeper nodes, handlers). */
-function machineTokens(state: Pick<SystemState, 'hosts' | 'guests'>, v: number): Set<number> {
-  const used = new Set<number>();
-  const h = state.hosts[v]!.context;
-  for (const item of h.items) used.add(item.token);
-  used.add(h.area.token);
-  if (h.exception !== null) used.add(h.exception.token);
-  if (h.sdei !== null) used.add(h.sdei);
-  const g = state.guests[v]!.context;
-  for (const node of g.nodes) used.add(node.token);
-  if (g.handling !== null) used.add(g.handling.token);
-  if (g.nestedToken !== null) used.add(g.nestedToken);
-  if (g.awayWaiter !== null) used.add(g.awayWaiter.token);
-  return used;
-}
-
-/** Every token value the system still refers to on vCPU `v`: the machines' and the live observers'. */
-function tokensInUse(state: SystemState, v: number): Set<number> {
-  const used = machineTokens(state, v);
-  for (const t of state.tokens) if (t.context.vcpu === v) used.add(t.context.token);
-  return used;
-}
-
-/**
- * `alloc_apf_token`: `(id << shift) | vcpu_id`, id never 0 (2022 fix). The
- * model takes the lowest id whose token nothing refers to any more: tokens are
- * only compared for equality, so this is the kernel's counter up to renaming.
- */
-function freshToken(state: SystemState, v: number): number {
-  const used = tokensInUse(state, v);
-  const shift = state.config.design.tokenShift;
-  for (let id = 1; ; id++) {
-    const token = ((id << shift) | v) >>> 0;
-    if (!used.has(token)) return token;
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -395,6 +294,31 @@ function hostSteps(state: SystemState, v: number): Step[] {
     out.push(step('vcpu-reset', v, 0, `host${v}`, `vcpu${v}: INIT (kvm_vcpu_reset)`));
   }
   return out;
+}
+
+/** Guest CPU-context and platform events that undo what the environment switched off: a fair continuation takes them. */
+const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
+
+/**
+ * True for the steps a fair environment keeps taking: it lets what is
+ * pending finish (workers complete and return, the vCPU enters the guest,
+ * pending events are taken and acknowledged, tasks are scheduled) and undoes
+ * what it had switched off (IRQs, preemption, user return, LAPIC, paging,
+ * L2, APF); it makes no new fault, reclaim, offline, reset or SMI.
+ */
+export function isFairStep(step: Step): boolean {
+  switch (step.kind) {
+    case 'touch':
+    case 'delivery-fault':
+    case 'swap-out':
+    case 'vcpu-reset':
+      return false;
+    case 'guest-context':
+    case 'platform':
+      return RESTORING_EVENTS.has(step.arg as string);
+    default:
+      return true;
+  }
 }
 
 /** Every step possible in `state`, in a stable order; steps that would change nothing are left out. */
@@ -708,12 +632,12 @@ function applyComposite(d: Draft, s: Step): void {
 // ---------------------------------------------------------------------------
 // Keys
 
-/** Key of one component state, cached by identity: unchanged components are shared between states. */
+/** Canonical key of one component state (key order cannot change it), cached by identity: unchanged components are shared between states. */
 const componentKeys = new WeakMap<object, string>();
 function componentKey(c: ComponentState<unknown>): string {
   let key = componentKeys.get(c);
   if (key === undefined) {
-    key = JSON.stringify([c.value, c.context]);
+    key = canonicalJson([c.value, c.context]);
     componentKeys.set(c, key);
   }
   return key;
@@ -745,7 +669,7 @@ export function internedKey(state: SystemState): string {
   return key;
 }
 
-/** Canonical key of a state: equal states give equal keys (config excluded: one run has one config). */
+/** Canonical key of a state: equal states give equal keys, whatever order their objects' keys were built in (config excluded: one run has one config). */
 export function stateKey(state: SystemState): string {
   const part = (cs: readonly ComponentState<unknown>[]) => cs.map(componentKey).join(',');
   return `${part(state.hosts)}|${part(state.guests)}|${part(state.tokens)}|${state.resident.map((r) => (r ? 1 : 0)).join('')}`;

@@ -4,9 +4,11 @@
  * before a model change fails loudly at the first step that differs.
  */
 import { LIVENESS, SAFETY } from '../../properties/index.js';
-import { judgeStates, type Violation } from '../engine/verdict.js';
-import { applyStep, enabledSteps, initialState, type ComponentRecord, type Step, type SystemConfig, type SystemState } from '../system/system.js';
-import { describeChange, digestOf, TraceFormatError, type Trace } from './trace.js';
+import { TraceFormatError } from '../errors.js';
+import { Judge, type Violation } from '../judge/judge.js';
+import type { ComponentRecord, Step, SystemConfig, SystemState } from '../system/system.js';
+import { isStep, walk } from '../system/walk.js';
+import { describeChange, digestOf, type Trace } from './trace.js';
 
 export interface ReplayRow {
   readonly index: number;
@@ -39,38 +41,40 @@ export function traceConfig(trace: Trace): SystemConfig {
 /** Replays `trace`; `log` hears every machine event of step i (from 1). */
 export function replayTrace(trace: Trace, log?: (step: number, record: ComponentRecord) => void): ReplayOutcome {
   const config = traceConfig(trace);
-  let state = initialState(config);
-  const rows: ReplayRow[] = [];
-  if (digestOf(state) !== trace.initialDigest) {
-    return { status: 'diverged', rows, at: 0, reason: 'the initial state differs from the one the trace was made from (the model changed)' };
-  }
-  const states: SystemState[] = [state];
-  const steps: Step[] = [];
-  for (const [i, recorded] of trace.steps.entries()) {
-    const step = enabledSteps(state).find((s) => s.label === recorded.label);
-    if (step === undefined) {
-      return { status: 'diverged', rows, at: i + 1, reason: `step ${i + 1} '${recorded.label}' is not enabled here` };
+  let diverged: { at: number; reason: string } | undefined;
+  const walked = walk(
+    config,
+    (enabled, at, state) => {
+      // the state after step `at` (the initial one for 0) must be the one recorded
+      const recorded = at === 0 ? trace.initialDigest : trace.steps[at - 1]!.digest;
+      if (digestOf(state) !== recorded) {
+        diverged = { at, reason: at === 0 ? 'the initial state differs from the one the trace was made from (the model changed)' : '' };
+        return null;
+      }
+      const next = trace.steps[at];
+      if (next === undefined) return null;
+      const step = enabled.find((s) => isStep(s, next));
+      if (step === undefined) diverged = { at: at + 1, reason: `step ${at + 1} '${next.label}' is not enabled here` };
+      return step ?? null;
+    },
+    log,
+  )!;
+  const { states, steps } = walked;
+  const rows: ReplayRow[] = steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: describeChange(states[i]!, states[i + 1]!) }));
+  if (diverged !== undefined) {
+    if (diverged.reason === '') {
+      // the step reached a state other than the recorded one: say what it changed then and now
+      const i = diverged.at;
+      const recorded = trace.steps[i - 1]!;
+      diverged.reason = `step ${i} '${recorded.label}' reaches a different state: recorded "${recorded.summary}", now "${rows[i - 1]!.summary}"`;
     }
-    const next = applyStep(state, step, log === undefined ? undefined : (record) => log(i + 1, record));
-    const summary = describeChange(state, next);
-    if (digestOf(next) !== recorded.digest) {
-      return {
-        status: 'diverged',
-        rows,
-        at: i + 1,
-        reason: `step ${i + 1} '${recorded.label}' reaches a different state: recorded "${recorded.summary}", now "${summary}"`,
-      };
-    }
-    rows.push({ index: i + 1, actor: step.actor, label: step.label, summary });
-    states.push(next);
-    steps.push(step);
-    state = next;
+    return { status: 'diverged', rows: rows.slice(0, Math.max(0, diverged.at - 1)), at: diverged.at, reason: diverged.reason };
   }
   const lasso = trace.cycleStart === undefined ? undefined : { steps, cycleStart: trace.cycleStart };
   // the recorded property is judged first: a lasso found for one liveness property may break another too
   const recorded = trace.violation?.property;
   const liveness = [...LIVENESS].sort((a, b) => Number(b.id === recorded) - Number(a.id === recorded));
-  const violation = judgeStates(states, { safety: SAFETY, liveness }, lasso);
+  const violation = new Judge({ safety: SAFETY, liveness }).path(states, lasso);
   return violation === undefined ? { status: 'clean', rows, states, steps } : { status: 'violation', rows, states, steps, violation };
 }
 

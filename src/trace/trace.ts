@@ -5,14 +5,28 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { DesignOptions } from '../../machines/design.js';
+import { DesignSchema, type DesignOptions } from '../../machines/design.js';
+import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
+import { TraceFormatError } from '../errors.js';
+import { canonicalJson } from '../system/canonical-json.js';
 import { formatToken, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 
-export const TRACE_FORMAT = 'apfcheck-trace/1';
+export { TraceFormatError } from '../errors.js';
+
+/**
+ * The trace format. /2 names each step by its kind, vCPU and argument (its
+ * label is for reading, and may be reworded); /1 named steps by their label.
+ */
+export const TRACE_FORMAT = 'apfcheck-trace/2';
 
 export interface TraceStep {
+  /** what the step is: its identity, with which replay finds it again */
+  readonly kind: string;
+  readonly vcpu: number;
+  readonly arg: number | string;
+  /** how it reads */
   readonly label: string;
   readonly actor: string;
   /** what the step changed, in one line */
@@ -44,90 +58,42 @@ function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-/** Digest of a state (its canonical key). */
+/** Digest of a state (its canonical key: the order of its objects' keys cannot change it). */
 export function digestOf(state: SystemState): string {
   return shortHash(stateKey(state));
 }
 
 /** Hash of design options, independent of key order. */
 export function designHash(options: DesignOptions): string {
-  // code-unit order, not localeCompare: the hash must not depend on the machine's locale
-  const sorted = Object.fromEntries(Object.entries(options).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return shortHash(JSON.stringify(sorted));
+  return shortHash(canonicalJson(options));
 }
 
 const propertyIds = PROPERTIES.map((p) => p.id) as [PropertyId, ...PropertyId[]];
-
-const designSchema = z.object({
-  name: z.string(),
-  summary: z.string(),
-  section: z.string(),
-  notPresent: z.enum(['exception', 'sdei']),
-  pageReady: z.enum(['exception', 'interrupt']),
-  slotLayout: z.enum(['split', 'single']),
-  ack: z.enum(['msr', 'hypercall', 'none']),
-  tokenShift: z.number().int().min(0).max(31),
-  fallback: z.enum(['synthetic-halt', 'refault']),
-  checkPendingException: z.boolean(),
-  userOnlyUnlessSendAlways: z.boolean(),
-  guestSetsSendAlways: z.boolean(),
-  pagingGate: z.boolean(),
-  interruptsGate: z.boolean(),
-  vectorWindowGate: z.boolean(),
-  notPresentNeedsFreeSlot: z.boolean(),
-  sdeiBusyGate: z.boolean(),
-  completionScan: z.enum(['request', 'every-entry']),
-  pageReadyNeedsNotPresent: z.boolean(),
-  lapicGate: z.boolean(),
-  cancelPendingNotPresent: z.enum(['never', 'same-token', 'any-token']),
-  kickBarriers: z.boolean(),
-  rescanOnLapicEnable: z.boolean(),
-  rescanOnPagingEnable: z.boolean(),
-  flushWorkBeforeFree: z.boolean(),
-  clearQueueOnPagingToggle: z.boolean(),
-  kernelModeNotPresent: z.enum(['panic', 'wait']),
-  exceptionEntryWindow: z.boolean(),
-  disablesApfOnCrash: z.boolean(),
-  dummyNodes: z.boolean(),
-  dummyAllocUnlocked: z.boolean(),
-  x86PlatformEvents: z.boolean(),
-}) satisfies z.ZodType<DesignOptions>;
-
-const scopeSchema = z.object({
-  vcpus: z.number().int(),
-  tasks: z.number().int(),
-  pages: z.number().int(),
-  limit: z.number().int(),
-  sendAlways: z.boolean(),
-  nested: z.boolean(),
-  pfVmexit: z.boolean(),
-  migration: z.boolean(),
-  hotplug: z.boolean(),
-  smm: z.boolean(),
-  lapic: z.boolean(),
-  idlePoll: z.boolean(),
-  timerExits: z.boolean(),
-});
 
 const hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits');
 
 export const traceSchema = z.object({
   format: z.literal(TRACE_FORMAT),
-  design: z.object({ name: z.string(), options: designSchema, hash: hex16 }),
-  scope: scopeSchema,
+  design: z.object({ name: z.string(), options: DesignSchema, hash: hex16 }),
+  scope: ScopeSchema,
   bugs: z.array(z.string()),
   mode: z.enum(['random', 'exhaustive']),
   seed: z.number().int().nullable(),
   initialDigest: hex16,
-  steps: z.array(z.object({ label: z.string(), actor: z.string(), summary: z.string(), digest: hex16 })),
+  steps: z.array(
+    z.object({
+      kind: z.string(),
+      vcpu: z.number().int(),
+      arg: z.union([z.number().int(), z.string()]),
+      label: z.string(),
+      actor: z.string(),
+      summary: z.string(),
+      digest: hex16,
+    }),
+  ),
   cycleStart: z.number().int().min(0).optional(),
   violation: z.object({ property: z.enum(propertyIds), message: z.string() }).nullable(),
 });
-
-/** Thrown for a trace file that cannot be used; the message names the field. */
-export class TraceFormatError extends Error {
-  override readonly name = 'TraceFormatError';
-}
 
 /** Reads and validates a trace file; an unreadable file is a TraceFormatError naming the system's reason. */
 export function readTraceFile(file: string): Trace {
@@ -150,7 +116,8 @@ export function parseTrace(text: string, source: string): Trace {
   }
   const format = (data as { format?: unknown } | null)?.format;
   if (typeof format === 'string' && format !== TRACE_FORMAT) {
-    throw new TraceFormatError(`${source}: format '${format}' is not supported; this apfcheck reads ${TRACE_FORMAT}`);
+    const why = format === 'apfcheck-trace/1' ? ' (it names steps by their label text; regenerate the trace with apfcheck check)' : '';
+    throw new TraceFormatError(`${source}: format '${format}' is not supported; this apfcheck reads ${TRACE_FORMAT}${why}`);
   }
   const parsed = traceSchema.safeParse(data);
   if (!parsed.success) {
@@ -244,6 +211,9 @@ export function buildTrace(
     seed: meta.seed,
     initialDigest: digestOf(states[0]!),
     steps: steps.map((step, i) => ({
+      kind: step.kind,
+      vcpu: step.vcpu,
+      arg: step.arg,
       label: step.label,
       actor: step.actor,
       summary: describeChange(states[i]!, states[i + 1]!),

@@ -8,7 +8,7 @@
  * compared with the pure state: they must agree, since both are XState.
  */
 import { createActor, type AnyActorRef, type AnyStateMachine, type InspectionEvent, type Observer } from 'xstate';
-import type { ComponentState } from '../system/component.js';
+import type { ComponentState } from '../system/state.js';
 import {
   formatToken,
   machineInputs,

@@ -6,7 +6,7 @@
  */
 import { instance } from '@viz-js/viz';
 import type { DesignOptions } from '../../machines/design.js';
-import { describeScope } from '../system/scope.js';
+import { describeScope } from '../../machines/scope.js';
 import { CoverageRecorder } from '../system/coverage.js';
 import { machinesOf, type ComponentRecord, type MachineKind } from '../system/system.js';
 import { replayForView, type ReplayRow } from '../trace/replay.js';

@@ -2,7 +2,7 @@
  * Drives the composed system by step labels, as a reviewer reads a trace.
  */
 import { designByName } from '../../machines/design.js';
-import { DEFAULT_SCOPE, type Scope } from '../../src/system/scope.js';
+import { DEFAULT_SCOPE, type Scope } from '../../machines/scope.js';
 import { applyStep, enabledSteps, initialState, type SystemState } from '../../src/system/system.js';
 
 export function start(designName: string, scope: Partial<Scope> = {}): SystemState {

@@ -1,18 +1,19 @@
 /**
- * Worker-thread entry of the parallel exhaustive search (src/engine/parallel.ts):
+ * Worker-thread entry of the parallel exhaustive search (parallel.ts):
  * one partition of the states, over a replica of the coordinating thread's
  * packed system (so tuples and step indices match the other workers'). It
  * answers the coordinator's commands; during a level it trades successor
  * batches with the other workers.
  */
 import { workerData } from 'node:worker_threads';
-import { propertyById, type LivenessProperty, type SafetyProperty } from '../../properties/index.js';
-import { PackedSystem } from '../system/packed.js';
+import { propertyById, type LivenessProperty, type SafetyProperty } from '../../../properties/index.js';
+import { Judge, type Verdict } from '../../judge/judge.js';
+import { PackedCanonicaliser } from '../../packed/canonicaliser.js';
+import { PackedSystem } from '../../packed/packed.js';
+import { Partition, type Limits } from '../bfs/partition.js';
+import { MemoryGuard, POLLS_PER_READING } from '../store/memory-guard.js';
 import { Mailbox } from './mailbox.js';
-import { MemoryGuard, POLLS_PER_READING } from './memory-guard.js';
 import { BATCH_RECORDS, frontierSlot, growthSlot, publishedGrowth, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
-import { goalsOf, Partition, type Limits } from './partition.js';
-import { PackedCanonicaliser } from './symmetry.js';
 
 const data = workerData as PartitionWorkerData;
 const { index, count, control } = data;
@@ -23,12 +24,12 @@ const reply = (message: Reply, transfer: readonly ArrayBuffer[] = []) => mailbox
 const stopRequested = () => STOP_CODES[Atomics.load(shared, 0)];
 
 try {
-  const properties = {
+  const judge = new Judge({
     safety: data.properties.safety.map((id) => propertyById(id) as SafetyProperty),
     liveness: data.properties.liveness.map((id) => propertyById(id) as LivenessProperty),
-  };
-  const packed = PackedSystem.replicaOf(data.config);
-  const goals = goalsOf(data.config, properties);
+  });
+  const packed = PackedSystem.replicaOf<Verdict>(data.config);
+  const goals = judge.goals(data.config);
   const memory = new MemoryGuard();
   const publish = (partition: Partition) => {
     Atomics.store(shared, statesSlot(index), partition.states);
@@ -107,7 +108,7 @@ try {
     if (command.type === 'learn') {
       packed.learn(command.tables);
       canonicaliser?.learn(command.images);
-      partition = new Partition(packed, properties, index, count, canonicaliser, limits, true);
+      partition = new Partition(packed, judge, index, count, canonicaliser, limits, true);
       partition.seed();
       done(undefined);
       continue;

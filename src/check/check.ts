@@ -1,43 +1,31 @@
 /**
  * One check: a design (with mutants), a scope, a mode and a budget in; a
  * verdict, the counterexample and its trace out. The CLI and the tests both
- * call this; the random and exhaustive engines do the searching.
+ * call this; the strategy of the mode (src/search/strategies.ts) searches,
+ * the judge (src/judge/judge.ts) decides.
  */
 import type { DesignOptions } from '../../machines/design.js';
+import { applyMutants, type Mutant } from '../../machines/mutants.js';
+import type { Scope } from '../../machines/scope.js';
 import { LIVENESS, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
-import { ModelError } from '../system/component.js';
-import { validateScope, type Scope } from '../system/scope.js';
+import { ModelError } from '../errors.js';
+import { Judge, type PropertySet } from '../judge/judge.js';
+import { STRATEGIES, type Mode, type SearchRequest, type StopReason } from '../search/strategies.js';
 import { coverageOf, type MachineCoverage } from '../system/coverage.js';
+import { validateScope } from '../system/scope.js';
 import { machinesOf, type SystemConfig } from '../system/system.js';
+import { walkSteps } from '../system/walk.js';
 import { buildTrace, type Trace } from '../trace/trace.js';
-import { exhaustiveCheck, type StopReason } from './exhaustive.js';
-import { applyMutants, type Mutant } from './mutants.js';
-import { randomCheck } from './random.js';
-import { judgeStates, walkLabels, type PropertySet } from './verdict.js';
 
-export type Mode = 'random' | 'exhaustive';
+export type { Mode } from '../search/strategies.js';
 
-export interface CheckRequest {
+export interface CheckRequest extends Omit<SearchRequest, 'onProgress'> {
   readonly design: DesignOptions;
   readonly mutants: readonly Mutant[];
   readonly scope: Scope;
   readonly mode: Mode;
-  readonly seed: number;
-  /** random mode: schedules to try */
-  readonly runs: number;
-  /** random mode: steps per schedule */
-  readonly depth: number;
-  /** exhaustive mode budgets */
-  readonly maxStates?: number;
-  readonly maxSeconds?: number;
   /** properties to check (default: all) */
   readonly properties?: readonly Property[];
-  /** exhaustive mode: symmetry reduction over vCPUs, pages and tasks (safety properties only) */
-  readonly symmetry?: boolean;
-  /** exhaustive mode: worker threads splitting the search (default 1: this thread) */
-  readonly workers?: number;
-  /** exhaustive mode: polled during the search; true stops it cleanly (stoppedBy 'interrupted') */
-  readonly shouldStop?: () => boolean;
   readonly onProgress?: (progress: CheckProgress) => void;
 }
 
@@ -104,43 +92,15 @@ export function runCheck(request: CheckRequest): CheckReport {
     safetyOnly: properties.liveness.length === 0,
   };
 
-  let runs: number;
-  let steps: number;
-  let statesExplored: number;
-  let counterexample: { labels: readonly string[]; violation: { property: PropertyId; message: string }; cycleStart?: number } | undefined;
-  let incomplete: StopReason | undefined;
-  let coverage: readonly MachineCoverage[] | undefined;
-  let search: CheckReport['search'];
-  if (request.mode === 'random') {
-    const result = randomCheck(config, properties, {
-      seed: request.seed,
-      runs: request.runs,
-      depth: request.depth,
-      onProgress: (done) => request.onProgress?.({ design: design.name, done, total: request.runs }),
-    });
-    ({ runs, steps, statesExplored } = result);
-    counterexample = result.counterexample;
-  } else {
-    const result = exhaustiveCheck(config, properties, {
-      ...(request.symmetry === true ? { symmetry: true } : {}),
-      ...(request.workers === undefined ? {} : { workers: request.workers }),
-      ...(request.maxStates === undefined ? {} : { maxStates: request.maxStates }),
-      ...(request.maxSeconds === undefined ? {} : { maxSeconds: request.maxSeconds }),
-      ...(request.shouldStop === undefined ? {} : { shouldStop: request.shouldStop }),
-      onProgress: (p) => request.onProgress?.({ design: design.name, ...p, seconds: (Date.now() - started) / 1000 }),
-    });
-    runs = 1;
-    steps = result.transitions;
-    statesExplored = result.states;
-    counterexample = result.counterexample;
-    incomplete = result.stoppedBy;
-    search = { depth: result.depth, frontier: result.frontier, bytesPerState: result.bytesPerState, ...(result.livenessUnfinished === true ? { livenessUnfinished: true } : {}) };
-    // only a search that explored every state can say a transition is never taken in this scope
-    if (result.complete || result.livenessUnfinished === true) {
-      const machines = machinesOf(design);
-      coverage = (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name]));
-    }
-  }
+  const judge = new Judge(properties);
+  const outcome = STRATEGIES[request.mode].run(config, judge, {
+    ...request,
+    onProgress: (p) => request.onProgress?.('total' in p ? { design: design.name, ...p } : { design: design.name, ...p, seconds: (Date.now() - started) / 1000 }),
+  });
+  const { runs, steps, statesExplored, counterexample, stoppedBy: incomplete, search } = outcome;
+  // only a search that explored every state can say a transition is never taken in this scope
+  const machines = machinesOf(design);
+  const coverage = outcome.explored ? (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name])) : undefined;
 
   const durationMs = Date.now() - started;
   if (counterexample === undefined) {
@@ -160,12 +120,12 @@ export function runCheck(request: CheckRequest): CheckReport {
       ...(coverage === undefined ? {} : { coverage }),
     };
   }
-  const walked = walkLabels(config, counterexample.labels)!;
+  const walked = walkSteps(config, counterexample.steps)!;
   const violation = { property: counterexample.violation.property, message: counterexample.violation.message };
   const { cycleStart } = counterexample;
   if (cycleStart !== undefined) {
-    // a lasso is judged again as replay will judge it: the search and the judge of fair cycles must agree
-    const judged = judgeStates(walked.states, properties, { steps: walked.steps, cycleStart });
+    // a lasso is judged again as replay will judge it: the search's liveness pass and the judge of lassos must agree
+    const judged = judge.path(walked.states, { steps: walked.steps, cycleStart });
     if (judged?.property !== violation.property || judged.message !== violation.message) {
       throw new ModelError(`the fair cycle found for ${violation.property} is not one by the judge of lassos (${judged?.message ?? 'no violation'})`);
     }

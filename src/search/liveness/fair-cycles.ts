@@ -1,7 +1,7 @@
 /**
  * Fair cycles on the explored graph, for the liveness properties. A goal can
  * be reachable from every state (no stuck state) and still be postponed
- * forever: by a cycle of fair steps (properties/fair-continuation.ts) through
+ * forever: by a cycle of fair steps (src/judge/fair-continuation.ts) through
  * states where it stays pending. Such a cycle only counts if it is fair to
  * every step: a step enabled in every state of the cycle must be taken in it
  * (weak fairness per step, as SPIN's weak fairness and TLC's WF are per
@@ -13,20 +13,10 @@
  * component decide the question, as for SPIN's weak-fairness cycles.
  */
 
-import { ModelError } from '../system/component.js';
+import { ModelError } from '../../errors.js';
+import type { FairMove } from '../bfs/partitions.js';
 
 /** A fair move of a state: the step and the global id of the state it leads to. */
-export interface FairMove {
-  readonly step: number;
-  readonly target: number;
-}
-
-/** A fair move's target, which must be a stored state: in a complete search every successor of a stored state is one. */
-export function knownTarget(id: number): number {
-  if (id < 0) throw new ModelError('a fair move leads to a state the search did not store');
-  return id;
-}
-
 /**
  * The strongly connected components of the graph whose edges are the
  * predecessor lists `sources[offsets[t] .. offsets[t + 1])` of each state t,

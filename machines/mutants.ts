@@ -1,11 +1,11 @@
 /**
  * The bug catalogue of `../shared/protocol/bugs.md` as mutants: each undoes
  * exactly one fix of its base design by overriding design options (data, not
- * a forked machine), and names the smallest scope that shows it.
+ * a forked machine), and names the smallest scope that shows it. Design data,
+ * like the designs themselves (design.ts).
  */
-import type { PropertyId } from '../../properties/types.js';
-import type { Scope } from '../system/scope.js';
-import type { DesignOptions } from '../../machines/design.js';
+import type { DesignOptions } from './design.js';
+import type { Scope } from './scope.js';
 
 export interface Mutant {
   /** the id users type (`--bug`) */
@@ -16,8 +16,8 @@ export interface Mutant {
   readonly commit: string;
   /** what the fix prevented, in one line */
   readonly description: string;
-  /** the property the mutant breaks */
-  readonly breaks: PropertyId;
+  /** the id of the property the mutant breaks (test/mutants.test.ts checks it names one) */
+  readonly breaks: string;
   /** the design options the fix changed, set back */
   readonly override: Partial<DesignOptions>;
   /** the smallest scope that shows the bug (switches and sizes on top of the default scope) */

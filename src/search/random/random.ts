@@ -5,9 +5,10 @@
  * safety properties; a run's last state against the liveness properties.
  */
 import fc from 'fast-check';
-import { stateKey, type Step, type SystemConfig } from '../system/system.js';
+import type { Judge, Violation } from '../../judge/judge.js';
+import { stateKey, type Step, type SystemConfig } from '../../system/system.js';
+import { followSchedule, walkSteps } from '../../system/walk.js';
 import { minimise } from './minimise.js';
-import { judgeStates, walk, walkLabels, type PropertySet, type Violation, type Walk } from './verdict.js';
 
 export interface RandomOptions {
   readonly seed: number;
@@ -25,16 +26,14 @@ export interface RandomResult {
   readonly steps: number;
   /** distinct states seen (by key) */
   readonly statesExplored: number;
-  readonly counterexample?: { readonly labels: readonly string[]; readonly steps: readonly Step[]; readonly violation: Violation };
+  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation };
 }
 
-/** Follows a schedule: each number picks among the enabled steps (modulo their count); stops when nothing is enabled. */
-export function followSchedule(config: SystemConfig, schedule: readonly number[]): Walk {
-  return walk(config, (enabled, at) => (at === schedule.length || enabled.length === 0 ? null : enabled[schedule[at]! % enabled.length]!))!;
-}
+/** Distinct states remembered for the report; beyond this the count is a lower bound. */
+const SEEN_LIMIT = 1_000_000;
 
-/** Random search of `config` against `properties`. */
-export function randomCheck(config: SystemConfig, properties: PropertySet, options: RandomOptions): RandomResult {
+/** Random search of `config` against the judge's properties. */
+export function randomCheck(config: SystemConfig, judge: Judge, options: RandomOptions): RandomResult {
   let schedulesTried = 0;
   let stepsExecuted = 0;
   const seen = new Set<string>();
@@ -47,7 +46,7 @@ export function randomCheck(config: SystemConfig, properties: PropertySet, optio
       stepsExecuted += walked.steps.length;
       if (seen.size < SEEN_LIMIT) for (const state of walked.states) seen.add(stateKey(state));
       options.onProgress?.(schedulesTried);
-      return judgeStates(walked.states, properties) === undefined;
+      return judge.path(walked.states) === undefined;
     }),
     { seed: options.seed, numRuns: options.runs },
   );
@@ -56,13 +55,9 @@ export function randomCheck(config: SystemConfig, properties: PropertySet, optio
 
   const [schedule] = outcome.counterexample;
   const walked = followSchedule(config, schedule);
-  const violation = judgeStates(walked.states, properties);
+  const violation = judge.path(walked.states);
   if (violation === undefined) throw new Error(`seed ${options.seed}: fast-check's counterexample does not fail on replay`);
-  const labels = walked.steps.slice(0, violation.length).map((s) => s.label);
-  const shortest = minimise(config, labels, violation, properties);
-  const replayed = walkLabels(config, shortest.labels)!;
-  return { ...summary, counterexample: { labels: shortest.labels, steps: replayed.steps, violation: shortest.violation } };
+  const shortest = minimise(config, walked.steps.slice(0, violation.length), violation, judge);
+  const replayed = walkSteps(config, shortest.steps)!;
+  return { ...summary, counterexample: { steps: replayed.steps, violation: shortest.violation } };
 }
-
-/** Distinct states remembered for the report; beyond this the count is a lower bound. */
-const SEEN_LIMIT = 1_000_000;

@@ -13,10 +13,22 @@
 import type { GuestContext } from '../../machines/guest.js';
 import type { HostContext } from '../../machines/host.js';
 import type { TokenContext } from '../../machines/token.js';
-import type { PropertyId } from '../../properties/index.js';
-import { ModelError, type ComponentState } from './component.js';
+import { ModelError } from '../errors.js';
+import {
+  applyStep,
+  candidateSteps,
+  initialState,
+  machinesOf,
+  pageAwaited,
+  successorsOf,
+  SWAP,
+  tokenOrder,
+  type ComponentState,
+  type Step,
+  type SystemConfig,
+  type SystemState,
+} from '../system/system.js';
 import { grown, IntList } from './int-list.js';
-import { applyStep, candidateSteps, initialState, machinesOf, pageAwaited, successorsOf, SWAP, tokenOrder, type Step, type SystemConfig, type SystemState } from './system.js';
 
 /** One vCPU's share of a state. */
 interface Share {
@@ -26,21 +38,32 @@ interface Share {
   readonly tokens: readonly ComponentState<TokenContext>[];
 }
 
-/** A step property's violation: the property and its message. */
-export type StepVerdict = readonly [PropertyId, string];
-
-/** Judges a step from `previous` to `next` (the step properties, which look only at what a step changed); asked on states whose pages cannot be read. */
-export type StepJudge = (next: SystemState, previous: SystemState) => StepVerdict | undefined;
-
 /**
- * Whether a state breaks one of the per-vCPU properties: it is asked about
- * "lone" states, where every vCPU but one is at its initial share, whose
- * pages cannot be read.
+ * What the packed system asks about one vCPU's share of a state (its host,
+ * guest and token observers), always in a state whose pages it may not read:
+ * the verdict (of type V, kept as given) on a step of that vCPU, whether the
+ * share breaks a per-vCPU property, and what the whole-state checks read of
+ * it (a string: equal strings look alike to them). src/judge/judge.ts
+ * answers it.
  */
-export type LoneJudge = (lone: SystemState) => boolean;
+export interface ShareJudge<V> {
+  step(next: SystemState, previous: SystemState): V | undefined;
+  lone(lone: SystemState): boolean;
+  projection(lone: SystemState, v: number): string;
+}
 
-/** What the whole-state checks read of vCPU `v` in a lone state, whose pages cannot be read (see properties/types.ts `Projection`). */
-export type ShareProjection = (lone: SystemState, v: number) => string;
+/** The judge of a replica, which learns every verdict from the system it replicates and asks none. */
+const NO_JUDGE: ShareJudge<never> = {
+  step: () => {
+    throw new ModelError('a replica judged a step');
+  },
+  lone: () => {
+    throw new ModelError('a replica judged a share');
+  },
+  projection: () => {
+    throw new ModelError('a replica projected a share');
+  },
+};
 
 /**
  * A share's template in PackedSystem.templates: a header (the number of
@@ -63,13 +86,13 @@ export const NO_VERDICT = -1;
  * of some (share, pages) pairs (`factKeys`, see factKey): their moves (flat,
  * `moveStart[i]` to `moveStart[i + 1]`), per-vCPU verdicts and projections.
  */
-export interface PackedTables {
+export interface PackedTables<V = unknown> {
   readonly firstShare: number;
   readonly shares: readonly Share[];
   readonly firstStep: number;
   readonly steps: readonly Step[];
   readonly firstVerdict: number;
-  readonly verdicts: readonly StepVerdict[];
+  readonly verdicts: readonly V[];
   readonly firstProjection: number;
   readonly projections: readonly string[];
   readonly swapSteps: Int32Array;
@@ -92,13 +115,13 @@ export interface TablesMark {
   readonly projections: number;
 }
 
-export class PackedSystem {
+export class PackedSystem<V = unknown> {
   /** tuple length: one entry per vCPU, then the resident mask */
   readonly width: number;
   /** every step a move refers to, by index (equal steps share one index) */
   readonly steps: Step[] = [];
   /** the step properties' violations, by index (see moveVerdict) */
-  readonly verdicts: StepVerdict[] = [];
+  readonly verdicts: V[] = [];
   /** the distinct projections, by id (see projectionOf) */
   private readonly projections: string[] = [];
   private readonly projectionIds = new Map<string, number>();
@@ -133,9 +156,8 @@ export class PackedSystem {
 
   constructor(
     readonly config: SystemConfig,
-    private readonly judge: StepJudge,
-    private readonly judgeLone: LoneJudge = () => false,
-    private readonly project: ShareProjection = () => '',
+    /** asked about lone shares (every other vCPU at its initial share) and their steps, in states whose pages cannot be read */
+    private readonly judge: ShareJudge<V>,
   ) {
     this.vcpus = config.scope.vcpus;
     this.width = this.vcpus + 1;
@@ -156,7 +178,7 @@ export class PackedSystem {
    * the shares, steps, verdicts and projections learnt since `mark`, for a
    * replica that knows up to it.
    */
-  tablesSince(mark: TablesMark, keys: readonly number[]): PackedTables {
+  tablesSince(mark: TablesMark, keys: readonly number[]): PackedTables<V> {
     const facts = keys.map((key) => this.factOfKey(key));
     const moveStart = new Int32Array(facts.length + 1);
     facts.forEach((f, i) => (moveStart[i + 1] = moveStart[i]! + this.movesEnd(f) - this.movesStart(f)));
@@ -184,14 +206,14 @@ export class PackedSystem {
   }
 
   /** A replica of another thread's system: it knows what `tablesSince` sends it (learn), and never consults XState for a move. */
-  static replicaOf(config: SystemConfig): PackedSystem {
-    const packed = new PackedSystem(config, () => undefined);
+  static replicaOf<V>(config: SystemConfig): PackedSystem<V> {
+    const packed = new PackedSystem<V>(config, NO_JUDGE);
     packed.replica = true;
     return packed;
   }
 
   /** Learns what the system this one replicates sent (its lists must continue where this one's stop). */
-  learn(tables: PackedTables): void {
+  learn(tables: PackedTables<V>): void {
     const mark = this.mark;
     if (tables.firstShare !== mark.shares || tables.firstStep !== mark.steps || tables.firstVerdict !== mark.verdicts || tables.firstProjection !== mark.projections) {
       throw new ModelError(`replica out of step: it has ${JSON.stringify(mark)}, the tables start at ${JSON.stringify([tables.firstShare, tables.firstStep, tables.firstVerdict, tables.firstProjection])}`);
@@ -367,8 +389,8 @@ export class PackedSystem {
     const hidden = pagesHidden(swappedOut);
     const start = this.templates.length;
     this.templates.push(candidates.length);
-    this.templates.push(this.judgeLone(hidden) ? 1 : 0);
-    this.templates.push(this.projectionId(this.project(hidden, v)));
+    this.templates.push(this.judge.lone(hidden) ? 1 : 0);
+    this.templates.push(this.projectionId(this.judge.projection(hidden, v)));
     for (const candidate of candidates) {
       this.templates.push(this.addStep(candidate));
       this.templates.push(pageAwaited(candidate) ?? NO_PAGE);
@@ -389,7 +411,7 @@ export class PackedSystem {
     const packed = this.pack(next);
     this.templates.set(at + 2, packed[v]!);
     this.templates.set(at + 3, packed[this.vcpus]!);
-    this.templates.set(at + 4, this.addVerdict(this.judge(pagesHidden(next), pagesHidden(swappedOut))));
+    this.templates.set(at + 4, this.addVerdict(this.judge.step(pagesHidden(next), pagesHidden(swappedOut))));
   }
 
   /** Files a fact whose moves were just added: they run from the previous fact's end to the last move. */
@@ -425,7 +447,7 @@ export class PackedSystem {
       const state = this.unpack(tuple);
       const swap = successorsOf(state, SWAP).find((s) => s.step.arg === page);
       if (swap === undefined) throw new ModelError(`page${page} is resident but cannot be reclaimed`);
-      this.swapVerdicts[page] = this.addVerdict(this.judge(swap.next, state));
+      this.swapVerdicts[page] = this.addVerdict(this.judge.step(swap.next, state));
       this.swapSteps[page] = this.addStep(swap.step);
     }
     return this.swapSteps[page]!;
@@ -447,7 +469,7 @@ export class PackedSystem {
     return id;
   }
 
-  private addVerdict(verdict: StepVerdict | undefined): number {
+  private addVerdict(verdict: V | undefined): number {
     return verdict === undefined ? NO_VERDICT : this.verdicts.push(verdict) - 1;
   }
 

@@ -1,32 +1,14 @@
 /**
- * Fair continuations for the liveness properties: from a state, the
- * environment stops disturbing the guest and only lets what is pending finish
- * (workers complete and return, the vCPU enters the guest, pending events are
- * taken and acknowledged, tasks are scheduled) and undoes what it had switched
- * off (IRQs, preemption, user return, LAPIC, paging, L2, APF). No new fault,
- * reclaim, offline, reset or SMI happens. A goal unreachable this way is one
- * the guest can never reach without outside help.
+ * Fair continuations, for the liveness properties judged on a single state
+ * (random mode, replay): from a state, the environment stops disturbing the
+ * guest and only lets what is pending finish (the fair steps, `isFairStep`).
+ * A goal unreachable this way is one the guest can never reach without
+ * outside help. A lasso (a path that ends in a cycle) is judged by the same
+ * rules the exhaustive search's fair-cycle pass uses.
  */
-import { internedKey, sameState, successors, type Step, type SystemState } from '../src/system/system.js';
-import type { LivenessProperty } from './types.js';
-
-const RESTORING_EVENTS = new Set(['IRQ_ON', 'PREEMPT_ON', 'RETURN_TO_USER', 'CPU_ONLINE', 'PAGING_ON', 'LAPIC_ENABLE', 'L2_EXIT']);
-
-/** True for the steps a fair environment keeps taking. */
-export function isFairStep(step: Step): boolean {
-  switch (step.kind) {
-    case 'touch':
-    case 'delivery-fault':
-    case 'swap-out':
-    case 'vcpu-reset':
-      return false;
-    case 'guest-context':
-    case 'platform':
-      return RESTORING_EVENTS.has(step.arg as string);
-    default:
-      return true;
-  }
-}
+import { guestDied } from '../../properties/observe.js';
+import type { LivenessProperty } from '../../properties/types.js';
+import { internedKey, isFairStep, sameState, successors, type Step, type SystemState } from '../system/system.js';
 
 /** Default bound on the states a fair-continuation search visits. */
 export const DEFAULT_FAIR_BUDGET = 20_000;
@@ -63,16 +45,6 @@ export function fairlyReachable(start: SystemState, goal: (s: SystemState) => bo
     frontier = next;
   }
   return deathSeen ? 'unknown' : 'unreachable';
-}
-
-/** A guest died: liveness is left to the safety property that reports the death. */
-export function guestDied(state: SystemState): boolean {
-  return state.guests.some((_, v) => guestDiedOn(state, v));
-}
-
-/** CPU `v`'s guest died (a projection of guestDied, see properties/types.ts). */
-export function guestDiedOn(state: SystemState, v: number): boolean {
-  return state.guests[v]!.context.panic !== null;
 }
 
 /**

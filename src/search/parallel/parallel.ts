@@ -1,6 +1,6 @@
 /**
  * `--workers N`: the exhaustive search split over N worker threads. Each
- * worker owns the states a hash of their key assigns it (src/engine/partition.ts)
+ * worker owns the states a hash of their key assigns it (src/search/bfs/partition.ts)
  * and holds a replica of this thread's packed system. This thread alone
  * consults XState: before each level, the workers name the (vCPU, share,
  * pages) triples their states need and it has not sent, it computes them in
@@ -11,16 +11,15 @@
  * verdict and counterexample do not depend on thread timing.
  */
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import type { PropertyId } from '../../properties/index.js';
-import type { PackedTables, TablesMark } from '../system/packed.js';
-import type { SystemConfig } from '../system/system.js';
-import type { ExhaustiveOptions, Partitions } from './exhaustive.js';
-import { knownTarget } from './fair-cycles.js';
+import type { PropertyId } from '../../../properties/types.js';
+import type { Judge, Verdict } from '../../judge/judge.js';
+import { PackedCanonicaliser } from '../../packed/canonicaliser.js';
+import type { PackedTables, TablesMark } from '../../packed/packed.js';
+import type { SystemConfig } from '../../system/system.js';
+import { locate, ownerOf, packedSystemFor, type LevelReport, type StopReason } from '../bfs/partition.js';
+import { knownTarget, type ExhaustiveOptions, type Partitions } from '../bfs/partitions.js';
+import { MemoryGuard } from '../store/memory-guard.js';
 import { Mailbox } from './mailbox.js';
-import { MemoryGuard } from './memory-guard.js';
-import { locate, ownerOf, packedSystemFor, type LevelReport, type StopReason } from './partition.js';
-import { PackedCanonicaliser } from './symmetry.js';
-import type { PropertySet } from './verdict.js';
 
 /** Successor records per batch handed to another worker. */
 export const BATCH_RECORDS = 4096;
@@ -41,6 +40,7 @@ export function publishedGrowth(shared: Int32Array, count: number): number {
 }
 
 export interface PartitionWorkerData {
+  /** URL of the worker's entry module (src/worker-boot.mjs imports it) */
   readonly entry: string;
   readonly config: SystemConfig;
   readonly properties: { readonly safety: readonly PropertyId[]; readonly liveness: readonly PropertyId[] };
@@ -64,9 +64,9 @@ export interface Images {
 
 /** A command to a worker; each gets one reply on the control port. */
 export type Command =
-  | { readonly type: 'learn'; readonly tables: PackedTables; readonly images: Images }
+  | { readonly type: 'learn'; readonly tables: PackedTables<Verdict>; readonly images: Images }
   | { readonly type: 'level' }
-  | { readonly type: 'judge'; readonly tables: PackedTables; readonly images: Images }
+  | { readonly type: 'judge'; readonly tables: PackedTables<Verdict>; readonly images: Images }
   | { readonly type: 'parent'; readonly local: number }
   | { readonly type: 'fair-edges' }
   | { readonly type: 'goal-flags'; readonly goal: number }
@@ -86,8 +86,8 @@ export interface Batch {
 }
 
 /** Starts `count` workers searching `config`. */
-export function spawnPartitions(config: SystemConfig, properties: PropertySet, options: ExhaustiveOptions, count: number, depth: () => number): Partitions {
-  const packed = packedSystemFor(config, properties);
+export function spawnPartitions(config: SystemConfig, judge: Judge, options: ExhaustiveOptions, count: number, depth: () => number): Partitions {
+  const packed = packedSystemFor(config, judge);
   const coordinator = count;
   const bells = new SharedArrayBuffer(4 * (count + 1));
   const stats = new SharedArrayBuffer(4 * (1 + 3 * count));
@@ -99,9 +99,9 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
     const outboxes = channels[index]!.map((c) => c?.port1);
     const inboxes = channels.map((row) => row[index]?.port2);
     const data: PartitionWorkerData = {
-      entry: './partition-worker.ts',
+      entry: new URL('./partition-worker.ts', import.meta.url).href,
       config,
-      properties: { safety: properties.safety.map((p) => p.id), liveness: properties.liveness.map((p) => p.id) },
+      properties: { safety: judge.properties.safety.map((p) => p.id), liveness: judge.properties.liveness.map((p) => p.id) },
       maxStates: options.maxStates ?? Number.MAX_SAFE_INTEGER,
       symmetry: options.symmetry === true,
       index,
@@ -113,7 +113,7 @@ export function spawnPartitions(config: SystemConfig, properties: PropertySet, o
       inboxes,
     };
     const ports = [control.port2, ...outboxes, ...inboxes].filter((p): p is MessagePort => p !== undefined);
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: data, transferList: ports });
+    const worker = new Worker(new URL('../../worker-boot.mjs', import.meta.url), { workerData: data, transferList: ports });
     worker.unref();
     return worker;
   });

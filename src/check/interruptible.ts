@@ -5,7 +5,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { PropertyId } from '../../properties/index.js';
-import { UsageError } from '../system/scope.js';
+import { UsageError } from '../errors.js';
 import type { CheckProgress, CheckReport, CheckRequest } from './check.js';
 
 /** A CheckRequest as plain data (properties by id, no callbacks), for the worker. */
@@ -21,7 +21,8 @@ export function runCheckInterruptible(request: CheckRequest): Promise<CheckRepor
   const { onProgress, shouldStop: _ignored, properties, ...data } = request;
   const workerRequest: WorkerRequest = { ...data, ...(properties === undefined ? {} : { properties: properties.map((p) => p.id) }) };
   const stopFlag = new SharedArrayBuffer(4);
-  const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { workerData: { entry: './check-worker.ts', request: workerRequest, stopFlag } });
+  const entry = new URL('./check-worker.ts', import.meta.url).href;
+  const worker = new Worker(new URL('../worker-boot.mjs', import.meta.url), { workerData: { entry, request: workerRequest, stopFlag } });
   const interrupt = () => Atomics.store(new Int32Array(stopFlag), 0, 1);
   process.once('SIGINT', interrupt);
   return new Promise<CheckReport>((resolve, reject) => {

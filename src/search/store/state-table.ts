@@ -6,7 +6,7 @@
  * and then the tuple it points to; that one cache miss per successor is
  * most of what the search costs.
  */
-import { MAX_TYPED_LENGTH } from '../system/int-list.js';
+import { MAX_TYPED_LENGTH } from '../../packed/int-list.js';
 
 /** Tuples a TupleList chunk holds (a power of two). */
 const CHUNK_SHIFT = 12;

@@ -5,8 +5,8 @@
  * per class. A class is numbered by folding the vCPUs' projection ids in
  * pairs, one table per vCPU after the first.
  */
-import { ModelError } from '../system/component.js';
-import type { PackedSystem } from '../system/packed.js';
+import { ModelError } from '../errors.js';
+import type { PackedSystem } from './packed.js';
 
 /** Projection ids stay below this, so a pair is keyed by one number. */
 const ID_SPAN = 2 ** 26;
@@ -17,7 +17,7 @@ export class ProjectionClasses {
   /** pairs[v - 1]: (class of vCPUs 0..v-1, projection of vCPU v) -> class of vCPUs 0..v */
   private readonly pairs: Map<number, number>[];
 
-  constructor(private readonly packed: PackedSystem) {
+  constructor(private readonly packed: PackedSystem<unknown>) {
     this.pairs = Array.from({ length: packed.config.scope.vcpus - 1 }, () => new Map());
   }
 

@@ -3,24 +3,23 @@
  * state's key picks its owner), their BFS parent links and the fair edges
  * into them. With one partition it is the whole search; with several
  * (`--workers`), each runs in its own thread and successors owned elsewhere
- * are handed to their owner (src/engine/parallel.ts).
+ * are handed to their owner (src/search/parallel/parallel.ts).
  *
  * States are named by global ids, `local * count + index`, so a parent link
  * can point into another partition.
  */
-import { guestDied, guestDiedOn, isFairStep } from '../../properties/fair-continuation.js';
-import type { PropertyId, SafetyProperty } from '../../properties/index.js';
-import type { LivenessGoal } from '../../properties/types.js';
-import { ModelError } from '../system/component.js';
-import { IntList } from '../system/int-list.js';
-import { NO_VERDICT, PackedSystem } from '../system/packed.js';
-import type { SystemConfig, SystemState } from '../system/system.js';
-import { POLLS_PER_READING } from './memory-guard.js';
-import { ProjectionClasses } from './projection-classes.js';
-import { OUTGROWN, ProductSet } from './product-set.js';
-import { hashTuple, TupleIndex, TupleList } from './state-table.js';
-import type { PackedCanonicaliser } from './symmetry.js';
-import { propertyRank, safetyViolation, type PropertySet } from './verdict.js';
+import { guestDied } from '../../../properties/observe.js';
+import type { LivenessGoal, PropertyId } from '../../../properties/types.js';
+import { ModelError } from '../../errors.js';
+import type { Judge, Verdict } from '../../judge/judge.js';
+import { IntList } from '../../packed/int-list.js';
+import type { PackedCanonicaliser } from '../../packed/canonicaliser.js';
+import { NO_VERDICT, PackedSystem } from '../../packed/packed.js';
+import { ProjectionClasses } from '../../packed/projection-classes.js';
+import { isFairStep, type SystemConfig } from '../../system/system.js';
+import { POLLS_PER_READING } from '../store/memory-guard.js';
+import { OUTGROWN, ProductSet } from '../store/product-set.js';
+import { hashTuple, TupleIndex, TupleList } from '../store/state-table.js';
 
 /** Why an exhaustive search stopped before covering its scope. */
 export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted';
@@ -66,35 +65,9 @@ export const POLL_EVERY = 256;
 /** Hands a successor owned by partition `owner` over to it: reached from global id `from` by `step`, with the step's verdict index. */
 export type Deliver = (owner: number, tuple: Int32Array, image: Int32Array | null, from: number, step: number, verdict: number) => void;
 
-/** Every liveness goal of the property set, in order (one index per goal). */
-export function goalsOf(config: SystemConfig, properties: PropertySet): { property: PropertyId; goal: LivenessGoal }[] {
-  return properties.liveness.flatMap((p) => p.goals(config).map((goal) => ({ property: p.id, goal })));
-}
-
-/** The whole-state safety properties of a set (neither step nor per-vCPU ones) that declare a projection. */
-function projectedProperties(properties: PropertySet): SafetyProperty[] {
-  return properties.safety.filter((p) => p.judgesSteps !== true && p.perVcpu !== true && p.projection !== undefined);
-}
-
-/**
- * The packed system of `config`, judging steps and lone shares against
- * `properties`; a share's projection joins what the projected safety
- * properties and the liveness goals read of it, and whether its guest died.
- */
-export function packedSystemFor(config: SystemConfig, properties: PropertySet): PackedSystem {
-  const stepProperties = properties.safety.filter((p) => p.judgesSteps === true);
-  const perVcpu = properties.safety.filter((p) => p.judgesSteps !== true && p.perVcpu === true);
-  const projections = [
-    ...projectedProperties(properties).map((p) => p.projection!),
-    ...goalsOf(config, properties).map(({ goal }) => goal.projection),
-    ...(properties.liveness.length > 0 ? [(lone: SystemState, v: number) => (guestDiedOn(lone, v) ? 'died' : '')] : []),
-  ];
-  return new PackedSystem(
-    config,
-    (next, previous) => safetyViolation(stepProperties, next, previous),
-    (lone) => safetyViolation(perVcpu, lone) !== undefined,
-    (lone, v) => JSON.stringify(projections.map((project) => project(lone, v))),
-  );
+/** The packed system of `config`, judging steps, lone shares and their projections with `judge`. */
+export function packedSystemFor(config: SystemConfig, judge: Judge): PackedSystem<Verdict> {
+  return new PackedSystem<Verdict>(config, judge.forShares(config));
 }
 
 /** The global id of local state `local` of partition `partition` (of `count`). */
@@ -146,16 +119,11 @@ export class Partition {
   private judged = 0;
   /** transitions left until the limits are polled */
   private untilPoll = POLL_EVERY;
-  /** the whole-state properties judged per projection class, and the ones without a projection, judged on every new state */
-  private readonly projected: readonly SafetyProperty[];
-  private readonly unprojected: readonly SafetyProperty[];
-  private readonly stateProperties: readonly SafetyProperty[];
   private readonly classes: ProjectionClasses;
   /** per projection class: 1 a projected property breaks, 0 none does (undefined: not judged yet) */
   private readonly classBroken: (0 | 1)[] = [];
   /** the projection class of every stored state, once the liveness pass asked for it */
   private stateClassCache: Int32Array | undefined;
-  private readonly rank: (id: PropertyId) => number;
   private readonly fairSteps: boolean[] = [];
   private readonly keepFairEdges: boolean;
   private readonly current: Int32Array;
@@ -163,8 +131,8 @@ export class Partition {
   private readonly image: Int32Array;
 
   constructor(
-    readonly packed: PackedSystem,
-    private readonly properties: PropertySet,
+    readonly packed: PackedSystem<Verdict>,
+    private readonly judge: Judge,
     readonly index: number,
     readonly count: number,
     /** with symmetry: states are found by their canonical image (a worker's canonicaliser learns its images from the coordinating thread) */
@@ -180,14 +148,10 @@ export class Partition {
     const width = packed.width;
     this.table = new TupleList(width);
     this.canonicaliser = canonicaliser;
-    this.keepFairEdges = properties.liveness.length > 0;
+    this.keepFairEdges = judge.checksLiveness;
     // fair edges name the states they lead to: the visited set keeps ids then
     this.visited = new ProductSet(packed, width - 1, packed.config.scope.pages, this.keepFairEdges);
-    this.stateProperties = properties.safety.filter((p) => p.judgesSteps !== true);
-    this.projected = projectedProperties(properties);
-    this.unprojected = this.stateProperties.filter((p) => p.perVcpu !== true && p.projection === undefined);
     this.classes = new ProjectionClasses(packed);
-    this.rank = propertyRank(properties.safety);
     this.current = new Int32Array(width);
     this.next = new Int32Array(width);
     this.image = new Int32Array(width);
@@ -202,7 +166,7 @@ export class Partition {
     this.lookup(initial, image);
     this.addLink(-1, -1);
     this.judged = 1;
-    const found = safetyViolation(this.properties.safety, this.packed.view(initial));
+    const found = this.judge.safety(this.packed.view(initial));
     if (found !== undefined) this.record(-1, -1, found);
   }
 
@@ -245,8 +209,8 @@ export class Partition {
    * the verdict independent of the order states are met in (and so of the
    * number of workers).
    */
-  private record(parent: number, step: number, [property, message]: readonly [PropertyId, string]): void {
-    if (this.violation === undefined || this.rank(property) < this.rank(this.violation.property)) this.violation = { parent, step, property, message };
+  private record(parent: number, step: number, [property, message]: Verdict): void {
+    if (this.violation === undefined || this.judge.rank(property) < this.judge.rank(this.violation.property)) this.violation = { parent, step, property, message };
   }
 
   /**
@@ -259,32 +223,51 @@ export class Partition {
     const end = this.table.count;
     this.levelStarts.push(end);
     if (this.stopping) return;
-    const { packed, current, next } = this;
-    const width = packed.width;
-    const vcpus = width - 1;
+    const { current, next } = this;
+    this.deliver = deliver;
     for (let id = this.expanded; id < end; id++) {
       // a state counts as expanded once its expansion starts: a stop in the middle leaves it half done
       this.expanded = id + 1;
-      const from = globalId(id, this.index, this.count);
+      this.expanding = globalId(id, this.index, this.count);
       this.table.read(id, current);
-      const mask = current[vcpus]!;
-      for (let v = 0; v < vcpus; v++) {
-        const fact = packed.factOf(current, v);
-        const last = packed.movesEnd(fact);
-        for (let move = packed.movesStart(fact); move < last; move++) {
-          packed.moveInto(current, v, move, next);
-          this.route(from, packed.stepOf(move), packed.verdictOf(move), deliver);
-          if (this.stopping) return;
-        }
-      }
-      for (let page = 0, bit = 1; bit <= mask; page++, bit <<= 1) {
-        if ((mask & bit) === 0) continue;
-        for (let i = 0; i < vcpus; i++) next[i] = current[i]!;
-        next[vcpus] = mask & ~bit;
-        this.route(from, packed.swapStep(current, page), packed.swapVerdict(page), deliver);
-        if (this.stopping) return;
+      if (this.forEachMove(current, next, this.routeMove)) return;
+    }
+  }
+
+  /** The state being expanded (global id) and where its successors owned elsewhere go: read by routeMove, one closure for the whole search. */
+  private expanding = -1;
+  private deliver: Deliver = () => {
+    throw new ModelError('a successor was routed outside expandLevel');
+  };
+  private readonly routeMove = (step: number, verdict: number): boolean => {
+    this.route(this.expanding, step, verdict, this.deliver);
+    return this.stopping;
+  };
+
+  /**
+   * Writes each successor of `tuple` into `next` in turn (the vCPUs' moves,
+   * then reclaiming each resident page) and calls `visit` with its step and
+   * verdict index; stops as soon as `visit` returns true, and says whether it did.
+   */
+  private forEachMove(tuple: Int32Array, next: Int32Array, visit: (step: number, verdict: number) => boolean): boolean {
+    const { packed } = this;
+    const vcpus = packed.width - 1;
+    const mask = tuple[vcpus]!;
+    for (let v = 0; v < vcpus; v++) {
+      const fact = packed.factOf(tuple, v);
+      const last = packed.movesEnd(fact);
+      for (let move = packed.movesStart(fact); move < last; move++) {
+        packed.moveInto(tuple, v, move, next);
+        if (visit(packed.stepOf(move), packed.verdictOf(move))) return true;
       }
     }
+    for (let page = 0, bit = 1; bit <= mask; page++, bit <<= 1) {
+      if ((mask & bit) === 0) continue;
+      for (let i = 0; i < vcpus; i++) next[i] = tuple[i]!;
+      next[vcpus] = mask & ~bit;
+      if (visit(packed.swapStep(tuple, page), packed.swapVerdict(page))) return true;
+    }
+    return false;
   }
 
   private route(from: number, step: number, verdict: number, deliver: Deliver): void {
@@ -316,7 +299,7 @@ export class Partition {
       to = globalId(this.table.count - 1, this.index, this.count);
       this.addLink(from, step);
       if (!this.deferJudging) {
-        const state = this.judge(tuple);
+        const state = this.judgeState(tuple);
         if (state !== undefined) this.record(from, step, state);
         this.judged = this.table.count;
       }
@@ -351,7 +334,7 @@ export class Partition {
   /** Judges the states stored since the last call (with deferJudging); also after a stop, so no stored state goes unjudged. */
   judgeLevel(): void {
     for (; this.judged < this.table.count; this.judged++) {
-      const found = this.judge(this.table.read(this.judged, this.current));
+      const found = this.judgeState(this.table.read(this.judged, this.current));
       if (found !== undefined) {
         const { parent, step } = this.parentOf(this.judged);
         this.record(parent, step, found);
@@ -364,18 +347,18 @@ export class Partition {
    * their shares' memoised verdicts, the projected ones once per projection
    * class, the rest on the whole state.
    */
-  private judge(tuple: Int32Array): [PropertyId, string] | undefined {
-    const { packed } = this;
+  private judgeState(tuple: Int32Array): Verdict | undefined {
+    const { packed, judge } = this;
     let broken = false;
     for (let v = 0; v < packed.width - 1 && !broken; v++) broken = packed.breaks(packed.factOf(tuple, v));
-    if (!broken && this.projected.length > 0) {
+    if (!broken && judge.projected.length > 0) {
       const c = this.classes.classOf(tuple);
-      broken = (this.classBroken[c] ??= safetyViolation(this.projected, packed.view(tuple)) === undefined ? 0 : 1) === 1;
+      broken = (this.classBroken[c] ??= judge.projectedState(packed.view(tuple)) === undefined ? 0 : 1) === 1;
     }
-    if (!broken && this.unprojected.length > 0) broken = safetyViolation(this.unprojected, packed.view(tuple)) !== undefined;
+    if (!broken && judge.unprojected.length > 0) broken = judge.unprojectedState(packed.view(tuple)) !== undefined;
     if (!broken) return undefined;
     // judged again as a whole, so the report names the same property and message as a direct check
-    const found = safetyViolation(this.stateProperties, packed.view(tuple));
+    const found = judge.state(packed.view(tuple));
     if (found === undefined) throw new ModelError('a per-vCPU or projected property broke by its memo but not in the state: its perVcpu or projection claim is wrong');
     return found;
   }
@@ -402,25 +385,13 @@ export class Partition {
 
   /** The fair moves of local state `local`: each step with the state it leads to (for the fair-cycle search). */
   fairSuccessors(local: number): { step: number; tuple: Int32Array }[] {
-    const { packed } = this;
-    const current = this.table.read(local, new Int32Array(packed.width));
-    const vcpus = packed.width - 1;
-    const mask = current[vcpus]!;
+    const current = this.table.read(local, new Int32Array(this.packed.width));
+    const next = new Int32Array(this.packed.width);
     const out: { step: number; tuple: Int32Array }[] = [];
-    for (let v = 0; v < vcpus; v++) {
-      const fact = packed.factOf(current, v);
-      for (let move = packed.movesStart(fact); move < packed.movesEnd(fact); move++) {
-        const step = packed.stepOf(move);
-        if (this.isFair(step)) out.push({ step, tuple: packed.moveInto(current, v, move, new Int32Array(packed.width)) });
-      }
-    }
-    for (let page = 0, bit = 1; bit <= mask; page++, bit <<= 1) {
-      const step = (mask & bit) === 0 ? -1 : packed.swapStep(current, page);
-      if (step < 0 || !this.isFair(step)) continue;
-      const tuple = current.slice();
-      tuple[vcpus] = mask & ~bit;
-      out.push({ step, tuple });
-    }
+    this.forEachMove(current, next, (step) => {
+      if (this.isFair(step)) out.push({ step, tuple: next.slice() });
+      return false;
+    });
     return out;
   }
 

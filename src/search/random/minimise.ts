@@ -4,18 +4,20 @@
  * same property still fails, so the trace a reviewer reads is short and
  * switches actor as rarely as possible.
  */
-import type { Step, SystemConfig } from '../system/system.js';
-import { judgeLabels, walkLabels, type PropertySet, type Violation } from './verdict.js';
+import type { Judge, Violation } from '../../judge/judge.js';
+import type { Step, SystemConfig } from '../../system/system.js';
+import { walkSteps, type StepId } from '../../system/walk.js';
 
 const switches = (steps: readonly Step[]): number => steps.reduce((n, s, i) => (i > 0 && steps[i - 1]!.actor !== s.actor ? n + 1 : n), 0);
 
-/** Shortens and straightens `labels`, keeping a violation of `target.property`. */
-export function minimise(config: SystemConfig, labels: readonly string[], target: Violation, properties: PropertySet): { labels: string[]; violation: Violation } {
-  const stillFails = (candidate: readonly string[]): Violation | undefined => {
-    const v = judgeLabels(config, candidate, properties);
+/** Shortens and straightens the path `path`, keeping a violation of `target.property`. */
+export function minimise(config: SystemConfig, path: readonly StepId[], target: Violation, judge: Judge): { steps: StepId[]; violation: Violation } {
+  const stillFails = (candidate: readonly StepId[]): Violation | undefined => {
+    const walked = walkSteps(config, candidate);
+    const v = walked === undefined ? undefined : judge.path(walked.states);
     return v !== undefined && v.property === target.property ? v : undefined;
   };
-  let best = labels.slice(0, target.length);
+  let best = path.slice(0, target.length);
   let bestViolation = stillFails(best) ?? target;
 
   // 1. drop chunks, then single steps, until nothing more can go
@@ -36,7 +38,7 @@ export function minimise(config: SystemConfig, labels: readonly string[], target
   }
 
   // 2. move single steps next to a neighbour of the same actor while that removes switches
-  const stepsOf = (candidate: readonly string[]) => walkLabels(config, candidate)?.steps ?? [];
+  const stepsOf = (candidate: readonly StepId[]) => walkSteps(config, candidate)?.steps ?? [];
   let improved = true;
   while (improved) {
     improved = false;
@@ -57,5 +59,5 @@ export function minimise(config: SystemConfig, labels: readonly string[], target
       }
     }
   }
-  return { labels: best, violation: bestViolation };
+  return { steps: best, violation: bestViolation };
 }

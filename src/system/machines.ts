@@ -1,0 +1,48 @@
+/**
+ * The machines of a design, built once per design object and stepped through
+ * ComponentSteppers (memoised XState), and the inputs each vCPU's instances
+ * start from.
+ */
+import type { DesignOptions } from '../../machines/design.js';
+import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent, type GuestInput } from '../../machines/guest.js';
+import { createHostMachine, type HostContext, type HostEffect, type HostEvent, type HostInput } from '../../machines/host.js';
+import { tokenMachine, type TokenContext, type TokenEvent } from '../../machines/token.js';
+import { ComponentStepper } from './component.js';
+import { tasksOn, type SystemConfig } from './state.js';
+
+/** The three machines of one design (built once per design object). */
+export interface DesignMachines {
+  readonly host: ComponentStepper<HostContext, HostEvent, HostEffect>;
+  readonly guest: ComponentStepper<GuestContext, GuestEvent, GuestEffect>;
+  readonly token: ComponentStepper<TokenContext, TokenEvent, never>;
+}
+
+/** Which machine instance of the composed system an event went to. */
+export type MachineKind = keyof DesignMachines;
+
+const machinesByDesign = new WeakMap<DesignOptions, DesignMachines>();
+
+/** The design's machines, built on first use. */
+export function machinesOf(design: DesignOptions): DesignMachines {
+  let machines = machinesByDesign.get(design);
+  if (machines === undefined) {
+    machines = {
+      host: new ComponentStepper(createHostMachine(design)),
+      guest: new ComponentStepper(createGuestMachine(design)),
+      token: new ComponentStepper(tokenMachine),
+    };
+    machinesByDesign.set(design, machines);
+  }
+  return machines;
+}
+
+/** The inputs the host and guest machine of each vCPU start from. */
+export function machineInputs(config: SystemConfig): { hosts: HostInput[]; guests: GuestInput[] } {
+  const { design, scope } = config;
+  const sendAlways = design.guestSetsSendAlways || scope.sendAlways;
+  const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
+  return {
+    hosts: vcpus.map((vcpu) => ({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
+    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * The composed system's state and what can be read off it without stepping
+ * it: the machine instances of each vCPU, the token observers, the pages; the
+ * tokens still in use; and the symmetries of the model (permutations of
+ * interchangeable vCPUs, pages and tasks), applied through each machine's own
+ * renaming (machines/renaming.ts), so that no code outside machines/ names a
+ * context field to rename it.
+ */
+import type { StateValue } from 'xstate';
+import type { DesignOptions } from '../../machines/design.js';
+import { guestTokens, renameGuest, type GuestContext } from '../../machines/guest.js';
+import { hostTokens, renameHost, WAKE_ALL, type HostContext } from '../../machines/host.js';
+import { NO_RENAMING, permuted, type Renaming } from '../../machines/renaming.js';
+import type { Scope } from '../../machines/scope.js';
+import { renameToken, type TokenContext } from '../../machines/token.js';
+import { UsageError } from '../errors.js';
+
+/** A machine's snapshot reduced to data: what the system stores and compares. */
+export interface ComponentState<TContext> {
+  readonly value: StateValue;
+  readonly context: TContext;
+}
+
+export interface SystemConfig {
+  readonly design: DesignOptions;
+  readonly scope: Scope;
+}
+
+export interface SystemState {
+  readonly config: SystemConfig;
+  readonly hosts: readonly ComponentState<HostContext>[];
+  readonly guests: readonly ComponentState<GuestContext>[];
+  /** token observers, in `tokenOrder` */
+  readonly tokens: readonly ComponentState<TokenContext>[];
+  /** page p (gfn p) is resident in host memory */
+  readonly resident: readonly boolean[];
+}
+
+export function formatToken(token: number): string {
+  return token === WAKE_ALL ? '~0' : `0x${token.toString(16)}`;
+}
+
+/** The order of `SystemState.tokens`: by token, then vCPU (tokens of two vCPUs can be equal when a design's shift is 0). */
+export function tokenOrder(a: ComponentState<TokenContext>, b: ComponentState<TokenContext>): number {
+  return a.context.token - b.context.token || a.context.vcpu - b.context.vcpu;
+}
+
+/** Local tasks of a vCPU: task i runs on vCPU i mod vcpus. */
+export function tasksOn(scope: Scope, vcpu: number): number[] {
+  return Array.from({ length: scope.tasks }, (_, i) => i).filter((i) => i % scope.vcpus === vcpu);
+}
+
+/** Global task number of local task `local` on `vcpu`. */
+export function globalTask(scope: Scope, vcpu: number, local: number): number {
+  return local * scope.vcpus + vcpu;
+}
+
+/** The host machine's run state (`running` or the synthetic halt `apfHalted`). */
+export const hostRun = (h: ComponentState<HostContext>): string => (h.value as { run: string }).run;
+
+/** The guest machine's execution state (`running`, `idle`, a handler, `panicked`, ...). */
+export const guestExec = (g: ComponentState<GuestContext>): string => g.value as string;
+
+/** Every token the host and guest machines of vCPU `v` still refer to (the observers excluded). */
+export function machineTokens(state: Pick<SystemState, 'hosts' | 'guests'>, v: number): Set<number> {
+  return new Set([...hostTokens(state.hosts[v]!.context), ...guestTokens(state.guests[v]!.context)]);
+}
+
+/** Every token value the system still refers to on vCPU `v`: the machines' and the live observers'. */
+export function tokensInUse(state: SystemState, v: number): Set<number> {
+  const used = machineTokens(state, v);
+  for (const t of state.tokens) if (t.context.vcpu === v) used.add(t.context.token);
+  return used;
+}
+
+/**
+ * `alloc_apf_token`: `(id << shift) | vcpu_id`, id never 0 (2022 fix). The
+ * model takes the lowest id whose token nothing refers to any more: tokens are
+ * only compared for equality, so this is the kernel's counter up to renaming.
+ */
+export function freshToken(state: SystemState, v: number): number {
+  const used = tokensInUse(state, v);
+  const shift = state.config.design.tokenShift;
+  for (let id = 1; ; id++) {
+    const token = ((id << shift) | v) >>> 0;
+    if (!used.has(token)) return token;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Symmetries
+
+/** The state with every component renamed by `r` (and, for vCPUs, moved to their new index by `vcpuTo`). */
+function renamed(state: SystemState, r: Renaming, vcpuTo?: (v: number) => number): SystemState {
+  const move = <T>(items: readonly T[]): T[] => (vcpuTo === undefined ? [...items] : permuted(items, vcpuTo));
+  const hosts = move(state.hosts.map((h) => ({ value: h.value, context: renameHost(h.context, r) })));
+  const guests = move(state.guests.map((g) => ({ value: g.value, context: renameGuest(g.context, r) })));
+  const tokens = state.tokens.map((t) => ({ value: t.value, context: renameToken(t.context, r) })).sort(tokenOrder);
+  return { config: state.config, hosts, guests, tokens, resident: state.resident };
+}
+
+/**
+ * Every permutation of the vCPUs that maps each vCPU to one with as many tasks
+ * (the identity first): the vCPU symmetries of the model. A token names its
+ * vCPU in its low bits, so it is renamed with it.
+ */
+export function vcpuPermutations(config: SystemConfig): number[][] {
+  const { vcpus } = config.scope;
+  if (config.design.tokenShift === 0 || 1 << config.design.tokenShift < vcpus) {
+    throw new UsageError(`symmetry needs the vCPU id in the token's low bits; design '${config.design.name}' has tokenShift ${config.design.tokenShift}`);
+  }
+  const taskCount = (v: number) => tasksOn(config.scope, v).length;
+  const out: number[][] = [];
+  const extend = (prefix: number[]): void => {
+    if (prefix.length === vcpus) {
+      out.push(prefix);
+      return;
+    }
+    for (let to = 0; to < vcpus; to++) {
+      if (!prefix.includes(to) && taskCount(to) === taskCount(prefix.length)) extend([...prefix, to]);
+    }
+  };
+  extend([]);
+  return out;
+}
+
+/** The state with vCPU v renamed to perm[v] (its host, guest, tokens and observers moved along). */
+export function permuteVcpus(state: SystemState, perm: readonly number[]): SystemState {
+  const mask = (1 << state.config.design.tokenShift) - 1;
+  const token = (t: number): number => (t === 0 || t === WAKE_ALL ? t : ((t & ~mask) | perm[t & mask]!) >>> 0);
+  return renamed(state, { ...NO_RENAMING, vcpu: (v) => perm[v]!, token }, (v) => perm[v]!);
+}
+
+/** Every permutation of 0..n-1 (the identity first). */
+export function permutationsOf(n: number): number[][] {
+  if (n === 0) return [[]];
+  return permutationsOf(n - 1).flatMap((p) => Array.from({ length: n }, (_, at) => [...p.slice(0, n - 1 - at), n - 1, ...p.slice(n - 1 - at)]));
+}
+
+/** Every permutation of the pages (the identity first): the page symmetries of the model. */
+export function pagePermutations(config: SystemConfig): number[][] {
+  return permutationsOf(config.scope.pages);
+}
+
+/** The state with page p renamed to perm[p]: gfns everywhere, and the residency. */
+export function permutePages(state: SystemState, perm: readonly number[]): SystemState {
+  const next = renamed(state, { ...NO_RENAMING, gfn: (g) => (g < 0 ? g : perm[g]!) });
+  return { ...next, guests: state.guests, resident: permuted(state.resident, (p) => perm[p]!) };
+}
+
+/** The state with vCPU v's local task i renamed to perm[i]. */
+export function permuteTasks(state: SystemState, v: number, perm: readonly number[]): SystemState {
+  const tasks: Renaming = { ...NO_RENAMING, task: (i) => perm[i]! };
+  const guests = state.guests.map((g, u) => (u === v ? { value: g.value, context: renameGuest(g.context, tasks) } : g));
+  return { ...state, guests };
+}
