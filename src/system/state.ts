@@ -9,7 +9,7 @@
 import type { StateValue } from 'xstate';
 import type { DesignOptions } from '../../machines/design.js';
 import { guestTokens, renameGuest, type GuestContext } from '../../machines/guest.js';
-import { hostTokens, renameHost, WAKE_ALL, type HostContext } from '../../machines/host.js';
+import { hostTokens, renameHost, WAKE_ALL, type GuestView, type HostContext } from '../../machines/host.js';
 import { NO_RENAMING, permuted, type Renaming } from '../../machines/renaming.js';
 import type { Scope } from '../../machines/scope.js';
 import { renameToken, type TokenContext } from '../../machines/token.js';
@@ -60,6 +60,29 @@ export const hostRun = (h: ComponentState<HostContext>): string => (h.value as {
 
 /** The guest machine's execution state (`running`, `idle`, a handler, `panicked`, ...). */
 export const guestExec = (g: ComponentState<GuestContext>): string => g.value as string;
+
+/** The guest state KVM reads at an exit: CPL, IF, whether the PC is in the arm64 vector window. */
+export function guestView(g: ComponentState<GuestContext>): GuestView {
+  const exec = guestExec(g);
+  const inTask = exec === 'running';
+  if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false };
+  if (exec === 'l1ExitPending') return { user: false, irqsOn: true, pcInVectors: false };
+  return {
+    user: inTask && g.context.user,
+    irqsOn: exec === 'idle' || exec === 'apfHalt' || (inTask && g.context.irqsOn),
+    pcInVectors: exec === 'vectors',
+  };
+}
+
+/**
+ * The vCPU executes guest code now: not in synthetic halt, not kicked out,
+ * not still finishing the ACK exit (a buffered store drains before VM entry,
+ * which serialises), guest alive.
+ */
+export function vcpuInGuest(state: SystemState, v: number): boolean {
+  const h = state.hosts[v]!;
+  return hostRun(h) === 'running' && !h.context.kicked && !h.context.ackStoreBuffered && guestExec(state.guests[v]!) !== 'panicked';
+}
 
 /** Every token the host and guest machines of vCPU `v` still refer to (the observers excluded). */
 export function machineTokens(state: Pick<SystemState, 'hosts' | 'guests'>, v: number): Set<number> {

@@ -1,0 +1,95 @@
+/**
+ * The step catalogue: every kind of step, in the order a state offers them
+ * (deliveries first, then guest code, the environment and the host side of
+ * each vCPU; the swap device last). The order is only the order successors
+ * are listed in: which schedule a random search draws, which of several
+ * shortest paths a breadth-first search keeps.
+ */
+import { ModelError } from '../../errors.js';
+import type { Draft } from '../draft.js';
+import type { SystemState } from '../state.js';
+import { deliveryFault, takeException, takeIrq, takeSdei } from './delivery.js';
+import { guestContext, platform } from './environment.js';
+import { ack, dummyAlloc, kernelEntryDone, l1HandleFault, l1Migrate, l1RemoteFault, leaveVectors, notifyResume, schedule, touch } from './guest-code.js';
+import { enterGuest, storeDrain, vcpuReset, workerDone, workerDrain, workerReturn } from './host-side.js';
+import { viewOf, type Step, type StepEntry } from './types.js';
+
+/** The kinds of step of a vCPU, in offer order. */
+export const VCPU_STEPS: readonly StepEntry[] = [
+  takeException,
+  takeSdei,
+  takeIrq,
+  deliveryFault,
+  l1RemoteFault,
+  leaveVectors,
+  notifyResume,
+  l1HandleFault,
+  l1Migrate,
+  dummyAlloc,
+  kernelEntryDone,
+  ack,
+  schedule,
+  touch,
+  guestContext,
+  platform,
+  workerDone,
+  workerReturn,
+  storeDrain,
+  workerDrain,
+  enterGuest,
+  vcpuReset,
+];
+
+/** The swap device's one kind of step: the host reclaims a resident page (it may at any time). */
+const SWAP_OUT = {
+  kind: 'swap-out',
+  apply: (d: Draft, page: number) => {
+    d.resident[page] = false;
+  },
+};
+
+/** The source of the swap device's steps (`candidateSteps`). */
+export const SWAP = -1;
+
+const byKind: ReadonlyMap<string, StepEntry> = new Map(VCPU_STEPS.map((e) => [e.kind, e]));
+
+function entryOf(kind: string): StepEntry {
+  const entry = byKind.get(kind);
+  if (entry === undefined) throw new ModelError(`no step kind '${kind}' in the catalogue`);
+  return entry;
+}
+
+/**
+ * The steps one source offers in `state`: a vCPU (its guest, host and
+ * workers), or the swap device (`SWAP`); some may change nothing (see
+ * successorsOf). A vCPU reads the pages only to offer touches and delivery
+ * faults on swapped-out pages (`pageAwaited`), and its steps only ever make
+ * pages resident: the packed system memoises steps per vCPU share on that.
+ */
+export function candidateSteps(state: SystemState, source: number): Step[] {
+  if (source === SWAP) {
+    return state.resident.flatMap((isResident, page) => (isResident ? [{ kind: SWAP_OUT.kind, vcpu: SWAP, arg: page, actor: 'swap' as const, label: `host reclaims page${page} (swap out)` }] : []));
+  }
+  const at = viewOf(state, source);
+  const out: Step[] = [];
+  for (const entry of VCPU_STEPS) {
+    for (const arg of entry.offered(at)) out.push({ kind: entry.kind, vcpu: source, arg, actor: `${entry.actor}${source}`, label: entry.label(at, arg) });
+  }
+  return out;
+}
+
+/** Sends the step's events into the draft. */
+export function applyInto(d: Draft, step: Step): void {
+  if (step.kind === SWAP_OUT.kind) SWAP_OUT.apply(d, step.arg as number);
+  else entryOf(step.kind).apply(d, step.vcpu, step.arg);
+}
+
+/** True for the steps a fair environment keeps taking (reclaiming a page is never one: it only ever disturbs). */
+export function isFairStep(step: Step): boolean {
+  return step.kind !== SWAP_OUT.kind && entryOf(step.kind).fair(step.arg);
+}
+
+/** The page a step is offered on only while it is swapped out (touches and delivery faults), if any. */
+export function pageAwaited(step: Step): number | undefined {
+  return step.kind === SWAP_OUT.kind ? undefined : entryOf(step.kind).awaitsPage?.(step.arg);
+}

@@ -1,0 +1,123 @@
+/**
+ * Steps of guest code: what a vCPU's guest does between deliveries (the
+ * arm64 exception entry, the SDEI design's notify-resume, L1's nested #PF
+ * handling, the lock-dropping dummy allocation, the ACK, the scheduler, a
+ * task's access to a swapped-out page).
+ */
+import { formatToken, globalTask, tasksOn } from '../state.js';
+import { faultOn } from './delivery.js';
+import { swappedOut, type StepEntry, type VcpuView } from './types.js';
+
+const always = (): boolean => true;
+
+/** Offered once while the guest runs and its machine is in `exec`. */
+const whileIn = (exec: string) => (at: VcpuView) => (at.phase === 'runs' && at.exec === exec ? [0] : []);
+
+/** nested + migration: the migrated L1 thread runs `kvm_handle_page_fault` on its new CPU, whatever this vCPU does meanwhile, even out of guest mode. */
+export const l1RemoteFault: StepEntry = {
+  kind: 'l1-remote-fault',
+  actor: 'guest',
+  offered: (at) => (at.g.awayWaiter !== null && at.exec !== 'panicked' ? [0] : []),
+  label: (at) => `cpu${at.v}'s L1 thread: L1 kvm_handle_page_fault (token ${formatToken(at.g.awayWaiter!.token)}) on another CPU`,
+  apply: (d, v) => d.guest(v, { type: 'L1_REMOTE_HANDLE_PAGE_FAULT' }),
+  fair: always,
+};
+
+/** arm64: the branch from the vector table to `el1_sync`/`el0_sync` (PC leaves the RFCv1 window, ELR_EL1 still unsaved). */
+export const leaveVectors: StepEntry = {
+  kind: 'leave-vectors',
+  actor: 'guest',
+  offered: whileIn('vectors'),
+  label: (at) => `cpu${at.v}: branches out of the vector table`,
+  apply: (d, v) => d.guest(v, { type: 'LEAVE_VECTORS' }),
+  fair: always,
+};
+
+/** SDEI design: the self reschedule IPI, then `do_notify_resume` sleeps while TIF_ASYNC_PF is set (§5 step 2). */
+export const notifyResume: StepEntry = {
+  kind: 'notify-resume',
+  actor: 'guest',
+  offered: whileIn('notifyResume'),
+  label: (at) => `cpu${at.v}: reschedule IPI, do_notify_resume`,
+  apply: (d, v) => d.guest(v, { type: 'NOTIFY_RESUME' }),
+  fair: always,
+};
+
+/** nested: L1's `kvm_handle_page_fault` for the saved `host_apf_flags` (§2.7 "Nested"). */
+export const l1HandleFault: StepEntry = {
+  kind: 'l1-handle-fault',
+  actor: 'guest',
+  offered: whileIn('l1ExitPending'),
+  label: (at) => `cpu${at.v}: L1 kvm_handle_page_fault (token ${formatToken(at.g.nestedToken!)})`,
+  apply: (d, v) => d.guest(v, { type: 'L1_HANDLE_PAGE_FAULT' }),
+  fair: always,
+};
+
+/** nested + migration: L1's vCPU thread is preempted in its exit window (IRQs on) and goes on on another CPU. */
+export const l1Migrate: StepEntry = {
+  kind: 'l1-migrate',
+  actor: 'guest',
+  offered: (at) => (at.phase === 'runs' && at.exec === 'l1ExitPending' && at.scope.migration && at.g.awayWaiter === null ? [0] : []),
+  label: (at) => `cpu${at.v}: L1 vCPU thread preempted, migrates to another CPU`,
+  apply: (d, v) => d.guest(v, { type: 'L1_MIGRATE' }),
+  fair: always,
+};
+
+/** `kvm_async_pf_task_wake` (dummyAllocUnlocked): the dummy allocated outside the lock is hashed without a second lookup. */
+export const dummyAlloc: StepEntry = {
+  kind: 'dummy-alloc',
+  actor: 'guest',
+  offered: whileIn('allocatingDummy'),
+  label: (at) => `cpu${at.v}: dummy allocated, lock retaken, dummy hashed without a second lookup`,
+  apply: (d, v) => d.guest(v, { type: 'DUMMY_ALLOCATED' }),
+  fair: always,
+};
+
+/** arm64 `kernel_entry` has saved ELR_EL1/SPSR_EL1: the handler (or the syscall) runs. */
+export const kernelEntryDone: StepEntry = {
+  kind: 'kernel-entry-done',
+  actor: 'guest',
+  offered: whileIn('kernelEntry'),
+  label: (at) => `cpu${at.v}: kernel_entry saved ELR_EL1`,
+  apply: (d, v) => d.guest(v, { type: 'KERNEL_ENTRY_DONE' }),
+  fair: always,
+};
+
+/** The page-ready handler's ACK: `wrmsrl(MSR_KVM_ASYNC_PF_ACK, 1)` / the IRQ_ACK hypercall (§2.1, §5 step 5). */
+export const ack: StepEntry = {
+  kind: 'ack',
+  actor: 'guest',
+  offered: whileIn('acking'),
+  label: (at) => `cpu${at.v}: ${at.design.ack === 'msr' ? 'wrmsr MSR_KVM_ASYNC_PF_ACK' : 'IRQ_ACK hypercall'}`,
+  apply(d, v) {
+    const token = d.guests[v]!.context.handling?.token;
+    d.guest(v, { type: 'ACK_WRITTEN' });
+    if (token !== undefined) d.releaseSlot(v, token);
+  },
+  fair: always,
+};
+
+/** `schedule()` picks a runnable task: from the idle loop, or preempting a task that runs preemptible with IRQs on. */
+export const schedule: StepEntry = {
+  kind: 'schedule',
+  actor: 'guest',
+  offered(at) {
+    const preemptible = at.exec === 'running' && at.g.irqsOn && at.g.preemptible;
+    if (at.phase !== 'runs' || !(at.exec === 'idle' || preemptible)) return [];
+    return at.g.tasks.flatMap((task, local) => (task.status === 'runnable' ? [local] : []));
+  },
+  label: (at, local) => `cpu${at.v}: schedule() -> task${tasksOn(at.scope, at.v)[local as number]}`,
+  apply: (d, v, local) => d.guest(v, { type: 'SCHEDULE', task: local as number }),
+  fair: always,
+};
+
+/** The running task touches a swapped-out page: an EPT/NPT violation (stage-2 abort) the host handles (§2.5). */
+export const touch: StepEntry = {
+  kind: 'touch',
+  actor: 'guest',
+  offered: (at) => (at.phase === 'runs' && at.exec === 'running' ? swappedOut(at.state) : []),
+  label: (at, page) => `cpu${at.v}: task${globalTask(at.scope, at.v, at.g.current)} touches page${page}`,
+  apply: (d, v, page) => faultOn(d, v, page as number),
+  fair: () => false,
+  awaitsPage: (page) => page as number,
+};
