@@ -72,8 +72,8 @@ describe('replay through live actors', () => {
     expect(replay.mismatches).toEqual([]);
     expect(digestOf(replay.final)).toBe(trace.steps.at(-1)!.digest);
     const vcpus = trace.scope.vcpus;
-    // one host and one guest per vCPU, and an observer per token still in the state
-    expect(replay.actors.size).toBe(2 * vcpus + replay.final.tokens.length);
+    // one host and one guest per vCPU, the VM, and an observer per token still in the state
+    expect(replay.actors.size).toBe(2 * vcpus + 1 + replay.final.tokens.length);
     expect(replay.events).toBeGreaterThanOrEqual(trace.steps.length);
   });
 

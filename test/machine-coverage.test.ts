@@ -100,8 +100,8 @@ function directCases(): { machine: MachineName; state: ComponentState<unknown>; 
   ];
 }
 
-type MachineName = 'host' | 'guest' | 'token';
-const MACHINE_NAMES: readonly MachineName[] = ['host', 'guest', 'token'];
+type MachineName = 'host' | 'guest' | 'token' | 'vm';
+const MACHINE_NAMES: readonly MachineName[] = ['host', 'guest', 'token', 'vm'];
 
 describe('machine transition coverage', () => {
   const listed = new Map<MachineName, Set<string>>(MACHINE_NAMES.map((m) => [m, new Set()]));
@@ -170,12 +170,14 @@ describe('coverage recorded while stepping', () => {
     const fresh = new Map(MACHINE_NAMES.map((m) => [m, new ComponentStepper(machines[m].machine)] as const));
     const replayed = new Map(MACHINE_NAMES.map((m) => [m, new CoverageRecorder(machines[m].machine)] as const));
     const start = (m: MachineName, input: unknown) => {
-      fresh.get(m)!.initial(input);
+      const initial = fresh.get(m)!.initial(input);
       replayed.get(m)!.record({ input });
+      replayed.get(m)!.recordState(initial);
     };
     const inputs = machineInputs(config);
     for (const input of inputs.hosts) start('host', input);
     for (const input of inputs.guests) start('guest', input);
+    start('vm', undefined);
     const log: ComponentLog = (record) => {
       if (record.kind === 'start') start('token', record.input);
       if (record.kind !== 'event') return;

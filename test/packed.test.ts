@@ -16,7 +16,8 @@ import { Judge } from '../src/judge/judge.js';
 import type { SafetyProperty } from '../properties/types.js';
 import { ModelError } from '../src/errors.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
-import { successorsOf, type SystemConfig } from '../src/system/system.js';
+import { PackedSystem } from '../src/packed/packed.js';
+import { stateKey, successorsOf, type SystemConfig } from '../src/system/system.js';
 
 /** Facts compared per configuration at most (the searches below meet fewer or about as many). */
 const MAX_FACTS = 3000;
@@ -83,5 +84,52 @@ describe('the checks judged once per vCPU share', () => {
     const packed = packedSystemFor(config, new Judge({ safety: [readsPages], liveness: [] }));
     expect(() => packed.factOf(packed.initial(), 0)).toThrow(ModelError);
     expect(() => packed.factOf(packed.initial(), 0)).toThrow(/read the pages/);
+  });
+});
+
+/** Every state a packed system reaches from its initial state (by canonical key), and its edges as (from, step, to) keys. */
+function reach(packed: PackedSystem<unknown>): { states: Set<string>; edges: Set<string> } {
+  const groups = packed.width - 1;
+  const key = (tuple: Int32Array) => stateKey(packed.unpack(tuple));
+  const seen = new Map<string, Int32Array>([[packed.initial().join(), packed.initial()]]);
+  const states = new Set<string>([key(packed.initial())]);
+  const edges = new Set<string>();
+  const queue = [packed.initial()];
+  const visit = (from: Int32Array, next: Int32Array, step: number) => {
+    edges.add(`${key(from)} -${packed.steps[step]!.label}-> ${key(next)}`);
+    if (seen.has(next.join())) return;
+    seen.set(next.join(), next);
+    states.add(key(next));
+    queue.push(next);
+  };
+  while (queue.length > 0) {
+    const tuple = queue.shift()!;
+    for (let g = 0; g < groups; g++) {
+      const fact = packed.factOf(tuple, g);
+      for (let move = packed.movesStart(fact); move < packed.movesEnd(fact); move++) visit(tuple, packed.moveInto(tuple, g, move, new Int32Array(packed.width)), packed.stepOf(move));
+    }
+    for (let page = 0; page < packed.config.scope.pages; page++) {
+      if ((tuple[groups]! & (1 << page)) === 0) continue;
+      const next = tuple.slice();
+      next[groups] = tuple[groups]! & ~(1 << page);
+      visit(tuple, next, packed.swapStep(tuple, page));
+    }
+  }
+  return { states, edges };
+}
+
+describe('one group of all vCPUs (for designs whose steps reach other vCPUs)', () => {
+  it.each([
+    ...DESIGNS.map((design): [string, SystemConfig] => [`${design.name} (2,2,2)`, { design, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 } }]),
+    ...MUTANTS.filter((m) => m.id === 'dummy-alloc-unlocked').map((m): [string, SystemConfig] => [m.id, { design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope } }]),
+  ])('%s: reaches the same states by the same steps as one group per vCPU', (_, config) => {
+    const judge = new Judge({ safety: SAFETY, liveness: [] }).forShares(config);
+    const apart = reach(new PackedSystem(config, judge));
+    const together = new PackedSystem(config, judge, true);
+    expect(together.width).toBe(2);
+    const joined = reach(together);
+    expect(joined.states.size).toBe(apart.states.size);
+    expect([...joined.states].sort()).toEqual([...apart.states].sort());
+    expect([...joined.edges].sort()).toEqual([...apart.edges].sort());
   });
 });

@@ -16,7 +16,7 @@ import { isStep } from '../src/system/walk.js';
 const SCOPE: Scope = { ...DEFAULT_SCOPE, vcpus: 2, tasks: 3, pages: 2 };
 
 /** The state's data without the shared config: what must never change under applyStep. */
-const dataOf = (s: SystemState) => ({ hosts: s.hosts, guests: s.guests, tokens: s.tokens, resident: s.resident });
+const dataOf = (s: SystemState) => ({ hosts: s.hosts, guests: s.guests, tokens: s.tokens, resident: s.resident, vm: s.vm });
 
 function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {

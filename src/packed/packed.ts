@@ -1,18 +1,24 @@
 /**
  * The composed system packed for exhaustive search. A state is a tuple of
- * small integers: one per vCPU (its host machine, guest machine and token
- * observers, interned together as a "share") and the pages' residency as a
- * bit mask. A vCPU's steps change only its own share and the pages (checked
- * whenever a step is worked out), so what the search needs of a vCPU is kept
- * per (share, pages) as a "fact": its moves, whether the share breaks a
- * per-vCPU property, and its projection (what the whole-state checks read of
- * it). A fact is assembled from its share's template (templateOf), so the
- * composed system (and through it XState) is consulted once per (share,
- * step), whatever the pages; the search itself reads flat integer arrays.
+ * small integers: one per group of vCPUs (its vCPUs' host machines, guest
+ * machines and token observers, interned together as a "share") and the
+ * pages' residency as a bit mask. In most designs every vCPU is a group of
+ * its own: a vCPU's steps change only its own machines and the pages. In a
+ * design where a step of one vCPU can change another's (`vcpuLocal` false in
+ * machines/design.ts: an s390 floating interrupt any vCPU takes) all vCPUs
+ * form one group, which also holds the VM-wide state. Either way a group's
+ * steps change only its own share and the pages (checked whenever a step is
+ * worked out), so what the search needs of a group is kept per (share,
+ * pages) as a "fact": its moves, whether the share breaks a per-vCPU
+ * property, and its projection (what the whole-state checks read of it). A
+ * fact is assembled from its share's template (templateOf), so the composed
+ * system (and through it XState) is consulted once per (share, step),
+ * whatever the pages; the search itself reads flat integer arrays.
  */
 import type { GuestContext } from '../../machines/guest.js';
 import type { HostContext } from '../../machines/host.js';
 import type { TokenContext } from '../../machines/token.js';
+import type { VmContext } from '../../machines/vm.js';
 import { ModelError } from '../errors.js';
 import {
   applyStep,
@@ -30,20 +36,29 @@ import {
 } from '../system/system.js';
 import { grown, IntList } from './int-list.js';
 
-/** One vCPU's share of a state. */
+/** One group's share of a state: its vCPUs' machines, in vCPU order. */
 interface Share {
-  readonly host: ComponentState<HostContext>;
-  readonly guest: ComponentState<GuestContext>;
-  /** its token observers, in the state's order */
+  readonly hosts: readonly ComponentState<HostContext>[];
+  readonly guests: readonly ComponentState<GuestContext>[];
+  /** its vCPUs' token observers, in the state's order */
   readonly tokens: readonly ComponentState<TokenContext>[];
+  /** the VM-wide state, held by the one group of a design whose vCPUs are not local (else null: it never changes) */
+  readonly vm: ComponentState<VmContext> | null;
+}
+
+/** The vCPUs of each group, in order: one group per vCPU, or (`together`) one group of all. */
+export function groupsOf(config: SystemConfig, together: boolean): number[][] {
+  const vcpus = Array.from({ length: config.scope.vcpus }, (_, v) => v);
+  return together ? [vcpus] : vcpus.map((v) => [v]);
 }
 
 /**
- * What the packed system asks about one vCPU's share of a state (its host,
- * guest and token observers), always in a state whose pages it may not read:
- * the verdict (of type V, kept as given) on a step of that vCPU, whether the
- * share breaks a per-vCPU property, and what the whole-state checks read of
- * it (a string: equal strings look alike to them). src/judge/judge.ts
+ * What the packed system asks about one vCPU's machines in a state (its
+ * host, guest and token observers), always in a state whose pages it may not
+ * read: the verdict (of type V, kept as given) on a step, whether a state
+ * breaks a per-vCPU property (asked of "lone" states, where every group but
+ * one is at its initial share), and what the whole-state checks read of
+ * vCPU v (a string: equal strings look alike to them). src/judge/judge.ts
  * answers it.
  */
 export interface ShareJudge<V> {
@@ -116,8 +131,10 @@ export interface TablesMark {
 }
 
 export class PackedSystem<V = unknown> {
-  /** tuple length: one entry per vCPU, then the resident mask */
+  /** tuple length: one entry per group, then the resident mask */
   readonly width: number;
+  /** the vCPUs of each group (see groupsOf) */
+  readonly groups: readonly (readonly number[])[];
   /** every step a move refers to, by index (equal steps share one index) */
   readonly steps: Step[] = [];
   /** the step properties' violations, by index (see moveVerdict) */
@@ -129,14 +146,22 @@ export class PackedSystem<V = unknown> {
   /** per share, what its facts at every pages mask have in common (see templateOf): the templates, and where each share's starts + 1 (0: not made yet) */
   private readonly templates = new IntList();
   private templateStarts = new Int32Array(1024);
-  private readonly vcpus: number;
+  /** number of groups (the tuple's entries before the mask) */
+  private readonly count: number;
   /** how many resident masks there are: 2^pages */
   private readonly masks: number;
   private readonly shares: Share[] = [];
   private readonly shareIds = new Map<string, number>();
-  /** each share's index among its vCPU's shares, and each vCPU's shares in that order */
+  /** each share's index among its group's shares, and each group's shares in that order */
   private readonly localIndices = new IntList();
-  private readonly sharesByVcpu: IntList[];
+  private readonly sharesByGroup: IntList[];
+  /** the group of each share, and of each vCPU */
+  private readonly groupOfShare = new IntList();
+  private readonly groupOfVcpu: readonly number[];
+  /** the VM-wide state of every state, when no group holds it (see Share.vm) */
+  private readonly constantVm: ComponentState<VmContext>;
+  /** whether the one group holds the VM-wide state (a design whose steps reach other vCPUs) */
+  private readonly vmInShare: boolean;
   /** fact id + 1 of each (share, pages) pair, at factKey (0: not known yet) */
   private factIds = new Int32Array(1024);
   /** per fact: where its moves start (its moves end where the next fact's start) */
@@ -156,12 +181,18 @@ export class PackedSystem<V = unknown> {
 
   constructor(
     readonly config: SystemConfig,
-    /** asked about lone shares (every other vCPU at its initial share) and their steps, in states whose pages cannot be read */
+    /** asked about lone shares (every other group at its initial share) and their steps, in states whose pages cannot be read */
     private readonly judge: ShareJudge<V>,
+    /** all vCPUs in one group, with the VM-wide state: needed when a step of one vCPU can change another's (see groupsOf) */
+    together = false,
   ) {
-    this.vcpus = config.scope.vcpus;
-    this.width = this.vcpus + 1;
-    this.sharesByVcpu = Array.from({ length: this.vcpus }, () => new IntList());
+    this.groups = groupsOf(config, together);
+    this.groupOfVcpu = this.groups.flatMap((group, g) => group.map(() => g));
+    this.count = this.groups.length;
+    this.width = this.count + 1;
+    this.sharesByGroup = Array.from({ length: this.count }, () => new IntList());
+    this.vmInShare = together;
+    this.constantVm = machinesOf(config.design).vm.initial(undefined);
     this.masks = 2 ** config.scope.pages;
     this.swapSteps = new Int32Array(config.scope.pages).fill(-1);
     this.swapVerdicts = new Int32Array(config.scope.pages).fill(NO_VERDICT);
@@ -206,8 +237,8 @@ export class PackedSystem<V = unknown> {
   }
 
   /** A replica of another thread's system: it knows what `tablesSince` sends it (learn), and never consults XState for a move. */
-  static replicaOf<V>(config: SystemConfig): PackedSystem<V> {
-    const packed = new PackedSystem<V>(config, NO_JUDGE);
+  static replicaOf<V>(config: SystemConfig, together = false): PackedSystem<V> {
+    const packed = new PackedSystem<V>(config, NO_JUDGE, together);
     packed.replica = true;
     return packed;
   }
@@ -234,9 +265,9 @@ export class PackedSystem<V = unknown> {
     });
   }
 
-  /** Whether the fact of vCPU `v` in `tuple` is known (a replica must be told it first). */
-  knowsFact(tuple: Int32Array, v: number): boolean {
-    const key = this.factKey(tuple, v);
+  /** Whether the fact of group `g` in `tuple` is known (a replica must be told it first). */
+  knowsFact(tuple: Int32Array, g: number): boolean {
+    const key = this.factKey(tuple, g);
     return key < this.factIds.length && this.factIds[key] !== 0;
   }
 
@@ -249,7 +280,7 @@ export class PackedSystem<V = unknown> {
   /** The full state of a tuple (its components are shared, not copied). */
   unpack(tuple: Int32Array): SystemState {
     const view = this.view(tuple);
-    return { config: this.config, hosts: [...view.hosts], guests: [...view.guests], tokens: [...view.tokens], resident: [...view.resident] };
+    return { config: this.config, hosts: [...view.hosts], guests: [...view.guests], tokens: [...view.tokens], resident: [...view.resident], vm: view.vm };
   }
 
   private readonly scratch = {
@@ -271,27 +302,29 @@ export class PackedSystem<V = unknown> {
     tokens.length = 0;
     resident.length = 0;
     let tokenSources = 0;
-    for (let v = 0; v < this.vcpus; v++) {
-      const share = this.shares[tuple[v]!]!;
-      hosts.push(share.host);
-      guests.push(share.guest);
+    let vm = this.constantVm;
+    for (let g = 0; g < this.count; g++) {
+      const share = this.shares[tuple[g]!]!;
+      for (const h of share.hosts) hosts.push(h);
+      for (const guest of share.guests) guests.push(guest);
       if (share.tokens.length > 0) tokenSources++;
       for (const t of share.tokens) tokens.push(t);
+      if (share.vm !== null) vm = share.vm;
     }
     if (tokenSources > 1) tokens.sort(tokenOrder);
-    const mask = tuple[this.vcpus]!;
+    const mask = tuple[this.count]!;
     for (let page = 0; page < this.config.scope.pages; page++) resident.push((mask & (1 << page)) !== 0);
-    return { config: this.config, ...this.scratch };
+    return { config: this.config, ...this.scratch, vm };
   }
 
-  /** The memo key of vCPU `v`'s fact in `tuple`: its share and the pages (a share belongs to one vCPU). */
-  factKey(tuple: Int32Array, v: number): number {
-    return tuple[v]! * this.masks + tuple[this.vcpus]!;
+  /** The memo key of group `g`'s fact in `tuple`: its share and the pages (a share belongs to one group). */
+  factKey(tuple: Int32Array, g: number): number {
+    return tuple[g]! * this.masks + tuple[this.count]!;
   }
 
-  /** The fact of vCPU `v` in `tuple`, computed by the composed system on first sight. */
-  factOf(tuple: Int32Array, v: number): number {
-    return this.factOfKey(this.factKey(tuple, v));
+  /** The fact of group `g` in `tuple`, computed by the composed system on first sight. */
+  factOf(tuple: Int32Array, g: number): number {
+    return this.factOfKey(this.factKey(tuple, g));
   }
 
   /** The fact of the pair with key `key` (see factKey), computed if new. */
@@ -310,15 +343,15 @@ export class PackedSystem<V = unknown> {
     return this.moveStart.get(fact + 1);
   }
 
-  /** Writes into `out` the tuple vCPU `v`'s move `move` leads to from `tuple`. */
-  moveInto(tuple: Int32Array, v: number, move: number, out: Int32Array): Int32Array {
+  /** Writes into `out` the tuple group `g`'s move `move` leads to from `tuple`. */
+  moveInto(tuple: Int32Array, g: number, move: number, out: Int32Array): Int32Array {
     for (let i = 0; i < this.width; i++) out[i] = tuple[i]!;
-    out[v] = this.moveShare.get(move);
-    out[this.vcpus] = this.moveResident.get(move);
+    out[g] = this.moveShare.get(move);
+    out[this.count] = this.moveResident.get(move);
     return out;
   }
 
-  /** The share move `move` leads to (for the vCPU whose fact it belongs to). */
+  /** The share move `move` leads to (for the group whose fact it belongs to). */
   moveTarget(move: number): number {
     return this.moveShare.get(move);
   }
@@ -344,9 +377,9 @@ export class PackedSystem<V = unknown> {
     return this.projection.get(fact);
   }
 
-  /** The vCPU of the pair with key `key` (see factKey). */
-  vcpuOfKey(key: number): number {
-    return this.vcpuOf(Math.floor(key / this.masks));
+  /** The group of the pair with key `key` (see factKey). */
+  groupOfKey(key: number): number {
+    return this.groupOf(Math.floor(key / this.masks));
   }
 
   private computeFact(key: number): number {
@@ -372,7 +405,7 @@ export class PackedSystem<V = unknown> {
 
   /**
    * Where the template of `share` starts in `templates`, made on first use:
-   * what a share's facts at every pages mask have in common. A vCPU's steps
+   * what a share's facts at every pages mask have in common. A group's steps
    * never depend on the pages but for touches and delivery faults being
    * offered on swapped-out pages only, and they only ever make pages
    * resident (see candidateSteps); the checks judged per share never read
@@ -383,14 +416,14 @@ export class PackedSystem<V = unknown> {
    */
   private templateOf(share: number): number {
     if (share < this.templateStarts.length && this.templateStarts[share] !== 0) return this.templateStarts[share]! - 1;
-    const v = this.vcpuOf(share);
-    const swappedOut = this.unpack(this.loneTuple(share, v, 0));
-    const candidates = candidateSteps(swappedOut, v);
+    const g = this.groupOf(share);
+    const swappedOut = this.unpack(this.loneTuple(share, g, 0));
+    const candidates = this.groups[g]!.flatMap((v) => candidateSteps(swappedOut, v));
     const hidden = pagesHidden(swappedOut);
     const start = this.templates.length;
     this.templates.push(candidates.length);
     this.templates.push(this.judge.lone(hidden) ? 1 : 0);
-    this.templates.push(this.projectionId(this.judge.projection(hidden, v)));
+    this.templates.push(this.projectionId(this.projectionOfGroup(hidden, g)));
     for (const candidate of candidates) {
       this.templates.push(this.addStep(candidate));
       this.templates.push(pageAwaited(candidate) ?? NO_PAGE);
@@ -401,16 +434,22 @@ export class PackedSystem<V = unknown> {
     return start;
   }
 
+  /** What the whole-state checks read of group `g` in a lone state: its one vCPU's projection, or, for a group of several, theirs in order. */
+  private projectionOfGroup(lone: SystemState, g: number): string {
+    const group = this.groups[g]!;
+    return group.length === 1 ? this.judge.projection(lone, group[0]!) : JSON.stringify(group.map((v) => this.judge.projection(lone, v)));
+  }
+
   /** Works out the candidate step of `share`'s template entry `at`: the share it leads to, the pages it makes resident and its verdict (see templateOf). */
   private workOut(share: number, at: number): void {
-    const v = this.vcpuOf(share);
-    const swappedOut = this.unpack(this.loneTuple(share, v, 0));
+    const g = this.groupOf(share);
+    const swappedOut = this.unpack(this.loneTuple(share, g, 0));
     const step = this.steps[this.templates.get(at)]!;
     const next = applyStep(swappedOut, step);
-    this.assertLocal(swappedOut, next, v, step);
+    this.assertLocal(swappedOut, next, g, step);
     const packed = this.pack(next);
-    this.templates.set(at + 2, packed[v]!);
-    this.templates.set(at + 3, packed[this.vcpus]!);
+    this.templates.set(at + 2, packed[g]!);
+    this.templates.set(at + 3, packed[this.count]!);
     this.templates.set(at + 4, this.addVerdict(this.judge.step(pagesHidden(next), pagesHidden(swappedOut))));
   }
 
@@ -432,11 +471,11 @@ export class PackedSystem<V = unknown> {
     this.moveVerdict.push(verdict);
   }
 
-  /** The "lone" tuple of vCPU `v`'s `share` with pages `mask`: every other vCPU at its initial share. */
-  loneTuple(share: number, v: number, mask: number): Int32Array {
+  /** The "lone" tuple of group `g`'s `share` with pages `mask`: every other group at its initial share. */
+  loneTuple(share: number, g: number, mask: number): Int32Array {
     const lone = this.initial();
-    lone[v] = share;
-    lone[this.vcpus] = mask;
+    lone[g] = share;
+    lone[this.count] = mask;
     return lone;
   }
 
@@ -482,56 +521,83 @@ export class PackedSystem<V = unknown> {
     return id;
   }
 
-  /** The memo is only sound if a step of vCPU `v` leaves every other vCPU's machines and observers alone. */
-  private assertLocal(before: SystemState, after: SystemState, v: number, step: Step): void {
-    for (let u = 0; u < this.vcpus; u++) {
-      if (u === v) continue;
+  /**
+   * The memo is only sound if a step of group `g` leaves every other group's
+   * machines and observers alone, and the VM-wide state too unless the group
+   * holds it.
+   */
+  private assertLocal(before: SystemState, after: SystemState, g: number, step: Step): void {
+    if (!this.vmInShare && before.vm !== after.vm && machinesOf(this.config.design).vm.idOf(before.vm) !== machinesOf(this.config.design).vm.idOf(after.vm)) {
+      throw new ModelError(`step '${step.label}' changed the VM-wide state of a design whose steps are local to their vCPU (machines/design.ts vcpuLocal)`);
+    }
+    for (let u = 0; u < this.config.scope.vcpus; u++) {
+      if (this.groups[g]!.includes(u)) continue;
       const same =
         before.hosts[u] === after.hosts[u] &&
         before.guests[u] === after.guests[u] &&
         sameItems(before.tokens.filter((t) => t.context.vcpu === u), after.tokens.filter((t) => t.context.vcpu === u));
-      if (!same) throw new ModelError(`step '${step.label}' of vcpu${v} changed vcpu${u}: moves cannot be memoised per vCPU`);
+      if (!same) throw new ModelError(`step '${step.label}' changed vcpu${u}, outside its group: moves cannot be memoised per group (machines/design.ts vcpuLocal)`);
     }
   }
 
-  /** The vCPU a share belongs to. */
-  vcpuOf(share: number): number {
-    return this.shares[share]!.host.context.vcpu;
+  /** The group a share belongs to. */
+  groupOf(share: number): number {
+    return this.groupOfShare.get(share);
   }
 
-  /** The index of `share` among its vCPU's shares (0, 1, 2, ... in the order they were met). */
+  /** The index of `share` among its group's shares (0, 1, 2, ... in the order they were met). */
   localIndex(share: number): number {
     if (share >= this.localIndices.length) throw new ModelError(`share ${share} is not one this system has met`);
     return this.localIndices.get(share);
   }
 
-  /** The share of vCPU `v` with local index `local` (localIndex undone). */
-  shareAt(v: number, local: number): number {
-    return this.sharesByVcpu[v]!.get(local);
+  /** The share of group `g` with local index `local` (localIndex undone). */
+  shareAt(g: number, local: number): number {
+    return this.sharesByGroup[g]!.get(local);
   }
 
-  /** The tuple of a full state (its vCPUs' shares interned). */
+  /** The tuple of a full state (its groups' shares interned). */
   pack(state: SystemState): Int32Array {
     const tuple = new Int32Array(this.width);
-    for (let v = 0; v < this.vcpus; v++) {
-      tuple[v] = this.intern({ host: state.hosts[v]!, guest: state.guests[v]!, tokens: state.tokens.filter((t) => t.context.vcpu === v) });
+    for (let g = 0; g < this.count; g++) {
+      const group = this.groups[g]!;
+      const hosts = group.map((v) => state.hosts[v]!);
+      const guests = group.map((v) => state.guests[v]!);
+      const tokens = group.length === 1 ? state.tokens.filter((t) => t.context.vcpu === group[0]) : state.tokens.filter((t) => group.includes(t.context.vcpu));
+      tuple[g] = this.intern({ hosts, guests, tokens, vm: this.vmInShare ? state.vm : null });
     }
-    tuple[this.vcpus] = state.resident.reduce((mask, isResident, page) => (isResident ? mask | (1 << page) : mask), 0);
+    tuple[this.count] = state.resident.reduce((mask, isResident, page) => (isResident ? mask | (1 << page) : mask), 0);
     return tuple;
+  }
+
+  /** The group of vCPU `v`. */
+  groupOfVcpuIndex(v: number): number {
+    return this.groupOfVcpu[v]!;
   }
 
   /** The id of a share, by its components' interned ids (ComponentStepper.idOf); its components are stored in their shared form. */
   private intern(share: Share): number {
-    const { host, guest, token } = machinesOf(this.config.design);
-    let key = `${host.idOf(share.host)},${guest.idOf(share.guest)}`;
+    const { host, guest, token, vm } = machinesOf(this.config.design);
+    let key = '';
+    for (const h of share.hosts) key += `${host.idOf(h)},`;
+    for (const c of share.guests) key += `${guest.idOf(c)},`;
     for (const t of share.tokens) key += `,${token.idOf(t)}`;
+    if (share.vm !== null) key += `|${vm.idOf(share.vm)}`;
     let id = this.shareIds.get(key);
     if (id === undefined) {
-      id = this.shares.push({ host: host.canonical(share.host), guest: guest.canonical(share.guest), tokens: share.tokens.map((t) => token.canonical(t)) }) - 1;
+      id =
+        this.shares.push({
+          hosts: share.hosts.map((h) => host.canonical(h)),
+          guests: share.guests.map((c) => guest.canonical(c)),
+          tokens: share.tokens.map((t) => token.canonical(t)),
+          vm: share.vm === null ? null : vm.canonical(share.vm),
+        }) - 1;
       this.shareIds.set(key, id);
-      const ofVcpu = this.sharesByVcpu[share.host.context.vcpu]!;
-      this.localIndices.push(ofVcpu.length);
-      ofVcpu.push(id);
+      const g = this.groupOfVcpu[share.hosts[0]!.context.vcpu]!;
+      const ofGroup = this.sharesByGroup[g]!;
+      this.localIndices.push(ofGroup.length);
+      this.groupOfShare.push(g);
+      ofGroup.push(id);
     }
     return id;
   }
@@ -547,7 +613,7 @@ function sameItems<T>(a: readonly T[], b: readonly T[]): boolean {
  * is a modelling error, reported as one rather than answered for one mask.
  */
 function pagesHidden(state: SystemState): SystemState {
-  return new PagesHidden(state.config, state.hosts, state.guests, state.tokens);
+  return new PagesHidden(state.config, state.hosts, state.guests, state.tokens, state.vm);
 }
 
 /** A state whose pages cannot be read (a class: an object literal with a getter costs about a microsecond to build). */
@@ -557,9 +623,10 @@ class PagesHidden implements SystemState {
     readonly hosts: SystemState['hosts'],
     readonly guests: SystemState['guests'],
     readonly tokens: SystemState['tokens'],
+    readonly vm: SystemState['vm'],
   ) {}
 
   get resident(): readonly boolean[] {
-    throw new ModelError('a per-vCPU or step property, or a projection, read the pages: the exhaustive search judges those once per vCPU share, for any pages');
+    throw new ModelError('a per-vCPU or step property, or a projection, read the pages: the exhaustive search judges those once per share, for any pages');
   }
 }

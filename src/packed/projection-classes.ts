@@ -18,7 +18,7 @@ export class ProjectionClasses {
   private readonly pairs: Map<number, number>[];
 
   constructor(private readonly packed: PackedSystem<unknown>) {
-    this.pairs = Array.from({ length: packed.config.scope.vcpus - 1 }, () => new Map());
+    this.pairs = Array.from({ length: packed.width - 2 }, () => new Map());
   }
 
   /** The class of `tuple` (its vCPUs' facts are computed if new). */

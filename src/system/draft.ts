@@ -9,6 +9,7 @@ import type { DesignOptions } from '../../machines/design.js';
 import type { GuestContext, GuestEffect, GuestEvent } from '../../machines/guest.js';
 import { WAKE_ALL, type HostContext, type HostEffect, type HostEvent } from '../../machines/host.js';
 import type { TokenContext, TokenEvent, TokenInput } from '../../machines/token.js';
+import type { VmContext, VmEvent } from '../../machines/vm.js';
 import { ModelError } from '../errors.js';
 import { machinesOf, type DesignMachines, type MachineKind } from './machines.js';
 import { formatToken, guestView, machineTokens, tokenOrder, type ComponentState, type SystemState } from './state.js';
@@ -18,14 +19,14 @@ import { formatToken, guestView, machineTokens, tokenOrder, type ComponentState,
  * took the events (an event is logged before the ones its effects cause):
  * for replaying a trace through live actors (`apfcheck inspect`) and drawing
  * it (`apfcheck report`). Host and guest instances are numbered by vCPU,
- * token observers by token.
+ * token observers by token, the one VM instance 0.
  */
 export type ComponentRecord =
   | {
       readonly kind: 'event';
       readonly machine: MachineKind;
       readonly instance: number;
-      readonly event: HostEvent | GuestEvent | TokenEvent;
+      readonly event: HostEvent | GuestEvent | TokenEvent | VmEvent;
       readonly from: ComponentState<unknown>;
       readonly next: ComponentState<unknown>;
     }
@@ -43,6 +44,7 @@ export class Draft {
   readonly guests: ComponentState<GuestContext>[];
   tokens: ComponentState<TokenContext>[];
   readonly resident: boolean[];
+  vmState: ComponentState<VmContext>;
   private readonly machines: DesignMachines;
 
   constructor(
@@ -53,6 +55,7 @@ export class Draft {
     this.guests = [...base.guests];
     this.tokens = [...base.tokens];
     this.resident = [...base.resident];
+    this.vmState = base.vm;
     this.machines = machinesOf(base.config.design);
   }
 
@@ -72,6 +75,13 @@ export class Draft {
     this.guests[v] = result.next;
     this.log?.({ kind: 'event', machine: 'guest', instance: v, event, from: result.from, next: result.next });
     for (const effect of result.effects) this.onGuestEffect(v, effect);
+  }
+
+  /** Sends the VM-wide interrupt state an event. */
+  vm(event: VmEvent): void {
+    const result = this.machines.vm.step(this.vmState, event);
+    this.vmState = result.next;
+    this.log?.({ kind: 'event', machine: 'vm', instance: 0, event, from: result.from, next: result.next });
   }
 
   /** Steps the observer of vCPU `v`'s `token` (two vCPUs' tokens can be equal when a design's shift is 0). */
@@ -153,7 +163,7 @@ export class Draft {
       const v = t.context.vcpu;
       let tokens = referenced.get(v);
       if (tokens === undefined) {
-        tokens = machineTokens(this, v);
+        tokens = machineTokens({ hosts: this.hosts, guests: this.guests, vm: this.vmState }, v);
         referenced.set(v, tokens);
       }
       if (tokens.has(t.context.token)) return true;
@@ -163,6 +173,6 @@ export class Draft {
   }
 
   freeze(): SystemState {
-    return { config: this.base.config, hosts: this.hosts, guests: this.guests, tokens: this.tokens, resident: this.resident };
+    return { config: this.base.config, hosts: this.hosts, guests: this.guests, tokens: this.tokens, resident: this.resident, vm: this.vmState };
   }
 }

@@ -7,14 +7,16 @@ import type { DesignOptions } from '../../machines/design.js';
 import { createGuestMachine, type GuestContext, type GuestEffect, type GuestEvent, type GuestInput } from '../../machines/guest.js';
 import { createHostMachine, type HostContext, type HostEffect, type HostEvent, type HostInput } from '../../machines/host.js';
 import { tokenMachine, type TokenContext, type TokenEvent } from '../../machines/token.js';
+import { vmMachine, type VmContext, type VmEvent } from '../../machines/vm.js';
 import { ComponentStepper } from './component.js';
 import { tasksOn, type SystemConfig } from './state.js';
 
-/** The three machines of one design (built once per design object). */
+/** The machines of one design (built once per design object): a host and a guest per vCPU, a token observer per fault, one VM. */
 export interface DesignMachines {
   readonly host: ComponentStepper<HostContext, HostEvent, HostEffect>;
   readonly guest: ComponentStepper<GuestContext, GuestEvent, GuestEffect>;
   readonly token: ComponentStepper<TokenContext, TokenEvent, never>;
+  readonly vm: ComponentStepper<VmContext, VmEvent, never>;
 }
 
 /** Which machine instance of the composed system an event went to. */
@@ -30,6 +32,7 @@ export function machinesOf(design: DesignOptions): DesignMachines {
       host: new ComponentStepper(createHostMachine(design)),
       guest: new ComponentStepper(createGuestMachine(design)),
       token: new ComponentStepper(tokenMachine),
+      vm: new ComponentStepper(vmMachine),
     };
     machinesByDesign.set(design, machines);
   }

@@ -13,6 +13,7 @@ import { hostTokens, renameHost, WAKE_ALL, type GuestView, type HostContext } fr
 import { NO_RENAMING, permuted, type Renaming } from '../../machines/renaming.js';
 import type { Scope } from '../../machines/scope.js';
 import { renameToken, type TokenContext } from '../../machines/token.js';
+import { renameVm, vmTokens, type VmContext } from '../../machines/vm.js';
 import { UsageError } from '../errors.js';
 
 /** A machine's snapshot reduced to data: what the system stores and compares. */
@@ -34,6 +35,8 @@ export interface SystemState {
   readonly tokens: readonly ComponentState<TokenContext>[];
   /** page p (gfn p) is resident in host memory */
   readonly resident: readonly boolean[];
+  /** VM-wide interrupt state (s390 floating interrupts) */
+  readonly vm: ComponentState<VmContext>;
 }
 
 export function formatToken(token: number): string {
@@ -84,9 +87,11 @@ export function vcpuInGuest(state: SystemState, v: number): boolean {
   return hostRun(h) === 'running' && !h.context.kicked && !h.context.ackStoreBuffered && guestExec(state.guests[v]!) !== 'panicked';
 }
 
-/** Every token the host and guest machines of vCPU `v` still refer to (the observers excluded). */
-export function machineTokens(state: Pick<SystemState, 'hosts' | 'guests'>, v: number): Set<number> {
-  return new Set([...hostTokens(state.hosts[v]!.context), ...guestTokens(state.guests[v]!.context)]);
+/** Every token of vCPU `v`'s work items the machines still refer to: its host and guest, and the VM's floating interrupts (the observers excluded). */
+export function machineTokens(state: Pick<SystemState, 'hosts' | 'guests' | 'vm'>, v: number): Set<number> {
+  const used = new Set([...hostTokens(state.hosts[v]!.context), ...guestTokens(state.guests[v]!.context)]);
+  for (const { token, vcpu } of vmTokens(state.vm.context)) if (vcpu === v) used.add(token);
+  return used;
 }
 
 /** Every token value the system still refers to on vCPU `v`: the machines' and the live observers'. */
@@ -119,7 +124,7 @@ function renamed(state: SystemState, r: Renaming, vcpuTo?: (v: number) => number
   const hosts = move(state.hosts.map((h) => ({ value: h.value, context: renameHost(h.context, r) })));
   const guests = move(state.guests.map((g) => ({ value: g.value, context: renameGuest(g.context, r) })));
   const tokens = state.tokens.map((t) => ({ value: t.value, context: renameToken(t.context, r) })).sort(tokenOrder);
-  return { config: state.config, hosts, guests, tokens, resident: state.resident };
+  return { config: state.config, hosts, guests, tokens, resident: state.resident, vm: { value: state.vm.value, context: renameVm(state.vm.context, r) } };
 }
 
 /**
@@ -168,7 +173,7 @@ export function pagePermutations(config: SystemConfig): number[][] {
 /** The state with page p renamed to perm[p]: gfns everywhere, and the residency. */
 export function permutePages(state: SystemState, perm: readonly number[]): SystemState {
   const next = renamed(state, { ...NO_RENAMING, gfn: (g) => (g < 0 ? g : perm[g]!) });
-  return { ...next, guests: state.guests, resident: permuted(state.resident, (p) => perm[p]!) };
+  return { ...next, guests: state.guests, vm: state.vm, resident: permuted(state.resident, (p) => perm[p]!) };
 }
 
 /** The state with vCPU v's local task i renamed to perm[i]. */

@@ -32,6 +32,7 @@ export function initialState(config: SystemConfig): SystemState {
     guests: inputs.guests.map((input) => machines.guest.initial(input)),
     tokens: [],
     resident: Array.from({ length: config.scope.pages }, () => false),
+    vm: machines.vm.initial(undefined),
   };
 }
 
@@ -92,8 +93,14 @@ function componentKey(c: ComponentState<unknown>): string {
 
 /** Whether two states of one config are equal: their components have the same interned ids (ComponentStepper.idOf), the pages the same residency. */
 export function sameState(a: SystemState, b: SystemState): boolean {
-  const { host, guest, token } = machinesOf(a.config.design);
-  return a.resident.every((r, page) => r === b.resident[page]) && sameComponents(host, a.hosts, b.hosts) && sameComponents(guest, a.guests, b.guests) && sameComponents(token, a.tokens, b.tokens);
+  const { host, guest, token, vm } = machinesOf(a.config.design);
+  return (
+    a.resident.every((r, page) => r === b.resident[page]) &&
+    sameComponents(host, a.hosts, b.hosts) &&
+    sameComponents(guest, a.guests, b.guests) &&
+    sameComponents(token, a.tokens, b.tokens) &&
+    (a.vm === b.vm || vm.idOf(a.vm) === vm.idOf(b.vm))
+  );
 }
 
 /** Whether two lists of one machine's states are equal item by item (by interned id). A module function, not a closure: sameState runs for every candidate step. */
@@ -107,8 +114,8 @@ function sameComponents<T>(ids: { idOf(c: ComponentState<T>): number }, x: reado
  * (trace digests use stateKey, which is the same on any machine).
  */
 export function internedKey(state: SystemState): string {
-  const { host, guest, token } = machinesOf(state.config.design);
-  let key = '';
+  const { host, guest, token, vm } = machinesOf(state.config.design);
+  let key = `${vm.idOf(state.vm)}|`;
   for (const h of state.hosts) key += `${host.idOf(h)},`;
   for (const g of state.guests) key += `${guest.idOf(g)},`;
   for (const t of state.tokens) key += `${token.idOf(t)};`;
@@ -119,5 +126,5 @@ export function internedKey(state: SystemState): string {
 /** Canonical key of a state: equal states give equal keys, whatever order their objects' keys were built in (config excluded: one run has one config). */
 export function stateKey(state: SystemState): string {
   const part = (cs: readonly ComponentState<unknown>[]) => cs.map(componentKey).join(',');
-  return `${part(state.hosts)}|${part(state.guests)}|${part(state.tokens)}|${state.resident.map((r) => (r ? 1 : 0)).join('')}`;
+  return `${part(state.hosts)}|${part(state.guests)}|${part(state.tokens)}|${state.resident.map((r) => (r ? 1 : 0)).join('')}|${componentKey(state.vm)}`;
 }

@@ -49,6 +49,7 @@ export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionE
     host: machines.host.machine,
     guest: machines.guest.machine,
     token: machines.token.machine,
+    vm: machines.vm.machine,
   };
   const actors = new Map<string, AnyActorRef>();
   const create = (machine: MachineKind, instance: number, input: unknown): AnyActorRef => {
@@ -57,9 +58,9 @@ export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionE
     actors.set(id, actor);
     return actor;
   };
-  // every vCPU's actors announce themselves (`@xstate.actor`) before any starts
+  // every vCPU's actors (and the VM's) announce themselves (`@xstate.actor`) before any starts
   const inputs = machineInputs(config);
-  const initial = [...inputs.hosts.map((input, v) => create('host', v, input)), ...inputs.guests.map((input, v) => create('guest', v, input))];
+  const initial = [...inputs.hosts.map((input, v) => create('host', v, input)), ...inputs.guests.map((input, v) => create('guest', v, input)), create('vm', 0, undefined)];
   for (const actor of initial) actor.start();
 
   let events = 0;
@@ -89,6 +90,7 @@ function compareWithPure(state: SystemState, actors: ReadonlyMap<string, AnyActo
   state.hosts.forEach((h, v) => expected.set(actorId('host', v), h));
   state.guests.forEach((g, v) => expected.set(actorId('guest', v), g));
   for (const t of state.tokens) expected.set(actorId('token', t.context.token), t);
+  expected.set(actorId('vm', 0), state.vm);
   const mismatches: string[] = [];
   for (const [id, pure] of expected) {
     const actor = actors.get(id);

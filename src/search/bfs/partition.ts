@@ -251,20 +251,20 @@ export class Partition {
    */
   private forEachMove(tuple: Int32Array, next: Int32Array, visit: (step: number, verdict: number) => boolean): boolean {
     const { packed } = this;
-    const vcpus = packed.width - 1;
-    const mask = tuple[vcpus]!;
-    for (let v = 0; v < vcpus; v++) {
-      const fact = packed.factOf(tuple, v);
+    const groups = packed.width - 1;
+    const mask = tuple[groups]!;
+    for (let g = 0; g < groups; g++) {
+      const fact = packed.factOf(tuple, g);
       const last = packed.movesEnd(fact);
       for (let move = packed.movesStart(fact); move < last; move++) {
-        packed.moveInto(tuple, v, move, next);
+        packed.moveInto(tuple, g, move, next);
         if (visit(packed.stepOf(move), packed.verdictOf(move))) return true;
       }
     }
     for (let page = 0, bit = 1; bit <= mask; page++, bit <<= 1) {
       if ((mask & bit) === 0) continue;
-      for (let i = 0; i < vcpus; i++) next[i] = tuple[i]!;
-      next[vcpus] = mask & ~bit;
+      for (let i = 0; i < groups; i++) next[i] = tuple[i]!;
+      next[groups] = mask & ~bit;
       if (visit(packed.swapStep(tuple, page), packed.swapVerdict(page))) return true;
     }
     return false;
@@ -324,8 +324,8 @@ export class Partition {
     const keys = new Set<number>();
     for (let id = this.expanded; id < this.table.count; id++) {
       this.table.read(id, this.current);
-      for (let v = 0; v < this.packed.config.scope.vcpus; v++) {
-        if (!this.packed.knowsFact(this.current, v)) keys.add(this.packed.factKey(this.current, v));
+      for (let g = 0; g < this.packed.width - 1; g++) {
+        if (!this.packed.knowsFact(this.current, g)) keys.add(this.packed.factKey(this.current, g));
       }
     }
     return [...keys].sort((a, b) => a - b);
@@ -350,7 +350,7 @@ export class Partition {
   private judgeState(tuple: Int32Array): Verdict | undefined {
     const { packed, judge } = this;
     let broken = false;
-    for (let v = 0; v < packed.width - 1 && !broken; v++) broken = packed.breaks(packed.factOf(tuple, v));
+    for (let g = 0; g < packed.width - 1 && !broken; g++) broken = packed.breaks(packed.factOf(tuple, g));
     if (!broken && judge.projected.length > 0) {
       const c = this.classes.classOf(tuple);
       broken = (this.classBroken[c] ??= judge.projectedState(packed.view(tuple)) === undefined ? 0 : 1) === 1;

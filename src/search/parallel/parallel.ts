@@ -2,7 +2,7 @@
  * `--workers N`: the exhaustive search split over N worker threads. Each
  * worker owns the states a hash of their key assigns it (src/search/bfs/partition.ts)
  * and holds a replica of this thread's packed system. This thread alone
- * consults XState: before each level, the workers name the (vCPU, share,
+ * consults XState: before each level, the workers name the (group, share,
  * pages) triples their states need and it has not sent, it computes them in
  * increasing order and sends every worker what is new, so tuples and step
  * indices mean the same everywhere. Then each worker expands its part of
@@ -175,18 +175,18 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
   // with symmetry, every share a successor can hold comes with its least images, computed here
   const canonicaliser = options.symmetry === true ? new PackedCanonicaliser(packed, config) : null;
   const sentImages = new Set<number>();
-  const imagesOf = (shares: Iterable<readonly [share: number, vcpu: number]>): Images => {
+  const imagesOf = (shares: Iterable<readonly [share: number, group: number]>): Images => {
     const images: Images = { keys: [], ids: [] };
     if (canonicaliser === null) return images;
-    for (const [share, v] of shares) canonicaliser.imagesOf(packed.loneTuple(share, v, 0), v, sentImages, images);
+    for (const [share, g] of shares) canonicaliser.imagesOf(packed.loneTuple(share, g, 0), g, sentImages, images);
     return images;
   };
 
-  /** The targets of the moves of the pair with key `key` (see PackedSystem.factKey), with their vCPU. */
-  const targetsOf = (key: number): (readonly [share: number, vcpu: number])[] => {
+  /** The targets of the moves of the pair with key `key` (see PackedSystem.factKey), with their group. */
+  const targetsOf = (key: number): (readonly [share: number, group: number])[] => {
     const fact = packed.factOfKey(key);
-    const v = packed.vcpuOfKey(key);
-    return Array.from({ length: packed.movesEnd(fact) - packed.movesStart(fact) }, (_, i) => [packed.moveTarget(packed.movesStart(fact) + i), v] as const);
+    const g = packed.groupOfKey(key);
+    return Array.from({ length: packed.movesEnd(fact) - packed.movesStart(fact) }, (_, i) => [packed.moveTarget(packed.movesStart(fact) + i), g] as const);
   };
   /** The facts of `keys` and the least images of their moves' targets, computed here, with what else is new since the last call. */
   let mark: TablesMark = { shares: 0, steps: 0, verdicts: 0, projections: 0 };
@@ -199,11 +199,12 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
 
   // every worker starts from the initial state's facts (and images) and the swap moves
   const initial = packed.initial();
-  const initialImages = imagesOf(Array.from({ length: config.scope.vcpus }, (_, v) => [initial[v]!, v] as const));
+  const groups = packed.width - 1;
+  const initialImages = imagesOf(Array.from({ length: groups }, (_, g) => [initial[g]!, g] as const));
   const allResident = initial.slice();
-  allResident[config.scope.vcpus] = 2 ** config.scope.pages - 1;
+  allResident[groups] = 2 ** config.scope.pages - 1;
   for (let page = 0; page < config.scope.pages; page++) packed.swapStep(allResident, page);
-  const first = newSince(Array.from({ length: config.scope.vcpus }, (_, v) => packed.factKey(initial, v)).sort((a, b) => a - b));
+  const first = newSince(Array.from({ length: groups }, (_, g) => packed.factKey(initial, g)).sort((a, b) => a - b));
   broadcast({ type: 'learn', tables: first.tables, images: { keys: [...initialImages.keys, ...first.images.keys], ids: [...initialImages.ids, ...first.images.ids] } });
 
   return {

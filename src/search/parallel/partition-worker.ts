@@ -55,7 +55,7 @@ try {
   let partition: Partition | undefined;
 
   const canonicaliser = data.symmetry ? new PackedCanonicaliser(packed, data.config, true) : null;
-  const width = data.config.scope.vcpus + 1;
+  const width = packed.width;
   // a successor record: its tuple, with symmetry its canonical image, the global id it came from, the step, its verdict
   const recordWidth = (data.symmetry ? 2 : 1) * width + 3;
   const outboxes = data.outboxes.map(() => ({ records: new Int32Array(BATCH_RECORDS * recordWidth), count: 0 }));
