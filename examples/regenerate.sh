@@ -9,3 +9,4 @@ run --design arm64-rfcv1 --mode exhaustive --trace-out examples/arm64-rfcv1-elr-
 run --design arm64-rfcv1 --send-always --mode exhaustive --trace-out examples/arm64-rfcv1-send-always.json
 run --design x86-legacy --seed 1 --trace-out examples/x86-legacy-no-kick.json
 run --design x86 --hotplug --mode exhaustive --trace-out examples/x86-hotplug-stale-token.json
+run --design s390-pfault --vcpus 2 --tasks 2 --pages 2 --mode exhaustive --trace-out examples/s390-pfault-unreaped-done.json

@@ -19,14 +19,17 @@ export const DesignSchema = z
 
     // ---- ABI shape -------------------------------------------------------
     notPresent: z
-      .enum(['exception', 'sdei'])
-      .describe('how "page not present" reaches the guest: a synthetic exception (x86 #PF with CR2 = token, `kvm_arch_async_page_not_present`, §2.1; RFCv1 data abort with FAR = token, §3) or an SDEI event (NMI-like, `kvm_sdei_inject`, §5)'),
+      .enum(['exception', 'sdei', 'external-interrupt'])
+      .describe('how "page not present" reaches the guest: a synthetic exception (x86 #PF with CR2 = token, `kvm_arch_async_page_not_present`, §2.1; RFCv1 data abort with FAR = token, §3), an SDEI event (NMI-like, `kvm_sdei_inject`, §5), or a vCPU-local external interrupt (s390 PFAULT_INIT, code 0x2603 subcode 0x0600, one pending slot `li->irq.ext`, `__inject_pfault_init`; s390-pfault §5.1)'),
     pageReady: z
-      .enum(['exception', 'interrupt'])
-      .describe('how "page ready" reaches the guest: the same exception as not-present (pre-5.8 x86 #PF, RFCv1 data abort, §2.8, §3) or an interrupt (x86 APIC vector `apf.vec` via `kvm_apic_set_irq`, §2.1; arm64 PPI, §5)'),
+      .enum(['exception', 'interrupt', 'floating-interrupt'])
+      .describe('how "page ready" reaches the guest: the same exception as not-present (pre-5.8 x86 #PF, RFCv1 data abort, §2.8, §3), an interrupt of the faulting vCPU (x86 APIC vector `apf.vec` via `kvm_apic_set_irq`, §2.1; arm64 PPI, §5), or a floating interrupt of the whole VM that any vCPU may take (s390 PFAULT_DONE, `kvm_s390_inject_vm` -> `__inject_pfault_done`, FIFO; s390-pfault §5.2)'),
     slotLayout: z
-      .enum(['split', 'single'])
-      .describe('`struct kvm_vcpu_pv_apf_data`: `split` has separate u32 `flags` (not-present) and `token` (page-ready) fields (x86 v5.8+, §2.1); `single` has one `reason` u32 for both events (pre-5.8 x86, RFCv1, SDEI design), so one event cannot be written while the other is unread'),
+      .enum(['split', 'single', 'none'])
+      .describe('`struct kvm_vcpu_pv_apf_data`: `split` has separate u32 `flags` (not-present) and `token` (page-ready) fields (x86 v5.8+, §2.1); `single` has one `reason` u32 for both events (pre-5.8 x86, RFCv1, SDEI design), so one event cannot be written while the other is unread; `none`: no shared area, the token travels in the interrupt itself (s390 `ext_params2`, written to lowcore at delivery)'),
+    guestToken: z
+      .enum(['host-token', 'current-pid'])
+      .describe('what the guest is told identifies a fault: the host\'s token (x86 `alloc_apf_token`, RFCv1, SDEI), or the value the guest registered, read from its lowcore at fault time (s390 `read_guest_real` of the DIAG 0x258 token address: `LPP_MAGIC << 32 | current pid`, s390-pfault §7); then a stale completion names the task, not the fault'),
     ack: z
       .enum(['msr', 'hypercall', 'none'])
       .describe('how the guest tells the host the slot is free again: x86 `MSR_KVM_ASYNC_PF_ACK` (§2.1), SDEI design `ARM_SMCCC_KVM_FUNC_ASYNC_PF_IRQ_ACK` (§5), or nothing (pre-5.8 x86 and RFCv1: the guest zeroes `reason`, the host polls it)'),
@@ -39,8 +42,8 @@ export const DesignSchema = z
 
     // ---- host fault path (§2.5) -----------------------------------------
     fallback: z
-      .enum(['synthetic-halt', 'refault'])
-      .describe('what the host does when a fault cannot be announced, or hits a gfn already outstanding: x86 `synthetic-halt` (`KVM_REQ_APF_HALT`, §2.5 steps 2 and 4); RFCv1 `refault` (`try_async_pf` returns to the guest unmapped, it faults again; a synchronous fault-in when injection is not allowed, §3)'),
+      .enum(['synthetic-halt', 'refault', 'synchronous'])
+      .describe('what the host does when a fault cannot be announced, or hits a gfn already outstanding: x86 `synthetic-halt` (`KVM_REQ_APF_HALT`, §2.5 steps 2 and 4); RFCv1 `refault` (`try_async_pf` returns to the guest unmapped, it faults again; a synchronous fault-in when injection is not allowed, §3); s390 `synchronous` (no outstanding-gfn check: each fault is its own work item; a fault that cannot go async is faulted in on the vCPU thread, `pfault_sync`, s390-pfault §3.1)'),
     checkPendingException: z
       .boolean()
       .describe('`kvm_can_do_async_pf` refuses async PF while an exception is pending (2a266f23550b, §2.5 step 1)'),
@@ -60,11 +63,20 @@ export const DesignSchema = z
     notPresentNeedsFreeSlot: z
       .boolean()
       .describe('single-slot designs: not-present only while `reason` (and `token`) read 0 (RFCv1 §3, SDEI `kvm_arch_async_not_present_allowed` §5)'),
+    pendingInterruptGate: z
+      .boolean()
+      .describe('s390 `kvm_arch_setup_async_pf`: no async fault while any interrupt is deliverable to the vCPU, a pending PFAULT_INIT or a floating PFAULT_DONE included (`kvm_s390_vcpu_has_irq(vcpu, 0)`, gate G4 of s390-pfault §3.2): the one thing that keeps a second INIT from overwriting the first'),
     sdeiBusyGate: z
       .boolean()
       .describe('SDEI design: no not-present while another SDEI event is pending or running (`critical_event`/`normal_event`, §5)'),
 
     // ---- host completion path (§2.4, §2.6) ------------------------------
+    completion: z
+      .enum(['scan', 'direct'])
+      .describe('who raises page-ready: the vCPU thread when it scans `done` (`kvm_check_async_pf_completion` -> `kvm_arch_async_page_present`, x86 and arm64), or the worker itself, before it puts the item on `done` (`CONFIG_KVM_ASYNC_PF_SYNC`: `async_pf_execute` -> `kvm_arch_async_page_present`; s390, locks-and-delivery §6); then the scan only frees items, and clearing the queue flushes each worker, which raises its page-ready'),
+    registration: z
+      .enum(['enable-register', 'diag258'])
+      .describe('how the guest turns async PF on and off for a vCPU: an enable register (x86 `MSR_KVM_ASYNC_PF_EN`, RFCv1 `SYS_ASYNC_PF_EL1`, SDEI `ENABLE`): enabling queues a wake-all (`kvm_async_pf_wakeup_all`), disabling clears the queue (`kvm_clear_async_pf_completion_queue`), §2.7; or s390 DIAG 0x258 TOKEN / CANCEL (`__diag_page_ref_service`): neither, and tokens already pending survive a cancel (s390-pfault §2.2)'),
     completionScan: z
       .enum(['request', 'every-entry'])
       .describe('`request`: the worker raises `KVM_REQ_APF_READY` on done\'s empty->non-empty transition and kicks unless `pageready_pending` (`kvm_arch_async_page_present_queued`, x86 v5.8+, §2.4); `every-entry`: `kvm_check_async_pf_completion` on every run-loop iteration (pre-5.8 x86, RFCv1, §2.8, §3)'),
@@ -99,6 +111,9 @@ export const DesignSchema = z
     disablesApfOnCrash: z
       .boolean()
       .describe('the crash path turns APF off before kdump reuses memory (`kvm_crash_shutdown` -> `kvm_pv_disable_apf`, 3d6b84132d2a, §2.7)'),
+    offlineWake: z
+      .enum(['local', 'all-cpus', 'none'])
+      .describe('what the guest does for its waiters when a CPU goes offline: wake this CPU\'s sleepers (x86 `kvm_guest_cpu_offline` -> `apf_task_wake_all`), every waiter of every CPU (s390 `pfault_cpu_dead`), or nothing (arm64 RFCv1 `kvm_cpu_offline` only disables, locks-and-delivery §2.2)'),
     dummyNodes: z
       .boolean()
       .describe('`kvm_async_pf_task_wake` files a dummy node for a token with no sleeper yet (wake before wait, §2.3, §2.7); the SDEI design\'s PPI handler only looks its table up (§5 step 5)'),
@@ -124,6 +139,7 @@ const x86: DesignOptions = DesignSchema.parse({
   notPresent: 'exception',
   pageReady: 'interrupt',
   slotLayout: 'split',
+  guestToken: 'host-token',
   ack: 'msr',
   tokenShift: 12,
   fallback: 'synthetic-halt',
@@ -134,7 +150,10 @@ const x86: DesignOptions = DesignSchema.parse({
   interruptsGate: true,
   vectorWindowGate: false,
   notPresentNeedsFreeSlot: false,
+  pendingInterruptGate: false,
   sdeiBusyGate: false,
+  completion: 'scan',
+  registration: 'enable-register',
   completionScan: 'request',
   pageReadyNeedsNotPresent: true,
   lapicGate: true,
@@ -147,6 +166,7 @@ const x86: DesignOptions = DesignSchema.parse({
   kernelModeNotPresent: 'panic',
   exceptionEntryWindow: false,
   disablesApfOnCrash: true,
+  offlineWake: 'local',
   dummyNodes: true,
   dummyAllocUnlocked: false,
   x86PlatformEvents: true,
@@ -184,6 +204,8 @@ const arm64Rfcv1: DesignOptions = DesignSchema.parse({
   vectorWindowGate: true,
   notPresentNeedsFreeSlot: true,
   exceptionEntryWindow: true,
+  // kvm_cpu_offline only disables (patch 7/7 arch/arm64/kernel/smp.c, locks-and-delivery §2.2)
+  offlineWake: 'none',
   x86PlatformEvents: false,
 });
 
@@ -209,8 +231,52 @@ const arm64Sdei: DesignOptions = DesignSchema.parse({
   x86PlatformEvents: false,
 });
 
+const s390Pfault: DesignOptions = DesignSchema.parse({
+  ...x86,
+  name: 's390-pfault',
+  summary: 's390 pfault: DIAG 0x258 token, PFAULT_INIT to the faulting vCPU, PFAULT_DONE floating to any vCPU, raised by the worker',
+  section: 's390-pfault',
+  notPresent: 'external-interrupt',
+  pageReady: 'floating-interrupt',
+  slotLayout: 'none',
+  guestToken: 'current-pid',
+  ack: 'none',
+  fallback: 'synchronous',
+  // G1 token registered, G2 PSW problem state (select = compare = PSW_MASK_PSTATE), G3 PSW ext enabled, G4 nothing deliverable
+  checkPendingException: false,
+  userOnlyUnlessSendAlways: true,
+  guestSetsSendAlways: false,
+  pagingGate: false,
+  interruptsGate: true,
+  pendingInterruptGate: true,
+  completion: 'direct',
+  registration: 'diag258',
+  // vcpu_pre_run calls kvm_check_async_pf_completion on every entry (only to free items: the worker raised page-ready)
+  completionScan: 'every-entry',
+  pageReadyNeedsNotPresent: false,
+  lapicGate: false,
+  rescanOnLapicEnable: false,
+  rescanOnPagingEnable: false,
+  kernelModeNotPresent: 'wait',
+  disablesApfOnCrash: false,
+  offlineWake: 'all-cpus',
+  dummyNodes: false,
+  x86PlatformEvents: false,
+});
+
 /** The built-in designs, in the order `apfcheck list designs` prints them. */
-export const DESIGNS: readonly DesignOptions[] = [x86, x86Legacy, arm64Rfcv1, arm64Sdei];
+export const DESIGNS: readonly DesignOptions[] = [x86, x86Legacy, arm64Rfcv1, arm64Sdei, s390Pfault];
+
+/**
+ * Whether every step of the design changes only the machines of the vCPU it
+ * starts on (and the pages): not when page-ready is a floating interrupt
+ * another vCPU takes, nor when a CPU going offline wakes the waiters of every
+ * CPU (s390 `pfault_cpu_dead`). The packed system keeps vCPUs in one group
+ * then (src/packed/packed.ts).
+ */
+export function vcpuLocal(design: DesignOptions): boolean {
+  return design.pageReady !== 'floating-interrupt' && design.offlineWake !== 'all-cpus';
+}
 
 /** Looks up a built-in design; undefined if there is none of that name. */
 export function builtInDesign(name: string): DesignOptions | undefined {

@@ -12,6 +12,7 @@ import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
 import type { DesignOptions } from './design.js';
 import { REASON_NOT_PRESENT, REASON_PAGE_READY, WAKE_ALL } from './host.js';
 import { permuted, type Renaming } from './renaming.js';
+import type { Send } from './routing.js';
 
 export type TaskStatus =
   /** on the run queue */
@@ -29,6 +30,11 @@ export interface GuestTask {
   readonly status: TaskStatus;
   /** SDEI design: `TIF_ASYNC_PF` set by the SDEI handler, cleared by the PPI handler */
   readonly tif: boolean;
+  /**
+   * s390 `tsk->thread.pfault_wait`: 0 idle; 1 PFAULT_INIT seen, on `pfault_list`, should sleep; -1 the completion came
+   * first (arch/s390/mm/pfault.c). Always 0 in the other designs.
+   */
+  readonly pfaultWait: -1 | 0 | 1;
 }
 
 /** `struct kvm_task_sleep_node` in this CPU's buckets. */
@@ -120,8 +126,12 @@ export type GuestEvent =
   | { type: 'DUMMY_ALLOCATED' }
   | { type: 'PREEMPT_OFF' }
   | { type: 'PREEMPT_ON' }
-  /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers */
+  /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers (s390 `pfault_fini` and `pfault_cpu_dead`) */
   | { type: 'CPU_OFFLINE' }
+  /** s390 `pfault_interrupt` completion (run on whichever CPU took the floating PFAULT_DONE) for this CPU's local task `task`; `token` names the work item for the observer only */
+  | { type: 'PFAULT_DONE'; task: number; token: number }
+  /** s390 `pfault_cpu_dead` (another CPU went offline): every task on `pfault_list` is woken */
+  | { type: 'PFAULT_CPU_DEAD' }
   /** `kvm_guest_cpu_init`: enable APF */
   | { type: 'CPU_ONLINE' };
 
@@ -142,7 +152,8 @@ export type GuestEffect =
   | { type: 'apf.enable'; sendAlways: boolean }
   | { type: 'apf.disable' }
   /** the ACK write reaches the host */
-  | { type: 'ack' };
+  | { type: 'ack' }
+  | Send;
 
 export interface GuestInput {
   readonly vcpu: number;
@@ -163,7 +174,7 @@ export function initialGuestContext(input: GuestInput): GuestContext {
     user: true,
     irqsOn: true,
     preemptible: true,
-    tasks: Array.from({ length: input.taskCount }, (_, i) => ({ status: i === 0 ? 'running' : 'runnable', tif: false })),
+    tasks: Array.from({ length: input.taskCount }, (_, i) => ({ status: i === 0 ? 'running' : 'runnable', tif: false, pfaultWait: 0 })),
     current: input.taskCount > 0 ? 0 : -1,
     nodes: [],
     handling: null,
@@ -237,7 +248,9 @@ export function createGuestMachine(design: DesignOptions) {
   const handlerEntries = (from: 'running' | 'idle' | 'apfHalt') => {
     const exceptionTarget = design.exceptionEntryWindow ? 'vectors' : 'handlingException';
     const entries: Record<string, { target: string; actions: 'holdEvent' }> = {};
-    const exceptionCarriesEvent = from === 'running' ? design.notPresent === 'exception' || design.pageReady === 'exception' : design.pageReady === 'exception';
+    // not-present (an exception, or s390's PFAULT_INIT external interrupt) only interrupts the running task that faulted
+    const notPresentHere = from === 'running' && design.notPresent !== 'sdei';
+    const exceptionCarriesEvent = notPresentHere || design.pageReady === 'exception';
     if (exceptionCarriesEvent) {
       /** the async #PF / data abort is delivered (arm64: into the vectors) */
       entries['ASYNC_EXCEPTION'] = { target: exceptionTarget, actions: 'holdEvent' };
@@ -305,6 +318,25 @@ export function createGuestMachine(design: DesignOptions) {
       hasAwayWaiter: ({ context }) => context.awayWaiter !== null,
       /** the rejected first version of 0547758a6de3: the dummy is allocated with the bucket lock dropped. */
       allocatesUnlocked: () => design.dummyAllocUnlocked,
+      /** s390 `pfault_interrupt`, initial branch: the external interrupt carries PFAULT_INIT. */
+      pfaultInit: ({ context }) => design.notPresent === 'external-interrupt' && reasonOf(context) === REASON_NOT_PRESENT,
+      /** s390 `pfault_wait == -1`: the completion for this task came before its initial interrupt. */
+      completionCameFirst: ({ context }) => context.tasks[context.current]?.pfaultWait === -1,
+      /** s390: the task still has `pfault_wait == 1` when it reaches `schedule()` on its way back to user (no completion yet). */
+      currentWaitsForPfault: ({ context }) => context.tasks[context.current]?.pfaultWait === 1,
+      /** the way back to user is s390's `schedule()` with need_resched, not the SDEI design's `do_notify_resume`. */
+      blocksOnNeedResched: () => design.notPresent === 'external-interrupt',
+      /** s390 completion: the task waits (`pfault_wait == 1`, on `pfault_list`). */
+      doneTaskWaits: ({ context, event }) => context.tasks[(event as Extract<GuestEvent, { type: 'PFAULT_DONE' }>).task]?.pfaultWait === 1,
+      /** s390 completion: `task_is_running(tsk)` (TASK_RUNNING: on the run queue or running). */
+      doneTaskRunning: ({ context, event }) => {
+        const status = context.tasks[(event as Extract<GuestEvent, { type: 'PFAULT_DONE' }>).task]?.status;
+        return status === 'running' || status === 'runnable';
+      },
+      /** `kvm_guest_cpu_offline` wakes this CPU's sleepers (`apf_task_wake_all`). */
+      offlineWakesLocal: () => design.offlineWake === 'local',
+      /** s390: the offline CPU's `pfault_cpu_dead` wakes every waiter of every CPU. */
+      offlineWakesAll: () => design.offlineWake === 'all-cpus',
       /** `schedule()` / `pick_next_task`: the chosen task is on the run queue. */
       taskRunnable: ({ context, event }) =>
         context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
@@ -342,6 +374,34 @@ export function createGuestMachine(design: DesignOptions) {
         nodes: hashNode(context.nodes, { token: tokenOf(context), task: context.current }),
         tasks: setTask(context.tasks, context.current, { tif: true }),
       })),
+      /** s390 `pfault_interrupt` (initial, `pfault_wait == -1`): set 0, the task goes on (`dummy-consumed`: the completion was waiting). */
+      consumeEarlyCompletion: assign(({ context }) => ({ tasks: setTask(context.tasks, context.current, { pfaultWait: 0 }) })),
+      /**
+       * s390 `pfault_interrupt` (initial, `pfault_wait == 0`): `get_task_struct`, `pfault_wait = 1`, `list_add` to
+       * `pfault_list`; then "block": TASK_UNINTERRUPTIBLE and need_resched, so the task sleeps in `schedule()` on its
+       * way back to user (unless a completion wakes it first).
+       */
+      pfaultBlock: assign(({ context }) => ({ tasks: setTask(context.tasks, context.current, { pfaultWait: 1 }) })),
+      /** s390 `pfault_interrupt` completion, `pfault_wait == 1`: set 0, `list_del`, `wake_up_process` (a sleeper goes back on the run queue). */
+      pfaultWake: assign(({ context, event }) => {
+        const task = (event as Extract<GuestEvent, { type: 'PFAULT_DONE' }>).task;
+        const status = context.tasks[task]!.status === 'sleeping' ? 'runnable' : context.tasks[task]!.status;
+        return { tasks: setTask(context.tasks, task, { pfaultWait: 0, status }) };
+      }),
+      /** s390 completion for a running task: `pfault_wait = -1` ("completion was faster"). */
+      pfaultEarly: assign(({ context, event }) => ({ tasks: setTask(context.tasks, (event as Extract<GuestEvent, { type: 'PFAULT_DONE' }>).task, { pfaultWait: -1 }) })),
+      /** trace point: what the s390 completion handler did with the work item's completion. */
+      reportPfaultDone: emit(({ event }, params: { outcome: PageReadyOutcome }) => ({
+        type: 'pageReady.seen' as const,
+        token: (event as Extract<GuestEvent, { type: 'PFAULT_DONE' }>).token,
+        outcome: params.outcome,
+      })),
+      /** s390 `pfault_cpu_dead`: `pfault_wait = 0`, `list_del`, `wake_up_process` for every task on `pfault_list`. */
+      wakeAllPfaultWaiters: assign(({ context }) => ({
+        tasks: context.tasks.map((t) => (t.pfaultWait === 1 ? { ...t, pfaultWait: 0 as const, status: t.status === 'sleeping' ? ('runnable' as const) : t.status } : t)),
+      })),
+      /** s390 `__cpu_disable` -> `pfault_fini`, then `pfault_cpu_dead` runs for the dead CPU: it reaches every CPU's waiters. */
+      sendCpuDead: emit({ type: 'send' as const, address: { to: 'guests' as const }, event: { type: 'PFAULT_CPU_DEAD' } }),
       /** `do_notify_resume`: the task with TIF_ASYNC_PF sleeps until the PPI handler clears it. */
       sleepInNotifyResume: assign(({ context }) => ({
         tasks: setTask(context.tasks, context.current, { status: 'sleeping' }),
@@ -489,8 +549,12 @@ export function createGuestMachine(design: DesignOptions) {
           PREEMPT_OFF: { actions: { type: 'setPreemptible', params: { on: false } } },
           /** `preempt_enable` */
           PREEMPT_ON: { actions: { type: 'setPreemptible', params: { on: true } } },
-          /** `kvm_guest_cpu_offline`: disable APF, then `apf_task_wake_all` */
-          CPU_OFFLINE: { actions: ['disableApf', 'reportDisable', 'reportWakeAll', 'wakeAllLocal'] },
+          /** `kvm_guest_cpu_offline`: disable APF, then `apf_task_wake_all`; s390 `pfault_fini`, then `pfault_cpu_dead` everywhere; RFCv1 only disables */
+          CPU_OFFLINE: [
+            { guard: 'offlineWakesLocal', actions: ['disableApf', 'reportDisable', 'reportWakeAll', 'wakeAllLocal'] },
+            { guard: 'offlineWakesAll', actions: ['disableApf', 'reportDisable', 'sendCpuDead'] },
+            { actions: ['disableApf', 'reportDisable'] },
+          ],
           /** `kvm_guest_cpu_init` (CPU online / resume) */
           CPU_ONLINE: { actions: ['enableApf', 'reportEnable'] },
           /** §2.7 "Nested": not-present for the L2 this CPU ran arrives as a #PF VM-exit to L1's KVM */
@@ -557,6 +621,18 @@ export function createGuestMachine(design: DesignOptions) {
       /** async #PF / data-abort handler (`kvm_handle_async_pf` / RFCv1 `do_lockdown`) */
       handlingException: {
         always: [
+          /** s390 PFAULT_INIT, `pfault_wait == -1`: the completion came first; the task goes on */
+          {
+            guard: and(['pfaultInit', 'completionCameFirst']),
+            target: 'returning',
+            actions: ['consumeEarlyCompletion', { type: 'reportNotPresent', params: { outcome: 'dummy-consumed' } }],
+          },
+          /** s390 PFAULT_INIT: `pfault_wait = 1`, on `pfault_list`, block: the task sleeps in `schedule()` on its way back to user */
+          {
+            guard: 'pfaultInit',
+            target: 'notifyResume',
+            actions: ['pfaultBlock', { type: 'reportNotPresent', params: { outcome: 'sleeping' } }, 'releaseEvent'],
+          },
           /** not-present with IF=0 on a v5.8+ guest */
           {
             guard: and(['isNotPresent', 'panicsOnBadContext', 'interruptsDisabled']),
@@ -610,11 +686,20 @@ export function createGuestMachine(design: DesignOptions) {
           { target: 'returning', actions: ['clearArea', { type: 'reportNotPresent', params: { outcome: 'rejected' } }] },
         ],
       },
-      /** SDEI design: the self reschedule IPI is pending; the task goes to `do_notify_resume` next */
+      /**
+       * The task is on its way back to user with a reschedule pending: SDEI design, the self IPI then
+       * `do_notify_resume`; s390, need_resched set by `pfault_interrupt`, then `schedule()` in the exit to user mode
+       */
       notifyResume: {
         on: {
-          /** the IPI (an SGI, taken before the page-ready PPI): `do_notify_resume` sleeps while TIF_ASYNC_PF is set */
-          NOTIFY_RESUME: { target: 'idle', actions: ['sleepInNotifyResume', 'enterIdle'] },
+          NOTIFY_RESUME: [
+            /** s390 `schedule()`: still TASK_UNINTERRUPTIBLE (`pfault_wait == 1`), the task sleeps */
+            { guard: and(['blocksOnNeedResched', 'currentWaitsForPfault']), target: 'idle', actions: ['sleepInNotifyResume', 'enterIdle'] },
+            /** s390: a completion set the task running meanwhile; `schedule()` picks it again and it returns to user */
+            { guard: 'blocksOnNeedResched', target: 'running' },
+            /** SDEI: the IPI (an SGI, taken before the page-ready PPI): `do_notify_resume` sleeps while TIF_ASYNC_PF is set */
+            { target: 'idle', actions: ['sleepInNotifyResume', 'enterIdle'] },
+          ],
         },
       },
       /** page-ready: `kvm_async_pf_task_wake(token)`, then zero the token */
@@ -683,6 +768,15 @@ export function createGuestMachine(design: DesignOptions) {
       panicked: { type: 'final' },
     },
     on: {
+      /** s390 `pfault_interrupt` completion for one of this CPU's tasks, taken on any CPU, whatever this CPU does meanwhile */
+      PFAULT_DONE: [
+        { guard: 'doneTaskWaits', actions: ['pfaultWake', { type: 'reportPfaultDone', params: { outcome: 'woken' } }] },
+        { guard: 'doneTaskRunning', actions: ['pfaultEarly', { type: 'reportPfaultDone', params: { outcome: 'dummy-filed' } }] },
+        /** not running and not waiting: per the source comment, a leftover of a PFAULT CANCEL; ignored */
+        { actions: { type: 'reportPfaultDone', params: { outcome: 'dropped' } } },
+      ],
+      /** s390 `pfault_cpu_dead` for another CPU */
+      PFAULT_CPU_DEAD: { actions: 'wakeAllPfaultWaiters' },
       /** the migrated L1 thread runs `kvm_handle_page_fault` on its new CPU, whatever this CPU does meanwhile */
       L1_REMOTE_HANDLE_PAGE_FAULT: [
         {

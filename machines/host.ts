@@ -8,9 +8,10 @@
  * exception / interrupt / SDEI lines of the vCPU. What it needs to know about
  * the guest (CPL, IF, PC) comes in the event, as KVM reads it at a VM exit.
  */
-import { and, assign, emit, setup } from 'xstate';
+import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
 import type { DesignOptions } from './design.js';
 import type { Renaming } from './renaming.js';
+import type { Send } from './routing.js';
 
 /** Token value meaning "wake all" (`~0`, `kvm_async_pf_wakeup_all`). */
 export const WAKE_ALL = 0xffffffff;
@@ -22,6 +23,8 @@ export const REASON_PAGE_READY = 2;
 /** One `struct kvm_async_pf`. */
 export interface WorkItem {
   readonly token: number;
+  /** s390 (`guestToken: current-pid`): the pid of the task that faulted, which is what the guest is told names the fault; -1 where it is told the token */
+  readonly pid: number;
   readonly gfn: number;
   /** `notpresent_injected` */
   readonly injected: boolean;
@@ -101,7 +104,12 @@ export interface GuestView {
 }
 
 export type HostEvent =
-  | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView }
+  /**
+   * A guest access to a page that needs I/O. `current`: the pid of the task the CPU runs (-1: none), which s390 reads
+   * from the guest's lowcore as the pfault token (`read_guest_real`, `__LC_CURRENT_PID`); `vmPending`: a floating
+   * interrupt waits in the VM (s390: a PFAULT_DONE any vCPU could take).
+   */
+  | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView; current: number; vmPending: boolean }
   | { type: 'WORKER_DONE'; token: number }
   | { type: 'WORKER_RETURNED'; token: number }
   | { type: 'STORE_BUFFER_DRAINS' }
@@ -128,7 +136,8 @@ export type HostEffect =
   | { type: 'work.queued'; token: number; gfn: number; injected: boolean }
   | { type: 'work.dequeued'; token: number; delivered: boolean }
   | { type: 'work.cancelled'; tokens: readonly number[]; workerRunning: readonly number[] }
-  | { type: 'notPresent.cancelled'; token: number };
+  | { type: 'notPresent.cancelled'; token: number }
+  | Send;
 
 export interface HostInput {
   readonly vcpu: number;
@@ -153,7 +162,7 @@ export function renameHost(c: HostContext, r: Renaming): HostContext {
   return {
     ...c,
     vcpu: r.vcpu(c.vcpu),
-    items: c.items.map((w) => ({ ...w, token: r.token(w.token), gfn: r.gfn(w.gfn) })),
+    items: c.items.map((w) => ({ ...w, token: r.token(w.token), pid: w.pid < 0 ? w.pid : r.pid(w.pid), gfn: r.gfn(w.gfn) })),
     done: c.done.map(r.token),
     gfns: c.gfns.map(r.gfn).sort((a, b) => a - b),
     area: { ...c.area, token: r.token(c.area.token) },
@@ -168,6 +177,19 @@ function slotFreeForReady(design: DesignOptions, area: ApfArea): boolean {
 }
 
 type FaultEvent = Extract<HostEvent, { type: 'EPT_VIOLATION' }>;
+
+/**
+ * Raising page-ready for `item` from its worker (ASYNC_PF_SYNC, s390
+ * `__kvm_inject_pfault_token(start_token = false)`): PFAULT_DONE, carrying the
+ * faulting task's pfault token, onto the VM's floating list; and the token's
+ * observer told it was raised.
+ */
+function raised(vcpu: number, item: WorkItem): Send[] {
+  return [
+    { type: 'send', address: { to: 'vm' }, event: { type: 'FLOATING_INJECT', interrupt: { token: item.token, vcpu, value: item.pid } } as { type: string } },
+    { type: 'send', address: { to: 'token', vcpu, token: item.token }, event: { type: 'RAISED' } },
+  ];
+}
 
 /** The initial host vCPU: the guest enabled APF at boot (its boot wake-all already drained), nothing queued, LAPIC and paging on, L1 running. */
 export function initialHostContext(input: HostInput): HostContext {
@@ -232,10 +254,10 @@ export function createHostMachine(design: DesignOptions) {
     return design.cancelPendingNotPresent === 'any-token' || c.done[0] === pending;
   };
 
-  /** `kvm_arch_can_dequeue_async_page_present` (x86) / `kvm_arch_can_inject_async_page_present` (legacy, RFCv1) / SDEI. */
+  /** `kvm_arch_can_dequeue_async_page_present` (x86) / `kvm_arch_can_inject_async_page_present` (legacy, RFCv1) / SDEI; s390: always (the worker raised page-ready, dequeue only frees). */
   const canDequeue = (c: HostContext): boolean => {
     if (c.done.length === 0) return false;
-    if (!c.msrEnabled) return true;
+    if (!c.msrEnabled || design.completion === 'direct') return true;
     if (headCancellable(c)) return true;
     if (design.lapicGate && !c.lapicEnabled) return false;
     const guest = c.scanGuest;
@@ -264,15 +286,21 @@ export function createHostMachine(design: DesignOptions) {
       emitted: {} as HostEffect,
     },
     guards: {
-      /** `kvm_can_do_async_pf` false (pending exception 2a266f23550b, IF off), or RFCv1 injection not allowed: synchronous fault-in (§2.5 step 1, §3). */
+      /**
+       * Synchronous fault-in (§2.5 step 1, §3; s390 `kvm_arch_setup_async_pf` false, s390-pfault §3.2): `kvm_can_do_async_pf`
+       * false (pending exception 2a266f23550b, IF off), RFCv1 injection not allowed, or an s390 gate (token registered,
+       * problem state, PSW ext on, and nothing deliverable: `kvm_s390_vcpu_has_irq`, which counts a pending PFAULT_INIT and
+       * a floating PFAULT_DONE).
+       */
       mustFaultInSynchronously: ({ context, event }) => {
         const e = event as FaultEvent;
         if (design.checkPendingException && context.exception !== null) return true;
         if (design.interruptsGate && !e.guest.irqsOn) return true;
-        return design.fallback === 'refault' && !canDeliver(context, e.guest);
+        if (design.pendingInterruptGate && (context.exception !== null || e.vmPending)) return true;
+        return design.fallback !== 'synthetic-halt' && !canDeliver(context, e.guest);
       },
-      /** `kvm_find_async_pf_gfn`: a repeated fault on an outstanding gfn (§2.5 step 2). */
-      gfnOutstanding: ({ context, event }) => context.gfns.includes((event as FaultEvent).gfn),
+      /** `kvm_find_async_pf_gfn`: a repeated fault on an outstanding gfn (§2.5 step 2); s390 keeps no gfn table (each fault is its own item). */
+      gfnOutstanding: ({ context, event }) => design.fallback !== 'synchronous' && context.gfns.includes((event as FaultEvent).gfn),
       /** x86 answers a repeated fault with synthetic halt (`KVM_REQ_APF_HALT`); RFCv1 returns to the guest (§3). */
       haltsOnRepeatedFault: () => design.fallback === 'synthetic-halt',
       /** `kvm_setup_async_pf` fails: `queued >= ASYNC_PF_PER_VCPU` (§2.5 step 3). */
@@ -289,9 +317,9 @@ export function createHostMachine(design: DesignOptions) {
       storesReorder: () => !design.kickBarriers,
       /** x86 `KVM_REQ_APF_READY` pending, or pre-5.8/RFCv1 polling on every entry. */
       scanDue: ({ context }) => context.readyRequest || design.completionScan === 'every-entry',
-      /** `kvm_check_async_pf_completion` loop: head to be dequeued and announced to the guest. */
+      /** `kvm_check_async_pf_completion` loop: head to be dequeued and announced to the guest (not when the worker announced it: ASYNC_PF_SYNC). */
       headDelivers: ({ context }) => {
-        if (!canDequeue(context) || !context.msrEnabled || headCancellable(context)) return false;
+        if (design.completion === 'direct' || !canDequeue(context) || !context.msrEnabled || headCancellable(context)) return false;
         const item = head(context);
         return item.wakeAll || item.injected || !design.pageReadyNeedsNotPresent;
       },
@@ -307,6 +335,12 @@ export function createHostMachine(design: DesignOptions) {
       rescansOnPagingEnable: ({ context }) => design.rescanOnPagingEnable && context.msrEnabled,
       /** bug before ab4e41eb9fab: `kvm_post_set_cr0` clears the completion queue on CR0.PG toggles. */
       clearsQueueOnPagingToggle: () => design.clearQueueOnPagingToggle,
+      /** `CONFIG_KVM_ASYNC_PF_SYNC`: `async_pf_execute` itself raises page-ready (`kvm_arch_async_page_present`) before the item goes on `done` (s390). */
+      raisesFromWorker: () => design.completion === 'direct',
+      /** the enable register's enabling write runs `kvm_async_pf_wakeup_all`; s390's DIAG 0x258 TOKEN does not. */
+      wakesAllOnEnable: () => design.registration === 'enable-register',
+      /** the enable register's disabling write clears the queue; s390's DIAG 0x258 CANCEL lets pending tokens survive (`__diag_page_ref_service`). */
+      disableKeepsQueue: () => design.registration === 'diag258',
     },
     actions: {
       /** GUP without FOLL_NOWAIT: the vCPU thread blocks in the host until the page is in (§2.5 step 1). */
@@ -316,22 +350,36 @@ export function createHostMachine(design: DesignOptions) {
         const e = event as FaultEvent;
         const item: WorkItem = {
           token: e.token,
+          pid: design.guestToken === 'current-pid' ? e.current : -1,
           gfn: e.gfn,
           injected: params.injected,
           wakeAll: false,
           completed: false,
           workerRunning: false,
         };
-        return { items: [...context.items, item], gfns: [...context.gfns, e.gfn].sort((a, b) => a - b) };
+        // s390 keeps no outstanding-gfn table (no `kvm_add_async_pf_gfn`)
+        const gfns = design.fallback === 'synchronous' ? context.gfns : [...context.gfns, e.gfn].sort((a, b) => a - b);
+        return { items: [...context.items, item], gfns };
       }),
       /** trace point (`trace_kvm_async_pf_not_present` / `_doublefault`): the new item, its token lifecycle starts. */
       reportQueued: emit(({ event }, params: { injected: boolean }) => {
         const e = event as FaultEvent;
         return { type: 'work.queued' as const, token: e.token, gfn: e.gfn, injected: params.injected };
       }),
-      /** `kvm_arch_async_page_not_present`: write flags/reason (SDEI: and token), queue #PF / data abort / SDEI. */
+      /** s390 `__inject_pfault_init` overwrites the one pending slot (`li->irq.ext = ...`): the INIT pending there is lost. */
+      reportOverwrittenInit: enqueueActions(({ context, enqueue }) => {
+        if (design.notPresent === 'external-interrupt' && context.exception !== null) {
+          enqueue.emit({ type: 'notPresent.cancelled' as const, token: context.exception.token });
+        }
+      }),
+      /**
+       * `kvm_arch_async_page_not_present`: write flags/reason (SDEI: and token), queue #PF / data abort / SDEI; s390
+       * `__kvm_inject_pfault_token(start_token = true)`: PFAULT_INIT into the vCPU's one local slot, the token in the
+       * interrupt (no shared area).
+       */
       injectNotPresent: assign(({ context, event }) => {
         const token = (event as FaultEvent).token;
+        if (design.notPresent === 'external-interrupt') return { exception: { kind: 'np' as const, token, toL1: false } };
         const area = { reason: REASON_NOT_PRESENT, token: design.notPresent === 'sdei' ? token : context.area.token };
         if (design.notPresent === 'sdei') return { area, sdei: token };
         // a second #PF while one is pending: kvm_multiple_exception() makes it a #DF
@@ -339,6 +387,29 @@ export function createHostMachine(design: DesignOptions) {
         const exception: PendingException = context.exception === null ? { kind: 'np', token, toL1 } : { kind: 'df', token, toL1: false };
         // a #PF VM-exit takes the vCPU out of L2 (nested_vmx_vmexit); without the opt-in the gate keeps this path shut
         return { area, exception, inL2: context.inL2 && !toL1 };
+      }),
+      /**
+       * ASYNC_PF_SYNC `async_pf_execute`: `kvm_arch_async_page_present` from the worker, before `list_add_tail` to `done`
+       * (s390: `kvm_s390_inject_vm` puts PFAULT_DONE, with the faulting task's pfault token, on the VM's floating list).
+       */
+      raiseFromWorker: enqueueActions(({ context, event, enqueue }) => {
+        const item = context.items.find((w) => w.token === (event as Extract<HostEvent, { type: 'WORKER_DONE' }>).token)!;
+        for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
+      }),
+      /**
+       * ASYNC_PF_SYNC `kvm_clear_async_pf_completion_queue` (`kvm_arch_vcpu_ioctl_normal_reset`): `flush_work` on every
+       * queued item lets its worker finish, which faults the page in and raises its page-ready; `kvm_s390_clear_local_irqs`
+       * drops a PFAULT_INIT still pending.
+       */
+      flushWorkers: enqueueActions(({ context, enqueue }) => {
+        if (design.completion !== 'direct') return;
+        if (context.exception !== null) enqueue.emit({ type: 'notPresent.cancelled' as const, token: context.exception.token });
+        for (const item of context.items) {
+          if (item.completed || item.wakeAll) continue;
+          enqueue.emit({ type: 'fault.sync' as const, gfn: item.gfn });
+          for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
+          enqueue.emit({ type: 'send' as const, address: { to: 'token' as const, vcpu: context.vcpu, token: item.token }, event: { type: 'COMPLETED' } });
+        }
       }),
       /** `async_pf_execute` tail: move the item to `done` under `async_pf.lock`. */
       moveToDone: assign(({ context, event }) => {
@@ -421,7 +492,7 @@ export function createHostMachine(design: DesignOptions) {
       queueWakeAll: assign(({ context }) => ({
         items: [
           ...context.items,
-          { token: WAKE_ALL, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false },
+          { token: WAKE_ALL, pid: -1, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false },
         ],
         done: [...context.done, WAKE_ALL],
       })),
@@ -506,6 +577,7 @@ export function createHostMachine(design: DesignOptions) {
                   actions: [
                     { type: 'queueAsyncWork', params: { injected: true } },
                     { type: 'reportQueued', params: { injected: true } },
+                    'reportOverwrittenInit',
                     'injectNotPresent',
                     'noteEntryWork',
                   ],
@@ -569,6 +641,8 @@ export function createHostMachine(design: DesignOptions) {
     on: {
       /** `async_pf_execute`: the page is in; item to `done`; on empty->non-empty request + kick unless pending */
       WORKER_DONE: [
+        /** ASYNC_PF_SYNC (s390): the worker raises page-ready itself, then puts the item on `done`; no request, no kick (`__kvm_vcpu_wake_up` only wakes a blocked vCPU) */
+        { guard: 'raisesFromWorker', actions: ['raiseFromWorker', 'moveToDone'] },
         { guard: and(['signalsCompletion', 'doneWasEmpty', 'kickNeeded']), actions: ['moveToDone', 'requestReady', 'kick'] },
         /** no kick, and without the barrier the request store may still be buffered (LKMM store buffering) */
         { guard: and(['signalsCompletion', 'doneWasEmpty', 'storesReorder']), actions: ['moveToDone', 'bufferRequest'] },
@@ -584,14 +658,20 @@ export function createHostMachine(design: DesignOptions) {
       WORKER_STORES_DRAIN: { actions: 'drainRequest' },
       /** `kvm_pv_enable_async_pf` enabling: `kvm_async_pf_wakeup_all` (request + kick via present_queued) */
       APF_ENABLE: [
+        /** s390 DIAG 0x258 TOKEN: register the token address, nothing queued */
+        { guard: not('wakesAllOnEnable'), actions: 'enableApf' },
         { guard: and(['doneEmpty', 'signalsCompletion']), actions: ['enableApf', 'queueWakeAll', 'requestReady', 'kick'] },
         { guard: 'doneEmpty', actions: ['enableApf', 'queueWakeAll', 'kick'] },
         { actions: ['enableApf', 'kick'] },
       ],
       /** `kvm_pv_enable_async_pf` disabling: clear the queue, reset the hash (§2.7) */
-      APF_DISABLE: { actions: ['disableApf', 'reportCancelled', 'clearQueue'] },
+      APF_DISABLE: [
+        /** s390 DIAG 0x258 CANCEL: the token is invalid from now on; outstanding work and pending interrupts stay ("all outstanding tokens are already pending") */
+        { guard: 'disableKeepsQueue', actions: 'disableApf' },
+        { actions: ['disableApf', 'reportCancelled', 'clearQueue'] },
+      ],
       /** `kvm_vcpu_reset` (INIT/RESET, §2.7): queue cleared, hash reset, `apf.halted = false` */
-      VCPU_RESET: { target: '.run.running', actions: ['reportCancelled', 'clearQueue', 'resetVcpu'] },
+      VCPU_RESET: { target: '.run.running', actions: ['flushWorkers', 'reportCancelled', 'clearQueue', 'resetVcpu'] },
       /** injection of the pending exception at entry (`kvm_inject_exception`) */
       EXCEPTION_TAKEN: { actions: 'takeException' },
       /** the guest accepted the page-ready interrupt */

@@ -14,12 +14,14 @@ export interface Renaming {
   readonly gfn: (g: number) => number;
   /** a local task number of this CPU: a permutation (-1, no task, stays -1) */
   readonly task: (i: number) => number;
+  /** a task's pid (its number among all the guest's tasks) */
+  readonly pid: (p: number) => number;
 }
 
 const same = (x: number): number => x;
 
 /** The renaming that changes nothing; symmetries override the parts they permute. */
-export const NO_RENAMING: Renaming = { vcpu: same, token: same, gfn: same, task: same };
+export const NO_RENAMING: Renaming = { vcpu: same, token: same, gfn: same, task: same, pid: same };
 
 /** The array with entry i moved to `to(i)` (a permutation of the indices). */
 export function permuted<T>(items: readonly T[], to: (i: number) => number): T[] {

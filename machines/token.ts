@@ -30,6 +30,8 @@ export interface TokenContext {
 export type TokenEvent =
   /** `async_pf_execute` finished: the item is on `done` */
   | { type: 'COMPLETED' }
+  /** ASYNC_PF_SYNC: the worker raised page-ready itself (`kvm_arch_async_page_present` from `async_pf_execute`, s390) */
+  | { type: 'RAISED' }
   /** `kvm_check_async_pf_completion` dequeued it: announced to the guest or not */
   | { type: 'DEQUEUED'; delivered: boolean }
   /** the pending not-present was cancelled before the guest took it (`kvm_sdei_cancel`, 9a6e7c39810e) */
@@ -117,7 +119,13 @@ export const tokenMachine = setup({
         /** `kvm_setup_async_pf` returned; branch on `notpresent_injected` (§2.6) */
         created: { always: [{ guard: 'wasNotified', target: 'queuedNotified' }, { target: 'queuedHalted' }] },
         /** §2.6 QUEUED_NOTIFIED: on `async_pf.queue`, not-present injected */
-        queuedNotified: { on: { COMPLETED: 'doneNotified' } },
+        queuedNotified: {
+          on: {
+            COMPLETED: 'doneNotified',
+            /** ASYNC_PF_SYNC: page-ready raised by the worker, before the item goes on `done` */
+            RAISED: { target: 'delivered', actions: 'countPageReady' },
+          },
+        },
         /** §2.6 QUEUED_HALTED: on `async_pf.queue`, the vCPU in synthetic halt */
         queuedHalted: { on: { COMPLETED: 'doneHalted' } },
         /** §2.6 DONE (notified): on `async_pf.done`, page-ready due at dequeue */
@@ -138,8 +146,14 @@ export const tokenMachine = setup({
             ],
           },
         },
-        /** §2.6 DELIVERED: token in the slot, page-ready raised, `pageready_pending` */
-        delivered: { on: { SLOT_RELEASED: 'acked' } },
+        /** §2.6 DELIVERED: token in the slot, page-ready raised, `pageready_pending` (ASYNC_PF_SYNC: raised by the worker, the item on `done` until the vCPU frees it) */
+        delivered: {
+          on: {
+            SLOT_RELEASED: 'acked',
+            /** ASYNC_PF_SYNC: the worker puts the item it raised on `done` */
+            COMPLETED: {},
+          },
+        },
         /** §2.6 ACKED: the guest zeroed the slot (and wrote MSR_KVM_ASYNC_PF_ACK / IRQ_ACK) */
         acked: {},
         /** §2.6 DROPPED: dequeued without a guest event (APF off, never announced, or SDEI cancel) */

@@ -15,7 +15,7 @@ export interface FloatingInterrupt {
   readonly token: number;
   /** the vCPU whose work item it completes */
   readonly vcpu: number;
-  /** what the interrupt carries to the guest (`ext_params2`: on s390 the token the guest chose, its task) */
+  /** what the interrupt carries to the guest (`ext_params2`): on s390 the pfault token the guest chose, the faulting task's pid */
   readonly value: number;
 }
 
@@ -42,7 +42,7 @@ export function vmTokens(c: VmContext): readonly { readonly token: number; reado
 
 /** The VM context under a renaming of vCPUs and tokens. */
 export function renameVm(c: VmContext, r: Renaming): VmContext {
-  return { floating: c.floating.map((i) => ({ token: r.token(i.token), vcpu: r.vcpu(i.vcpu), value: i.value })) };
+  return { floating: c.floating.map((i) => ({ token: r.token(i.token), vcpu: r.vcpu(i.vcpu), value: r.pid(i.value) })) };
 }
 
 /** The VM machine (the same for every design). */

@@ -84,7 +84,7 @@ function writeJson(file: string, data: unknown): string {
   return file;
 }
 
-const DESIGN_NAMES = ['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei'];
+const DESIGN_NAMES = ['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei', 's390-pfault'];
 const PROPERTY_IDS = [
   'no-lost-wakeup',
   'no-double-injection',
@@ -121,7 +121,7 @@ describe('list', () => {
     expect(lines(result.stdout)[1]).toMatch(/^-+(  -+)+$/);
   });
 
-  it('lists the four designs, in order, as text and JSON', async () => {
+  it('lists the five designs, in order, as text and JSON', async () => {
     const text = await run('list', 'designs');
     for (const name of DESIGN_NAMES) expect(text.stdout).toContain(name);
     const json = await run('list', 'designs', '--json');

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REASON_NOT_PRESENT, REASON_PAGE_READY } from '../machines/host.js';
+import { designByName } from '../machines/design.js';
+import { machinesOf } from '../src/system/system.js';
 import { guestOf, hostOf, play, start, taskStatuses, tokenView } from './support/script.js';
 
 describe('x86 normal sequence (reference §2.4)', () => {
@@ -14,7 +16,7 @@ describe('x86 normal sequence (reference §2.4)', () => {
 
     s = play(s, 'cpu0: task0 touches page0');
     expect(hostOf(s).context.items).toEqual([
-      { token, gfn: 0, injected: true, wakeAll: false, completed: false, workerRunning: false },
+      { token, pid: -1, gfn: 0, injected: true, wakeAll: false, completed: false, workerRunning: false },
     ]);
     expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
     expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
@@ -135,7 +137,7 @@ describe('arm64-sdei normal sequence (reference §5)', () => {
 
     s = play(s, 'cpu0: takes SDEI not-present (token 0x1000)');
     expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
-    expect(guestOf(s).context.tasks[0]).toEqual({ status: 'running', tif: true });
+    expect(guestOf(s).context.tasks[0]).toEqual({ status: 'running', tif: true, pfaultWait: 0 });
     expect(guestOf(s).value).toBe('notifyResume');
 
     s = play(s, 'cpu0: reschedule IPI, do_notify_resume');
@@ -148,11 +150,39 @@ describe('arm64-sdei normal sequence (reference §5)', () => {
     expect(hostOf(s).context.pageReadyPending).toBe(true);
 
     s = play(s, 'cpu0: takes page-ready interrupt');
-    expect(guestOf(s).context.tasks[0]).toEqual({ status: 'runnable', tif: false });
+    expect(guestOf(s).context.tasks[0]).toEqual({ status: 'runnable', tif: false, pfaultWait: 0 });
     expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
 
     s = play(s, 'cpu0: IRQ_ACK hypercall');
     expect(hostOf(s).context.pageReadyPending).toBe(false);
     expect(s.tokens).toEqual([]);
+  });
+});
+
+describe('CPU offline: what the guest does for its waiters', () => {
+  /** A guest CPU whose task0 sleeps on token 0x1000. */
+  const withSleeper = (design: string) => {
+    const guest = machinesOf(designByName(design)).guest;
+    const start = guest.initial({ vcpu: 0, taskCount: 2, slots: 2 });
+    return {
+      guest,
+      state: {
+        value: 'running',
+        context: { ...start.context, tasks: [{ status: 'sleeping' as const, tif: false, pfaultWait: 0 as const }, { status: 'running' as const, tif: false, pfaultWait: 0 as const }], current: 1, nodes: [{ token: 0x1000, task: 0 }] },
+      },
+    };
+  };
+
+  it('x86 kvm_guest_cpu_offline wakes this CPU\'s sleepers (apf_task_wake_all)', () => {
+    const { guest, state } = withSleeper('x86');
+    expect(guest.step(state, { type: 'CPU_OFFLINE' }).next.context.tasks[0]!.status).toBe('runnable');
+  });
+
+  it('arm64 RFCv1 kvm_cpu_offline only disables: the sleeper sleeps on (locks-and-delivery §2.2)', () => {
+    const { guest, state } = withSleeper('arm64-rfcv1');
+    const next = guest.step(state, { type: 'CPU_OFFLINE' }).next;
+    expect(next.context.apfEnabled).toBe(false);
+    expect(next.context.tasks[0]!.status).toBe('sleeping');
+    expect(next.context.nodes).toEqual([{ token: 0x1000, task: 0 }]);
   });
 });

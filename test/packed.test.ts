@@ -8,7 +8,7 @@
  * same order, the same successors, the same step verdicts.
  */
 import { describe, expect, it } from 'vitest';
-import { DESIGNS, designByName } from '../machines/design.js';
+import { DESIGNS, designByName, vcpuLocal } from '../machines/design.js';
 import { SAFETY } from '../properties/index.js';
 import { applyMutants, MUTANTS } from '../machines/mutants.js';
 import { packedSystemFor } from '../src/search/bfs/partition.js';
@@ -32,36 +32,39 @@ describe.each(CONFIGS)('%s', (_, config) => {
   it('gives every fact the moves the composed system gives its state, at every pages mask', () => {
     const judge = new Judge({ safety: SAFETY, liveness: [] });
     const packed = packedSystemFor(config, judge);
-    const { vcpus } = config.scope;
+    const groups = packed.width - 1;
     const seen = new Set<string>();
     const queue = [packed.initial()];
     const checked = new Set<number>();
     const masks = new Set<number>();
     while (queue.length > 0 && checked.size < MAX_FACTS) {
       const tuple = queue.shift()!;
-      for (let v = 0; v < vcpus; v++) {
-        const fact = packed.factOf(tuple, v);
+      for (let g = 0; g < groups; g++) {
+        const fact = packed.factOf(tuple, g);
         const moves = [];
         for (let move = packed.movesStart(fact); move < packed.movesEnd(fact); move++) {
-          const next = packed.moveInto(tuple, v, move, new Int32Array(packed.width));
+          const next = packed.moveInto(tuple, g, move, new Int32Array(packed.width));
           const verdict = packed.verdictOf(move);
-          moves.push([packed.steps[packed.stepOf(move)]!.label, next[v], next[vcpus], verdict < 0 ? undefined : packed.verdicts[verdict]]);
+          moves.push([packed.steps[packed.stepOf(move)]!.label, next[g], next[groups], verdict < 0 ? undefined : packed.verdicts[verdict]]);
           const key = next.join();
           if (!seen.has(key)) {
             seen.add(key);
             queue.push(next);
           }
         }
-        const key = packed.factKey(tuple, v);
+        const key = packed.factKey(tuple, g);
         if (checked.has(key)) continue;
         checked.add(key);
-        masks.add(tuple[vcpus]!);
-        const lone = packed.unpack(packed.loneTuple(tuple[v]!, v, tuple[vcpus]!));
-        const direct = successorsOf(lone, v).map(({ step, next }) => {
-          const packedNext = packed.pack(next);
-          return [step.label, packedNext[v], packedNext[vcpus], judge.forShares(config).step(next, lone)];
-        });
-        expect(moves, `vcpu${v}, share ${tuple[v]}, pages ${tuple[vcpus]}`).toEqual(direct);
+        masks.add(tuple[groups]!);
+        // the group's moves are its vCPUs' successors, vCPU by vCPU, in its lone state
+        const lone = packed.unpack(packed.loneTuple(tuple[g]!, g, tuple[groups]!));
+        const direct = packed.groups[g]!.flatMap((v) =>
+          successorsOf(lone, v).map(({ step, next }) => {
+            const packedNext = packed.pack(next);
+            return [step.label, packedNext[g], packedNext[groups], judge.forShares(config).step(next, lone)];
+          }),
+        );
+        expect(moves, `group ${g}, share ${tuple[g]}, pages ${tuple[groups]}`).toEqual(direct);
       }
     }
     // the claim is only tested if shares are met with pages resident as well as swapped out
@@ -120,7 +123,8 @@ function reach(packed: PackedSystem<unknown>): { states: Set<string>; edges: Set
 
 describe('one group of all vCPUs (for designs whose steps reach other vCPUs)', () => {
   it.each([
-    ...DESIGNS.map((design): [string, SystemConfig] => [`${design.name} (2,2,2)`, { design, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 } }]),
+    // the designs packed one group per vCPU (s390-pfault is packed as one group already)
+    ...DESIGNS.filter(vcpuLocal).map((design): [string, SystemConfig] => [`${design.name} (2,2,2)`, { design, scope: { ...DEFAULT_SCOPE, vcpus: 2, tasks: 2, pages: 2 } }]),
     ...MUTANTS.filter((m) => m.id === 'dummy-alloc-unlocked').map((m): [string, SystemConfig] => [m.id, { design: applyMutants(designByName(m.base), [m]), scope: { ...DEFAULT_SCOPE, ...m.scope } }]),
   ])('%s: reaches the same states by the same steps as one group per vCPU', (_, config) => {
     const judge = new Judge({ safety: SAFETY, liveness: [] }).forShares(config);

@@ -41,7 +41,7 @@ describe.each(CONFIGS)('%s', (_, config) => {
           PER_VCPU.forEach((property, i) => {
             const tuple = systems[i]!.pack(state);
             const whole = property.check(state) !== undefined;
-            const byShare = state.hosts.some((_, v) => systems[i]!.breaks(systems[i]!.factOf(tuple, v)));
+            const byShare = systems[i]!.groups.some((_, g) => systems[i]!.breaks(systems[i]!.factOf(tuple, g)));
             expect(byShare, `${property.id} on ${JSON.stringify(schedule)}`).toBe(whole);
             if (whole) brokenStates++;
           });

@@ -54,9 +54,9 @@ describe.each(CONFIGS)('%s', (_, config) => {
       fc.property(fc.array(fc.nat(30), { maxLength: 40 }), (schedule) => {
         for (const state of followSchedule(config, schedule).states) {
           const tuple = packed.pack(state);
-          state.hosts.forEach((_, v) => {
-            const lone = packed.unpack(packed.loneTuple(tuple[v]!, v, tuple[config.scope.vcpus]!));
-            for (const check of checks) expect(check.projection(lone, v), `${check.name}, vcpu${v}`).toBe(check.projection(state, v));
+          packed.groups.forEach((group, g) => {
+            const lone = packed.unpack(packed.loneTuple(tuple[g]!, g, tuple[packed.width - 1]!));
+            for (const v of group) for (const check of checks) expect(check.projection(lone, v), `${check.name}, vcpu${v}`).toBe(check.projection(state, v));
           });
         }
       }),

@@ -17,6 +17,7 @@
  */
 import type { GuestContext } from '../../machines/guest.js';
 import type { HostContext } from '../../machines/host.js';
+import { vcpuLocal } from '../../machines/design.js';
 import type { TokenContext } from '../../machines/token.js';
 import type { VmContext } from '../../machines/vm.js';
 import { ModelError } from '../errors.js';
@@ -183,8 +184,8 @@ export class PackedSystem<V = unknown> {
     readonly config: SystemConfig,
     /** asked about lone shares (every other group at its initial share) and their steps, in states whose pages cannot be read */
     private readonly judge: ShareJudge<V>,
-    /** all vCPUs in one group, with the VM-wide state: needed when a step of one vCPU can change another's (see groupsOf) */
-    together = false,
+    /** all vCPUs in one group, with the VM-wide state: needed when a step of one vCPU can change another's (machines/design.ts vcpuLocal) */
+    together = !vcpuLocal(config.design),
   ) {
     this.groups = groupsOf(config, together);
     this.groupOfVcpu = this.groups.flatMap((group, g) => group.map(() => g));
@@ -237,8 +238,8 @@ export class PackedSystem<V = unknown> {
   }
 
   /** A replica of another thread's system: it knows what `tablesSince` sends it (learn), and never consults XState for a move. */
-  static replicaOf<V>(config: SystemConfig, together = false): PackedSystem<V> {
-    const packed = new PackedSystem<V>(config, NO_JUDGE, together);
+  static replicaOf<V>(config: SystemConfig): PackedSystem<V> {
+    const packed = new PackedSystem<V>(config, NO_JUDGE);
     packed.replica = true;
     return packed;
   }

@@ -6,6 +6,7 @@
  * does the rest and freezes the next state.
  */
 import type { DesignOptions } from '../../machines/design.js';
+import type { Send } from '../../machines/routing.js';
 import type { GuestContext, GuestEffect, GuestEvent } from '../../machines/guest.js';
 import { WAKE_ALL, type HostContext, type HostEffect, type HostEvent } from '../../machines/host.js';
 import type { TokenContext, TokenEvent, TokenInput } from '../../machines/token.js';
@@ -117,6 +118,24 @@ export class Draft {
       case 'notPresent.cancelled':
         this.token(v, effect.token, { type: 'NOT_PRESENT_CANCELLED' });
         return;
+      case 'send':
+        this.send(effect);
+        return;
+    }
+  }
+
+  /** Delivers a machine's `send` effect to the instance it addresses (machines/routing.ts). */
+  private send({ address, event }: Send): void {
+    switch (address.to) {
+      case 'vm':
+        this.vm(event as VmEvent);
+        return;
+      case 'guests':
+        for (let v = 0; v < this.guests.length; v++) this.guest(v, event as GuestEvent);
+        return;
+      case 'token':
+        this.token(address.vcpu, address.token, event as TokenEvent);
+        return;
     }
   }
 
@@ -143,6 +162,9 @@ export class Draft {
         return;
       case 'ack':
         this.host(v, { type: 'ACK', guest: guestView(this.guests[v]!) });
+        return;
+      case 'send':
+        this.send(effect);
         return;
     }
   }

@@ -53,9 +53,14 @@ export function tasksOn(scope: Scope, vcpu: number): number[] {
   return Array.from({ length: scope.tasks }, (_, i) => i).filter((i) => i % scope.vcpus === vcpu);
 }
 
-/** Global task number of local task `local` on `vcpu`. */
+/** Global task number (the task's pid) of local task `local` on `vcpu`. */
 export function globalTask(scope: Scope, vcpu: number, local: number): number {
   return local * scope.vcpus + vcpu;
+}
+
+/** The vCPU a task runs on, and its local number there (globalTask undone). */
+export function taskHome(scope: Scope, task: number): { readonly vcpu: number; readonly local: number } {
+  return { vcpu: task % scope.vcpus, local: Math.floor(task / scope.vcpus) };
 }
 
 /** The host machine's run state (`running` or the synthetic halt `apfHalted`). */
@@ -152,11 +157,16 @@ export function vcpuPermutations(config: SystemConfig): number[][] {
   return out;
 }
 
-/** The state with vCPU v renamed to perm[v] (its host, guest, tokens and observers moved along). */
+/** The state with vCPU v renamed to perm[v] (its host, guest, tokens, observers and tasks' pids moved along). */
 export function permuteVcpus(state: SystemState, perm: readonly number[]): SystemState {
+  const { scope } = state.config;
   const mask = (1 << state.config.design.tokenShift) - 1;
   const token = (t: number): number => (t === 0 || t === WAKE_ALL ? t : ((t & ~mask) | perm[t & mask]!) >>> 0);
-  return renamed(state, { ...NO_RENAMING, vcpu: (v) => perm[v]!, token }, (v) => perm[v]!);
+  const pid = (p: number): number => {
+    const home = taskHome(scope, p);
+    return globalTask(scope, perm[home.vcpu]!, home.local);
+  };
+  return renamed(state, { ...NO_RENAMING, vcpu: (v) => perm[v]!, token, pid }, (v) => perm[v]!);
 }
 
 /** Every permutation of 0..n-1 (the identity first). */
@@ -176,9 +186,19 @@ export function permutePages(state: SystemState, perm: readonly number[]): Syste
   return { ...next, guests: state.guests, vm: state.vm, resident: permuted(state.resident, (p) => perm[p]!) };
 }
 
-/** The state with vCPU v's local task i renamed to perm[i]. */
+/** The state with vCPU v's local task i renamed to perm[i] (in its guest, and wherever its pid is held). */
 export function permuteTasks(state: SystemState, v: number, perm: readonly number[]): SystemState {
-  const tasks: Renaming = { ...NO_RENAMING, task: (i) => perm[i]! };
-  const guests = state.guests.map((g, u) => (u === v ? { value: g.value, context: renameGuest(g.context, tasks) } : g));
-  return { ...state, guests };
+  const { scope } = state.config;
+  const pid = (p: number): number => {
+    const home = taskHome(scope, p);
+    return home.vcpu === v ? globalTask(scope, v, perm[home.local]!) : p;
+  };
+  const tasks: Renaming = { ...NO_RENAMING, task: (i) => perm[i]!, pid };
+  const pids: Renaming = { ...NO_RENAMING, pid };
+  return {
+    ...state,
+    hosts: state.hosts.map((h) => ({ value: h.value, context: renameHost(h.context, pids) })),
+    guests: state.guests.map((g, u) => (u === v ? { value: g.value, context: renameGuest(g.context, tasks) } : g)),
+    vm: { value: state.vm.value, context: renameVm(state.vm.context, pids) },
+  };
 }

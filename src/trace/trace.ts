@@ -177,6 +177,9 @@ export function describeChange(before: SystemState, after: SystemState): string 
     describeTasks(after, v).forEach((status, local) => {
       if (status !== wasTasks[local]) parts.push(`task${local * after.config.scope.vcpus + v} ${status}`);
     });
+    g.context.tasks.forEach((task, local) => {
+      if (task.pfaultWait !== before.guests[v]!.context.tasks[local]!.pfaultWait) parts.push(`task${local * after.config.scope.vcpus + v} pfault_wait=${task.pfaultWait}`);
+    });
     const exec = g.value as string;
     if (exec !== (before.guests[v]!.value as string) && exec !== 'panicked') parts.push(`cpu${v} ${exec}`);
     if (g.context.panic !== null && before.guests[v]!.context.panic === null) parts.push(`cpu${v} PANIC (${g.context.panic})`);
@@ -184,6 +187,8 @@ export function describeChange(before: SystemState, after: SystemState): string 
   after.resident.forEach((r, p) => {
     if (r !== before.resident[p]) parts.push(`page${p} ${r ? 'in' : 'out'}`);
   });
+  const floating = after.vm.context.floating.length;
+  if (floating !== before.vm.context.floating.length) parts.push(`floating=${floating}`);
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 

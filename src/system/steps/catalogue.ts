@@ -8,37 +8,14 @@
 import { ModelError } from '../../errors.js';
 import type { Draft } from '../draft.js';
 import type { SystemState } from '../state.js';
-import { deliveryFault, takeException, takeIrq, takeSdei } from './delivery.js';
-import { guestContext, platform } from './environment.js';
-import { ack, dummyAlloc, kernelEntryDone, l1HandleFault, l1Migrate, l1RemoteFault, leaveVectors, notifyResume, schedule, touch } from './guest-code.js';
-import { enterGuest, storeDrain, vcpuReset, workerDone, workerDrain, workerReturn } from './host-side.js';
+import { DELIVERY_STEPS } from './delivery.js';
+import { ENVIRONMENT_STEPS } from './environment.js';
+import { GUEST_CODE_STEPS } from './guest-code.js';
+import { HOST_SIDE_STEPS } from './host-side.js';
 import { viewOf, type Step, type StepEntry } from './types.js';
 
-/** The kinds of step of a vCPU, in offer order. */
-export const VCPU_STEPS: readonly StepEntry[] = [
-  takeException,
-  takeSdei,
-  takeIrq,
-  deliveryFault,
-  l1RemoteFault,
-  leaveVectors,
-  notifyResume,
-  l1HandleFault,
-  l1Migrate,
-  dummyAlloc,
-  kernelEntryDone,
-  ack,
-  schedule,
-  touch,
-  guestContext,
-  platform,
-  workerDone,
-  workerReturn,
-  storeDrain,
-  workerDrain,
-  enterGuest,
-  vcpuReset,
-];
+/** The kinds of step of a vCPU, in offer order: each file's, in the order it lists them. */
+export const VCPU_STEPS: readonly StepEntry[] = [...DELIVERY_STEPS, ...GUEST_CODE_STEPS, ...ENVIRONMENT_STEPS, ...HOST_SIDE_STEPS];
 
 /** The swap device's one kind of step: the host reclaims a resident page (it may at any time). */
 const SWAP_OUT = {

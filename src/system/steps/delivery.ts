@@ -5,8 +5,9 @@
  * event delivery itself can take on the guest stack. A new delivery
  * mechanism is a new entry here.
  */
+import { REASON_NOT_PRESENT } from '../../../machines/host.js';
 import type { Draft } from '../draft.js';
-import { formatToken, freshToken, guestView } from '../state.js';
+import { formatToken, freshToken, globalTask, guestView, taskHome } from '../state.js';
 import { swappedOut, type StepEntry, type VcpuView } from './types.js';
 
 const always = (): boolean => true;
@@ -14,6 +15,7 @@ const always = (): boolean => true;
 /** What the pending exception is called in a label. */
 function exceptionName(at: VcpuView): string {
   const e = at.h.exception!;
+  if (at.design.notPresent === 'external-interrupt') return 'PFAULT_INIT';
   return e.kind === 'df' ? '#DF' : e.toL1 ? '#PF VM-exit to L1' : at.design.exceptionEntryWindow ? 'data abort' : '#PF';
 }
 
@@ -24,9 +26,27 @@ function deliveryWritesStack(at: VcpuView): boolean {
   return at.design.notPresent === 'exception' && !at.design.exceptionEntryWindow && e.kind !== 'df' && !e.toL1;
 }
 
-/** `__kvm_mmu_faultin_pfn` on a guest access: the EPT/NPT violation or stage-2 abort, with what KVM reads of the guest at the exit. */
+/**
+ * `__kvm_mmu_faultin_pfn` on a guest access: the EPT/NPT violation or stage-2
+ * abort (s390: the DAT fault `vcpu_post_run_handle_fault` handles), with what
+ * KVM reads at the exit: the guest's state, the pid of the task it runs
+ * (s390's lowcore pfault token), and whether a floating interrupt waits.
+ */
 export function faultOn(d: Draft, v: number, page: number): void {
-  d.host(v, { type: 'EPT_VIOLATION', gfn: page, token: freshToken(d.base, v), guest: guestView(d.guests[v]!) });
+  const g = d.guests[v]!.context;
+  const current = g.current < 0 ? -1 : globalTask(d.base.config.scope, v, g.current);
+  d.host(v, { type: 'EPT_VIOLATION', gfn: page, token: freshToken(d.base, v), guest: guestView(d.guests[v]!), current, vmPending: d.vmState.context.floating.length > 0 });
+}
+
+/**
+ * s390 delivers interrupts only on the way into SIE: `vcpu_pre_run` runs
+ * `kvm_check_async_pf_completion` (which, with the worker raising page-ready
+ * itself, only frees the items on `done`) and then
+ * `kvm_s390_deliver_pending_interrupts` (kvm-s390.c). A vCPU running guest
+ * code is made to exit for it (`CPUSTAT_EXT_INT`, `__floating_irq_kick`).
+ */
+function entryScanFirst(d: Draft, v: number): void {
+  if (d.design.completion === 'direct') d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) });
 }
 
 /** `kvm_inject_exception` at `vcpu_enter_guest` (arm64: the injected data abort is taken): the guest's handler runs. */
@@ -36,12 +56,14 @@ export const takeException: StepEntry = {
   offered: (at) => (at.phase === 'exception' ? [0] : []),
   label: (at) => `cpu${at.v}: takes ${exceptionName(at)} (token ${formatToken(at.h.exception!.token)})`,
   apply(d, v) {
+    entryScanFirst(d, v);
     const h = d.hosts[v]!.context;
     const exception = h.exception!;
     d.host(v, { type: 'EXCEPTION_TAKEN' });
     if (exception.kind === 'df') d.guest(v, { type: 'DOUBLE_FAULT' });
     else if (exception.toL1) d.guest(v, { type: 'NESTED_PF_VMEXIT', token: exception.token });
-    else d.guest(v, { type: 'ASYNC_EXCEPTION', token: exception.token, reason: h.area.reason });
+    // an s390 external interrupt says what it is in its subcode (0x0600: PFAULT_INIT), not in a shared area
+    else d.guest(v, { type: 'ASYNC_EXCEPTION', token: exception.token, reason: d.design.slotLayout === 'none' ? REASON_NOT_PRESENT : h.area.reason });
   },
   fair: always,
 };
@@ -78,6 +100,33 @@ export const takeIrq: StepEntry = {
 };
 
 /**
+ * s390 `__deliver_pfault_done`: a vCPU whose PSW enables external interrupts
+ * takes the first PFAULT_DONE of the VM's floating list, whichever vCPU's
+ * worker raised it; `pfault_interrupt` then runs for the task the token names
+ * (`find_task_by_pid_ns`), wherever that task is (s390-pfault §5.2, §6.3). A
+ * pending PFAULT_INIT of this vCPU goes first (it is taken in the exception
+ * phase, and its priority is higher).
+ */
+export const takeFloating: StepEntry = {
+  kind: 'take-floating',
+  actor: 'guest',
+  offered: (at) =>
+    at.state.vm.context.floating.length > 0 && at.phase === 'runs' && (at.resting || at.exec === 'notifyResume') && guestView(at.guest).irqsOn ? [0] : [],
+  label: (at) => {
+    const first = at.state.vm.context.floating[0]!;
+    return `cpu${at.v}: takes PFAULT_DONE (token ${formatToken(first.token)}, task${first.value})`;
+  },
+  apply(d, v) {
+    entryScanFirst(d, v);
+    const first = d.vmState.context.floating[0]!;
+    d.vm({ type: 'FLOATING_TAKEN' });
+    const home = taskHome(d.base.config.scope, first.value);
+    d.guest(home.vcpu, { type: 'PFAULT_DONE', task: home.local, token: first.token });
+  },
+  fair: always,
+};
+
+/**
  * The stage-2 fault an event's own delivery takes on a swapped-out page: x86
  * pushing the exception frame onto the guest stack, arm64 `kernel_entry`
  * storing the registers to the kernel stack.
@@ -91,3 +140,6 @@ export const deliveryFault: StepEntry = {
   fair: () => false,
   awaitsPage: (page) => page as number,
 };
+
+/** The delivery steps, in offer order (the catalogue lists them first). */
+export const DELIVERY_STEPS: readonly StepEntry[] = [takeException, takeSdei, takeIrq, takeFloating, deliveryFault];

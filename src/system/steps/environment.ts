@@ -90,3 +90,6 @@ export const platform: StepEntry = {
   apply: (d, v, event) => d.host(v, { type: event as Extract<HostEvent, { type: 'LAPIC_DISABLE' }>['type'] }),
   fair: (event) => RESTORING.has(event as string),
 };
+
+/** The environment steps, in offer order. */
+export const ENVIRONMENT_STEPS: readonly StepEntry[] = [guestContext, platform];

@@ -33,12 +33,16 @@ export const leaveVectors: StepEntry = {
   fair: always,
 };
 
-/** SDEI design: the self reschedule IPI, then `do_notify_resume` sleeps while TIF_ASYNC_PF is set (§5 step 2). */
+/**
+ * The task goes back to user with a reschedule pending: SDEI design, the self IPI, then `do_notify_resume` sleeps
+ * while TIF_ASYNC_PF is set (§5 step 2); s390, `schedule()` in the exit to user mode (need_resched set by
+ * `pfault_interrupt`) puts it to sleep unless a completion came meanwhile (s390-pfault §6.4).
+ */
 export const notifyResume: StepEntry = {
   kind: 'notify-resume',
   actor: 'guest',
   offered: whileIn('notifyResume'),
-  label: (at) => `cpu${at.v}: reschedule IPI, do_notify_resume`,
+  label: (at) => `cpu${at.v}: ${at.design.notPresent === 'sdei' ? 'reschedule IPI, do_notify_resume' : 'schedule() on the way back to user'}`,
   apply: (d, v) => d.guest(v, { type: 'NOTIFY_RESUME' }),
   fair: always,
 };
@@ -121,3 +125,6 @@ export const touch: StepEntry = {
   fair: () => false,
   awaitsPage: (page) => page as number,
 };
+
+/** The guest-code steps, in offer order. */
+export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, ack, schedule, touch];

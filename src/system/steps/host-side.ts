@@ -87,3 +87,6 @@ export const vcpuReset: StepEntry = {
   apply: (d, v) => d.host(v, { type: 'VCPU_RESET' }),
   fair: () => false,
 };
+
+/** The host-side steps, in offer order. */
+export const HOST_SIDE_STEPS: readonly StepEntry[] = [workerDone, workerReturn, storeDrain, workerDrain, enterGuest, vcpuReset];
