@@ -165,7 +165,7 @@ export interface GuestInput {
 /** What the context factory gets for an actor built without input whose context nobody reads (see host.ts). */
 const THROWAWAY_INPUT: GuestInput = { vcpu: 0, taskCount: 1, slots: 1 };
 
-/** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable. */
+/** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable (no task: the idle loop). */
 export function initialGuestContext(input: GuestInput): GuestContext {
   return {
     vcpu: input.vcpu,
@@ -337,6 +337,8 @@ export function createGuestMachine(design: DesignOptions) {
       offlineWakesLocal: () => design.offlineWake === 'local',
       /** s390: the offline CPU's `pfault_cpu_dead` wakes every waiter of every CPU. */
       offlineWakesAll: () => design.offlineWake === 'all-cpus',
+      /** the CPU has no task to run (it was placed with none) */
+      noTask: ({ context }) => context.current < 0,
       /** `schedule()` / `pick_next_task`: the chosen task is on the run queue. */
       taskRunnable: ({ context, event }) =>
         context.tasks[(event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task]?.status === 'runnable',
@@ -530,6 +532,8 @@ export function createGuestMachine(design: DesignOptions) {
     states: {
       /** a task runs on this CPU */
       running: {
+        /** a CPU placed with no task runs the idle loop from the start */
+        always: { guard: 'noTask', target: 'idle', actions: 'enterIdle' },
         on: {
           ...handlerEntries('running'),
           /** preemption: `schedule()` picks another runnable task */

@@ -13,7 +13,12 @@ import { z } from 'zod';
 export const ScopeSchema = z
   .object({
     vcpus: z.number().int().min(1).max(4).describe('vCPUs'),
-    tasks: z.number().int().min(1).max(6).describe('guest tasks, pinned round-robin (task i on vCPU i mod vcpus); at least one per vCPU'),
+    tasks: z
+      .number()
+      .int()
+      .min(1)
+      .max(6)
+      .describe('guest tasks; the search starts from every placement of them on the vCPUs (up to symmetry: how many on each), and a task stays on its vCPU'),
     pages: z.number().int().min(1).max(4).describe('guest pages the tasks touch'),
     limit: z.number().int().min(1).max(64).describe('ASYNC_PF_PER_VCPU (the kernel uses 64; checks default to 2)'),
     sendAlways: z.boolean().describe('the guest enables APF with KVM_ASYNC_PF_SEND_ALWAYS'),

@@ -309,7 +309,7 @@ describe('usage errors', () => {
   it.each([
     [['--vcpus', '9'], /vcpus must be an integer from 1 to 4, got 9/],
     [['--vcpus', 'abc'], /--vcpus must be a whole number, got 'abc'/],
-    [['--tasks', '1', '--vcpus', '2'], /tasks \(1\) must be at least vcpus \(2\)/],
+    [['--tasks', '0'], /tasks must be an integer from 1 to 6, got 0/],
     [['--design', 'arm64-rfcv1', '--smm'], /smm is an x86 switch; design 'arm64-rfcv1'/],
     [['--design', 'x86', '--bug', 'pending-exception-df'], /bug 'pending-exception-df' is a mutant of design 'x86-legacy', not 'x86'/],
     [['--all', '--design', 'x86'], /--all/],
@@ -465,7 +465,7 @@ describe('replay of a mutant trace', () => {
     const fixed = designByName('x86');
     expect(trace.design.options).not.toEqual(fixed);
     const config: SystemConfig = { design: fixed, scope: trace.scope };
-    let state = initialState(config);
+    let state = initialState(config, trace.placement);
     const initialDigest = digestOf(state);
     const steps = trace.steps.map((recorded) => {
       const step = enabledSteps(state).find((s) => s.label === recorded.label);

@@ -16,7 +16,7 @@ import { ComponentStepper } from '../src/system/component.js';
 import type { ComponentState } from '../src/system/state.js';
 import { CoverageRecorder } from '../src/system/coverage.js';
 import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
-import { applyStep, enabledSteps, initialState, machineInputs, machinesOf, type ComponentLog } from '../src/system/system.js';
+import { applyStep, enabledSteps, initialState, machineInputs, machinesOf, placementOf, type ComponentLog } from '../src/system/system.js';
 import { Judge } from '../src/judge/judge.js';
 
 interface Run {
@@ -186,7 +186,7 @@ describe('coverage recorded while stepping', () => {
       replayed.get(m)!.record({ input });
       replayed.get(m)!.recordState(initial);
     };
-    const inputs = machineInputs(config);
+    const inputs = machineInputs(config, placementOf(initialState(config)));
     for (const input of inputs.hosts) start('host', input);
     for (const input of inputs.guests) start('guest', input);
     start('vm', undefined);

@@ -26,10 +26,13 @@ const request = (patch: Partial<CheckRequest>): CheckRequest => ({
   ...patch,
 });
 
-describe.each(DESIGNS.map((d) => [d.name, d] as const))('%s', (_, design) => {
-  it('covers the same graph with 1, 2 and 3 workers, liveness included', () => {
-    const [one, two, three] = [1, 2, 3].map((workers) => runCheck(request({ design, workers })));
-    for (const other of [two!, three!]) {
+// x86 with three workers; the SDEI design (the largest of the per-vCPU ones here) and s390 (one group of all vCPUs) with two;
+// the mutants below cover the x86 designs with two
+describe.each(DESIGNS.filter((d) => ['x86', 'arm64-sdei', 's390-pfault'].includes(d.name)).map((d) => [d.name, d] as const))('%s', (_, design) => {
+  const counts = design.name === 'x86' ? [1, 2, 3] : [1, 2];
+  it(`covers the same graph with ${counts.join(', ')} workers, liveness included`, () => {
+    const [one, ...others] = counts.map((workers) => runCheck(request({ design, workers })));
+    for (const other of others) {
       expect(other.result).toBe(one!.result);
       expect(other.property).toBe(one!.property);
       expect(other.counterexampleLength).toBe(one!.counterexampleLength);
@@ -53,7 +56,7 @@ describe('fair cycles', () => {
 
 describe('with symmetry', () => {
   it.each([
-    ['x86', { vcpus: 2, tasks: 2, pages: 2 }],
+    ['x86', { vcpus: 2, tasks: 2, pages: 1 }],
     ['arm64-rfcv1', { vcpus: 2, tasks: 4, pages: 2 }],
     ['x86-legacy', { vcpus: 2, tasks: 4, timerExits: true }],
   ] as const)('%s %o: the same states, or the same violation, with 1 and 2 workers', (name, patch) => {

@@ -11,7 +11,7 @@ import { DESIGNS, designByName } from '../machines/design.js';
 import { SAFETY, type SafetyProperty } from '../properties/index.js';
 import { exhaustiveCheck } from '../src/search/exhaustive.js';
 import { applyMutants, MUTANTS } from '../machines/mutants.js';
-import { followSchedule } from '../src/system/walk.js';
+import { followAnyPlacement } from './support/script.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { PackedSystem } from '../src/packed/packed.js';
 import type { SystemConfig } from '../src/system/system.js';
@@ -37,7 +37,7 @@ describe.each(CONFIGS)('%s', (_, config) => {
     const systems = PER_VCPU.map((p) => new PackedSystem(config, { ...NO_SHARE_JUDGE, lone: (lone) => p.check(lone) !== undefined }));
     fc.assert(
       fc.property(fc.array(fc.nat(30), { maxLength: 40 }), (schedule) => {
-        for (const state of followSchedule(config, schedule).states) {
+        for (const state of followAnyPlacement(config, schedule).states) {
           PER_VCPU.forEach((property, i) => {
             const tuple = systems[i]!.pack(state);
             const whole = property.check(state) !== undefined;

@@ -12,11 +12,12 @@ import { PROPERTIES, propertyById, type Property } from '../properties/index.js'
 import { applyMutants, mutantById } from '../machines/mutants.js';
 import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
 import { initialState, machinesOf, type SystemState } from '../src/system/system.js';
-import { play } from './support/script.js';
+import { play, roundRobin } from './support/script.js';
 
 /** The states a scripted run goes through. */
 function run(design: DesignOptions, scope: Partial<Scope>, labels: readonly string[]): SystemState[] {
-  const states = [initialState({ design, scope: { ...DEFAULT_SCOPE, ...scope } })];
+  const full = { ...DEFAULT_SCOPE, ...scope };
+  const states = [initialState({ design, scope: full }, roundRobin(full))];
   for (const label of labels) states.push(play(states.at(-1)!, label));
   return states;
 }

@@ -3,6 +3,7 @@ import { designByName } from '../machines/design.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { UsageError } from '../src/errors.js';
 import { validateScope } from '../src/system/scope.js';
+import { placementsOf } from '../src/system/state.js';
 
 describe('scope validation', () => {
   const x86 = designByName('x86');
@@ -12,6 +13,9 @@ describe('scope validation', () => {
     expect(() => validateScope({ ...DEFAULT_SCOPE, vcpus: 4, tasks: 6, pages: 4, limit: 64 }, x86)).not.toThrow();
   });
 
+  it('accepts fewer tasks than vCPUs: a vCPU may be placed with none and idle', () => {
+    expect(() => validateScope({ ...DEFAULT_SCOPE, vcpus: 3, tasks: 2 }, x86)).not.toThrow();
+  });
   it.each([
     [{ vcpus: 0 }, 'vcpus must be an integer from 1 to 4, got 0'],
     [{ vcpus: 5, tasks: 6 }, 'vcpus must be an integer from 1 to 4, got 5'],
@@ -19,7 +23,6 @@ describe('scope validation', () => {
     [{ pages: 0 }, 'pages must be an integer from 1 to 4, got 0'],
     [{ limit: 65 }, 'limit must be an integer from 1 to 64, got 65'],
     [{ limit: 1.5 }, 'limit must be an integer from 1 to 64, got 1.5'],
-    [{ vcpus: 3, tasks: 2 }, 'tasks (2) must be at least vcpus (3): every vCPU runs at least one task'],
     [{ pfVmexit: true }, 'pfVmexit is about nested async PF: it needs nested'],
     [
       { vcpus: 2, migration: true },
@@ -45,5 +48,18 @@ describe('scope validation', () => {
 
   it('names the valid designs for an unknown one', () => {
     expect(() => designByName('ppc')).toThrow("unknown design 'ppc': valid designs are x86, x86-legacy, arm64-rfcv1, arm64-sdei");
+  });
+});
+
+describe('placements of the tasks on the vCPUs (one initial state each)', () => {
+  it.each([
+    [1, 2, [[2]]],
+    [2, 2, [[2, 0], [1, 1]]],
+    [2, 3, [[3, 0], [2, 1]]],
+    [3, 3, [[3, 0, 0], [2, 1, 0], [1, 1, 1]]],
+    [3, 2, [[2, 0, 0], [1, 1, 0]]],
+    [4, 6, [[6, 0, 0, 0], [5, 1, 0, 0], [4, 2, 0, 0], [4, 1, 1, 0], [3, 3, 0, 0], [3, 2, 1, 0], [3, 1, 1, 1], [2, 2, 2, 0], [2, 2, 1, 1]]],
+  ])('%i vCPUs, %i tasks: every distribution of counts, up to symmetry, largest first', (vcpus, tasks, expected) => {
+    expect(placementsOf({ ...DEFAULT_SCOPE, vcpus, tasks })).toEqual(expected);
   });
 });

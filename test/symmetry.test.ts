@@ -25,8 +25,8 @@ const SCOPES: readonly Partial<Scope>[] = [
 describe.each(DESIGNS.map((d) => [d.name, d] as const))('%s', (_, design) => {
   it.each(SCOPES)('gives the same safety verdict with fewer states at %o', (patch) => {
     const config = { design, scope: { ...DEFAULT_SCOPE, ...patch } };
-    const plain = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { maxStates: 60_000 });
-    const reduced = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { maxStates: 60_000, symmetry: true });
+    const plain = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { maxStates: 20_000 });
+    const reduced = exhaustiveCheck(config, new Judge({ safety: SAFETY, liveness: [] }), { maxStates: 20_000, symmetry: true });
     expect(reduced.counterexample?.violation.property).toBe(plain.counterexample?.violation.property);
     expect(reduced.counterexample?.steps.length).toBe(plain.counterexample?.steps.length);
     if (plain.complete) {

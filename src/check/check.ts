@@ -120,7 +120,7 @@ export function runCheck(request: CheckRequest): CheckReport {
       ...(coverage === undefined ? {} : { coverage }),
     };
   }
-  const walked = walkSteps(config, counterexample.steps)!;
+  const walked = walkSteps(config, counterexample.steps, counterexample.placement)!;
   const violation = { property: counterexample.violation.property, message: counterexample.violation.message };
   const { cycleStart } = counterexample;
   if (cycleStart !== undefined) {

@@ -25,6 +25,7 @@ import {
   applyStep,
   candidateSteps,
   initialState,
+  initialStates,
   machinesOf,
   pageAwaited,
   successorsOf,
@@ -272,10 +273,15 @@ export class PackedSystem<V = unknown> {
     return key < this.factIds.length && this.factIds[key] !== 0;
   }
 
-  /** The initial state's tuple (a fresh copy). */
+  /** The first initial state's tuple (a fresh copy): every task on vCPU 0. Lone tuples put the other groups at its shares. */
   initial(): Int32Array {
     this.initialTuple ??= this.pack(initialState(this.config));
     return this.initialTuple.slice();
+  }
+
+  /** Every initial state's tuple, one per placement of the tasks (initialStates). */
+  initials(): Int32Array[] {
+    return initialStates(this.config).map((state) => this.pack(state));
   }
 
   /** The full state of a tuple (its components are shared, not copied). */

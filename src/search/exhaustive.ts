@@ -91,6 +91,7 @@ class Search {
         return [partition.report(before.states, before.transitions)];
       },
       parentOf: (id) => partition.parentOf(id),
+      placementOf: (id) => partition.placementAt(id),
       step: (index) => packed.steps[index]!,
       fairEdges: () => partition.fairEdges(),
       goalFlags: (_, goal) => partition.goalFlags(goals[goal]!.goal, this.stopRequested),
@@ -119,9 +120,11 @@ class Search {
       }
       return path.reverse();
     };
-    const counterexample = (path: Step[], property: PropertyId, message: string, cycleStart?: number) => ({
+    /** A counterexample through state `via` (any state of its path tells the placement it starts from). */
+    const counterexample = (via: number, path: Step[], property: PropertyId, message: string, cycleStart?: number) => ({
       steps: path,
       violation: { property, message, length: path.length },
+      placement: partitions.placementOf(via),
       ...(cycleStart === undefined ? {} : { cycleStart }),
     });
     let transitions = 0;
@@ -140,7 +143,7 @@ class Search {
       if (found !== undefined) {
         const path = found.step < 0 ? [] : [...pathTo(found.parent), partitions.step(found.step)];
         // the violating state is as deep as its shortest path is long
-        return result({ depth: path.length, complete: false, counterexample: counterexample(path, found.property, found.message) });
+        return result({ depth: path.length, complete: false, counterexample: counterexample(found.parent, path, found.property, found.message) });
       }
       const stoppedBy = reports.find((r) => r.stoppedBy !== undefined)?.stoppedBy;
       if (stoppedBy !== undefined) return result({ depth: this.depth, complete: false, stoppedBy });
@@ -158,7 +161,7 @@ class Search {
       const prefix = pathTo(violation.state);
       const cycle = violation.cycle?.map((step) => partitions.step(step)) ?? [];
       const cycleStart = violation.cycle === undefined ? undefined : prefix.length;
-      return result({ depth: this.depth, complete: true, counterexample: counterexample([...prefix, ...cycle], violation.property, violation.message, cycleStart) });
+      return result({ depth: this.depth, complete: true, counterexample: counterexample(violation.state, [...prefix, ...cycle], violation.property, violation.message, cycleStart) });
     }
     return result({ depth: this.depth, complete: true });
   }

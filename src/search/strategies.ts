@@ -5,6 +5,7 @@
  */
 import type { Judge, Violation } from '../judge/judge.js';
 import type { Step, SystemConfig } from '../system/system.js';
+import type { Placement } from '../system/walk.js';
 import { exhaustiveCheck, type StopReason } from './exhaustive.js';
 import { randomCheck } from './random/random.js';
 
@@ -39,7 +40,7 @@ export interface SearchOutcome {
   readonly steps: number;
   readonly statesExplored: number;
   /** for a lasso (a fair cycle), the steps from `cycleStart` on return to the state they left */
-  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation; readonly cycleStart?: number };
+  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation; readonly placement: Placement; readonly cycleStart?: number };
   /** why the search stopped before covering its scope, without a violation */
   readonly stoppedBy?: StopReason;
   /** exhaustive: BFS levels completed, states waiting at the end, bytes per stored state */

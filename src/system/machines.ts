@@ -9,7 +9,7 @@ import { createHostMachine, type HostContext, type HostEffect, type HostEvent, t
 import { tokenMachine, type TokenContext, type TokenEvent } from '../../machines/token.js';
 import { vmMachine, type VmContext, type VmEvent } from '../../machines/vm.js';
 import { ComponentStepper } from './component.js';
-import { tasksOn, type SystemConfig } from './state.js';
+import type { SystemConfig } from './state.js';
 
 /** The machines of one design (built once per design object): a host and a guest per vCPU, a token observer per fault, one VM. */
 export interface DesignMachines {
@@ -39,13 +39,13 @@ export function machinesOf(design: DesignOptions): DesignMachines {
   return machines;
 }
 
-/** The inputs the host and guest machine of each vCPU start from. */
-export function machineInputs(config: SystemConfig): { hosts: HostInput[]; guests: GuestInput[] } {
+/** The inputs the host and guest machine of each vCPU start from, with `placement[v]` tasks on vCPU v. */
+export function machineInputs(config: SystemConfig, placement: readonly number[]): { hosts: HostInput[]; guests: GuestInput[] } {
   const { design, scope } = config;
   const sendAlways = design.guestSetsSendAlways || scope.sendAlways;
   const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
   return {
     hosts: vcpus.map((vcpu) => ({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
-    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: tasksOn(scope, vcpu).length, slots: scope.limit })),
+    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: placement[vcpu]!, slots: scope.limit })),
   };
 }

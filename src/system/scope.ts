@@ -22,9 +22,6 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
       throw new UsageError(`${field} must be an integer from ${lo} to ${hi}, got ${String(value)}`);
     }
   }
-  if (scope.tasks < scope.vcpus) {
-    throw new UsageError(`tasks (${scope.tasks}) must be at least vcpus (${scope.vcpus}): every vCPU runs at least one task`);
-  }
   if (scope.pfVmexit && !scope.nested) {
     throw new UsageError('pfVmexit is about nested async PF: it needs nested');
   }

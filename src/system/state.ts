@@ -48,12 +48,31 @@ export function tokenOrder(a: ComponentState<TokenContext>, b: ComponentState<To
   return a.context.token - b.context.token || a.context.vcpu - b.context.vcpu;
 }
 
-/** Local tasks of a vCPU: task i runs on vCPU i mod vcpus. */
-export function tasksOn(scope: Scope, vcpu: number): number[] {
-  return Array.from({ length: scope.tasks }, (_, i) => i).filter((i) => i % scope.vcpus === vcpu);
+/**
+ * Every placement of the scope's tasks on its vCPUs, up to symmetry: how many
+ * tasks each vCPU runs, in decreasing order (vCPUs and tasks are
+ * interchangeable, so these are all the placements that behave differently).
+ * The first one puts every task on vCPU 0.
+ */
+export function placementsOf(scope: Scope): number[][] {
+  const out: number[][] = [];
+  const extend = (prefix: number[], left: number, most: number): void => {
+    if (prefix.length === scope.vcpus) {
+      if (left === 0) out.push(prefix);
+      return;
+    }
+    for (let n = Math.min(left, most); n >= 0; n--) extend([...prefix, n], left - n, n);
+  };
+  extend([], scope.tasks, scope.tasks);
+  return out;
 }
 
-/** Global task number (the task's pid) of local task `local` on `vcpu`. */
+/** How many tasks each vCPU of `state` runs (a task never changes vCPU, so this is the placement it started from). */
+export function placementOf(state: Pick<SystemState, 'guests'>): number[] {
+  return state.guests.map((g) => g.context.tasks.length);
+}
+
+/** Global task number (the task's pid) of local task `local` on `vcpu`: tasks are named local * vcpus + vcpu. */
 export function globalTask(scope: Scope, vcpu: number, local: number): number {
   return local * scope.vcpus + vcpu;
 }
@@ -133,28 +152,18 @@ function renamed(state: SystemState, r: Renaming, vcpuTo?: (v: number) => number
 }
 
 /**
- * Every permutation of the vCPUs that maps each vCPU to one with as many tasks
- * (the identity first): the vCPU symmetries of the model. A token names its
- * vCPU in its low bits, so it is renamed with it.
+ * Every permutation of the vCPUs (the identity first): the vCPU symmetries of
+ * the model. vCPUs behave alike, and a state and its image under a
+ * permutation start from placements that are images of each other, so every
+ * permutation is one. A token names its vCPU in its low bits and a task's pid
+ * names its vCPU too, so both are renamed with it.
  */
 export function vcpuPermutations(config: SystemConfig): number[][] {
   const { vcpus } = config.scope;
   if (config.design.tokenShift === 0 || 1 << config.design.tokenShift < vcpus) {
     throw new UsageError(`symmetry needs the vCPU id in the token's low bits; design '${config.design.name}' has tokenShift ${config.design.tokenShift}`);
   }
-  const taskCount = (v: number) => tasksOn(config.scope, v).length;
-  const out: number[][] = [];
-  const extend = (prefix: number[]): void => {
-    if (prefix.length === vcpus) {
-      out.push(prefix);
-      return;
-    }
-    for (let to = 0; to < vcpus; to++) {
-      if (!prefix.includes(to) && taskCount(to) === taskCount(prefix.length)) extend([...prefix, to]);
-    }
-  };
-  extend([]);
-  return out;
+  return permutationsOf(vcpus);
 }
 
 /** The state with vCPU v renamed to perm[v] (its host, guest, tokens, observers and tasks' pids moved along). */

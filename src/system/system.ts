@@ -9,23 +9,31 @@
  * toggle, LAPIC toggle, L2 entry/exit) or the delivery of a pending event.
  * Everything here is pure: `applyStep` returns a new state and never mutates.
  */
+import { ModelError } from '../errors.js';
 import { canonicalJson } from './canonical-json.js';
 import { Draft, type ComponentLog } from './draft.js';
 import { machineInputs, machinesOf } from './machines.js';
-import type { ComponentState, SystemConfig, SystemState } from './state.js';
+import { placementsOf, type ComponentState, type SystemConfig, type SystemState } from './state.js';
 import { applyInto, candidateSteps, SWAP } from './steps/catalogue.js';
 import type { Step } from './steps/types.js';
 
 export type { ComponentRecord, ComponentLog } from './draft.js';
 export { machineInputs, machinesOf, type DesignMachines, type MachineKind } from './machines.js';
-export { formatToken, globalTask, guestView, tasksOn, tokenOrder, type ComponentState, type SystemConfig, type SystemState } from './state.js';
+export { formatToken, globalTask, guestView, placementOf, placementsOf, tokenOrder, type ComponentState, type SystemConfig, type SystemState } from './state.js';
 export { candidateSteps, isFairStep, pageAwaited, SWAP } from './steps/catalogue.js';
 export type { Actor, Step } from './steps/types.js';
 
-/** The initial system: APF enabled on every CPU, the first task of each CPU running in user mode, every page swapped out. */
-export function initialState(config: SystemConfig): SystemState {
+/**
+ * An initial system: `placement[v]` tasks on vCPU v (by default, every task on
+ * vCPU 0), APF enabled on every CPU, the first task of each CPU running in
+ * user mode, every page swapped out.
+ */
+export function initialState(config: SystemConfig, placement: readonly number[] = placementsOf(config.scope)[0]!): SystemState {
+  if (placement.length !== config.scope.vcpus || placement.reduce((a, b) => a + b, 0) !== config.scope.tasks) {
+    throw new ModelError(`placement [${placement.join(',')}] does not put ${config.scope.tasks} tasks on ${config.scope.vcpus} vCPUs`);
+  }
   const machines = machinesOf(config.design);
-  const inputs = machineInputs(config);
+  const inputs = machineInputs(config, placement);
   return {
     config,
     hosts: inputs.hosts.map((input) => machines.host.initial(input)),
@@ -34,6 +42,11 @@ export function initialState(config: SystemConfig): SystemState {
     resident: Array.from({ length: config.scope.pages }, () => false),
     vm: machines.vm.initial(undefined),
   };
+}
+
+/** The initial systems: one per placement of the tasks on the vCPUs (placementsOf), in that order. */
+export function initialStates(config: SystemConfig): SystemState[] {
+  return placementsOf(config.scope).map((placement) => initialState(config, placement));
 }
 
 /** Every step possible in `state`, in a stable order; steps that would change nothing are left out. */

@@ -6,6 +6,9 @@
  */
 import { applyStep, initialState, successors, type ComponentLog, type Step, type SystemConfig, type SystemState } from './system.js';
 
+/** How many tasks each vCPU runs (see placementsOf). */
+export type Placement = readonly number[];
+
 /** A walk from the initial state: the states it went through and the steps it took. */
 export interface Walk {
   readonly states: SystemState[];
@@ -30,18 +33,19 @@ export function idOf(step: StepId): StepId {
 }
 
 /**
- * Walks from the initial state, asking `choose` for the next step among the
- * enabled ones (in `state`, after `at` steps) until it returns null (the
- * walk ends there) or undefined (the walk is not executable). `log`, if
- * given, hears every event each step sends a machine instance (step numbers
- * from 1).
+ * Walks from the initial state of `placement` (every task on vCPU 0 if
+ * none is given), asking `choose` for the next step among the enabled ones
+ * (in `state`, after `at` steps) until it returns null (the walk ends there)
+ * or undefined (the walk is not executable). `log`, if given, hears every
+ * event each step sends a machine instance (step numbers from 1).
  */
 export function walk(
   config: SystemConfig,
   choose: (enabled: readonly Step[], at: number, state: SystemState) => Step | null | undefined,
-  log?: (step: number, record: Parameters<ComponentLog>[0]) => void,
+  options: { readonly placement?: Placement; readonly log?: (step: number, record: Parameters<ComponentLog>[0]) => void } = {},
 ): Walk | undefined {
-  let state = initialState(config);
+  const { log } = options;
+  let state = initialState(config, options.placement);
   const states = [state];
   const steps: Step[] = [];
   for (let at = 0; ; at++) {
@@ -60,12 +64,13 @@ export function walk(
   }
 }
 
-/** The walk that takes the steps `ids` names, in order, or undefined if one is not enabled when its turn comes. */
-export function walkSteps(config: SystemConfig, ids: readonly StepId[]): Walk | undefined {
-  return walk(config, (enabled, at) => (at === ids.length ? null : enabled.find((s) => isStep(s, ids[at]!))));
+/** The walk from `placement` that takes the steps `ids` names, in order, or undefined if one is not enabled when its turn comes. */
+export function walkSteps(config: SystemConfig, ids: readonly StepId[], placement?: Placement): Walk | undefined {
+  return walk(config, (enabled, at) => (at === ids.length ? null : enabled.find((s) => isStep(s, ids[at]!))), placement === undefined ? {} : { placement });
 }
 
-/** Follows a schedule: each number picks among the enabled steps (modulo their count); stops when nothing is enabled. */
-export function followSchedule(config: SystemConfig, schedule: readonly number[]): Walk {
-  return walk(config, (enabled, at) => (at === schedule.length || enabled.length === 0 ? null : enabled[schedule[at]! % enabled.length]!))!;
+/** Follows a schedule from `placement`: each number picks among the enabled steps (modulo their count); stops when nothing is enabled. */
+export function followSchedule(config: SystemConfig, schedule: readonly number[], placement?: Placement): Walk {
+  const choose = (enabled: readonly Step[], at: number) => (at === schedule.length || enabled.length === 0 ? null : enabled[schedule[at]! % enabled.length]!);
+  return walk(config, choose, placement === undefined ? {} : { placement })!;
 }

@@ -57,7 +57,7 @@ export function replayTrace(trace: Trace, log?: (step: number, record: Component
       if (step === undefined) diverged = { at: at + 1, reason: `step ${at + 1} '${next.label}' is not enabled here` };
       return step ?? null;
     },
-    log,
+    { placement: trace.placement, ...(log === undefined ? {} : { log }) },
   )!;
   const { states, steps } = walked;
   const rows: ReplayRow[] = steps.map((step, i) => ({ index: i + 1, actor: step.actor, label: step.label, summary: describeChange(states[i]!, states[i + 1]!) }));

@@ -11,7 +11,7 @@ import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { TraceFormatError } from '../errors.js';
 import { canonicalJson } from '../system/canonical-json.js';
-import { formatToken, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
+import { formatToken, placementOf, placementsOf, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 
 export { TraceFormatError } from '../errors.js';
 
@@ -39,6 +39,8 @@ export interface Trace {
   readonly format: typeof TRACE_FORMAT;
   readonly design: { readonly name: string; readonly options: DesignOptions; readonly hash: string };
   readonly scope: SystemConfig['scope'];
+  /** how many tasks each vCPU runs: which of the initial states (placementsOf) the trace starts from */
+  readonly placement: readonly number[];
   readonly bugs: readonly string[];
   readonly mode: 'random' | 'exhaustive';
   readonly seed: number | null;
@@ -76,6 +78,7 @@ export const traceSchema = z.object({
   format: z.literal(TRACE_FORMAT),
   design: z.object({ name: z.string(), options: DesignSchema, hash: hex16 }),
   scope: ScopeSchema,
+  placement: z.array(z.number().int().min(0)),
   bugs: z.array(z.string()),
   mode: z.enum(['random', 'exhaustive']),
   seed: z.number().int().nullable(),
@@ -128,7 +131,11 @@ export function parseTrace(text: string, source: string): Trace {
   if (parsed.data.design.name !== parsed.data.design.options.name) {
     throw new TraceFormatError(`${source}: field 'design.name' ('${parsed.data.design.name}') does not match design.options.name`);
   }
-  const { cycleStart, steps } = parsed.data;
+  const { cycleStart, steps, placement, scope } = parsed.data;
+  const placements = placementsOf(scope);
+  if (!placements.some((p) => p.join() === placement.join())) {
+    throw new TraceFormatError(`${source}: field 'placement' ([${placement.join(',')}]) is not a placement of ${scope.tasks} tasks on ${scope.vcpus} vCPUs: one of ${placements.map((p) => `[${p.join(',')}]`).join(' ')}`);
+  }
   if (cycleStart !== undefined && (cycleStart >= steps.length || steps.at(-1)!.digest !== (cycleStart === 0 ? parsed.data.initialDigest : steps[cycleStart - 1]!.digest))) {
     throw new TraceFormatError(`${source}: field 'cycleStart' (${cycleStart}) does not start a cycle: the last step must return to the state after step ${cycleStart}`);
   }
@@ -211,6 +218,7 @@ export function buildTrace(
     format: TRACE_FORMAT,
     design: { name: config.design.name, options: config.design, hash: designHash(config.design) },
     scope: config.scope,
+    placement: placementOf(states[0]!),
     bugs: meta.bugs,
     mode: meta.mode,
     seed: meta.seed,

@@ -59,7 +59,7 @@ export function replayThroughActors(trace: Trace, inspect?: Observer<InspectionE
     return actor;
   };
   // every vCPU's actors (and the VM's) announce themselves (`@xstate.actor`) before any starts
-  const inputs = machineInputs(config);
+  const inputs = machineInputs(config, trace.placement);
   const initial = [...inputs.hosts.map((input, v) => create('host', v, input)), ...inputs.guests.map((input, v) => create('guest', v, input)), create('vm', 0, undefined)];
   for (const actor of initial) actor.start();
 

@@ -16,7 +16,7 @@ import { IntList } from '../../packed/int-list.js';
 import type { PackedCanonicaliser } from '../../packed/canonicaliser.js';
 import { NO_VERDICT, PackedSystem } from '../../packed/packed.js';
 import { ProjectionClasses } from '../../packed/projection-classes.js';
-import { isFairStep, type SystemConfig } from '../../system/system.js';
+import { isFairStep, placementOf, type SystemConfig } from '../../system/system.js';
 import { POLLS_PER_READING } from '../store/memory-guard.js';
 import { OUTGROWN, ProductSet } from '../store/product-set.js';
 import { hashTuple, TupleIndex, TupleList } from '../store/state-table.js';
@@ -24,7 +24,7 @@ import { hashTuple, TupleIndex, TupleList } from '../store/state-table.js';
 /** Why an exhaustive search stopped before covering its scope. */
 export type StopReason = 'max-states' | 'max-seconds' | 'memory' | 'interrupted';
 
-/** A safety violation found by a partition: the path to `parent`, then `step` (step -1: the initial state is broken). */
+/** A safety violation found by a partition: the path to `parent`, then `step` (step -1: the initial state `parent` is broken). */
 export interface PartitionViolation {
   readonly parent: number;
   readonly step: number;
@@ -157,17 +157,24 @@ export class Partition {
     this.image = new Int32Array(width);
   }
 
-  /** Stores the initial state if this partition owns it, and judges it. */
+  /** Stores the initial states (one per placement of the tasks) this partition owns, and judges them. */
   seed(): void {
     this.levelStarts.push(0);
-    const initial = this.packed.initial();
-    const image = this.imageOf(initial);
-    if (ownerOf(image ?? initial, this.count) !== this.index) return;
-    this.lookup(initial, image);
-    this.addLink(-1, -1);
-    this.judged = 1;
-    const found = this.judge.safety(this.packed.view(initial));
-    if (found !== undefined) this.record(-1, -1, found);
+    for (const initial of this.packed.initials()) {
+      const image = this.imageOf(initial);
+      if (ownerOf(image ?? initial, this.count) !== this.index) continue;
+      if (this.lookup(initial, image) >= 0) continue;
+      const id = globalId(this.table.count - 1, this.index, this.count);
+      this.addLink(-1, -1);
+      const found = this.judge.safety(this.packed.view(initial));
+      if (found !== undefined) this.record(id, -1, found);
+    }
+    this.judged = this.table.count;
+  }
+
+  /** How many tasks each vCPU runs in local state `local`: the placement its path started from. */
+  placementAt(local: number): number[] {
+    return placementOf(this.packed.view(this.table.read(local, this.current)));
   }
 
   get states(): number {

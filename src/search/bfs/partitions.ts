@@ -7,6 +7,7 @@
 import { ModelError } from '../../errors.js';
 import type { Violation } from '../../judge/judge.js';
 import type { Step } from '../../system/system.js';
+import type { Placement } from '../../system/walk.js';
 import type { FairEdges, LevelReport, StopReason } from './partition.js';
 
 /** A fair move of a state: the step and the global id of the state it leads to. */
@@ -50,7 +51,7 @@ export interface ExhaustiveResult {
   /** bytes per stored state: the visited set, the parent links and the fair edges (the memoised moves are shared) */
   readonly bytesPerState: number;
   /** for a fair cycle (liveness), the steps from `cycleStart` on return to the state they left */
-  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation; readonly cycleStart?: number };
+  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation; readonly placement: Placement; readonly cycleStart?: number };
 }
 
 /**
@@ -62,6 +63,8 @@ export interface Partitions {
   readonly count: number;
   runLevel(): LevelReport[];
   parentOf(id: number): { parent: number; step: number };
+  /** how many tasks each vCPU runs in state `id`: the placement of the initial state its path starts from */
+  placementOf(id: number): number[];
   step(index: number): Step;
   fairEdges(partition: number): FairEdges;
   /** per local state of `partition` for goal number `goal` (see goalsOf): bit 0 reached, bit 1 pending */

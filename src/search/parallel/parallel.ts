@@ -68,6 +68,7 @@ export type Command =
   | { readonly type: 'level' }
   | { readonly type: 'judge'; readonly tables: PackedTables<Verdict>; readonly images: Images }
   | { readonly type: 'parent'; readonly local: number }
+  | { readonly type: 'placement'; readonly local: number }
   | { readonly type: 'fair-edges' }
   | { readonly type: 'goal-flags'; readonly goal: number }
   | { readonly type: 'fair-successors'; readonly local: number }
@@ -197,14 +198,14 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
     return { tables, images };
   };
 
-  // every worker starts from the initial state's facts (and images) and the swap moves
-  const initial = packed.initial();
+  // every worker starts from the initial states' facts (and images) and the swap moves
+  const initials = packed.initials();
   const groups = packed.width - 1;
-  const initialImages = imagesOf(Array.from({ length: groups }, (_, g) => [initial[g]!, g] as const));
-  const allResident = initial.slice();
+  const initialImages = imagesOf(initials.flatMap((initial) => Array.from({ length: groups }, (_, g) => [initial[g]!, g] as const)));
+  const allResident = packed.initial();
   allResident[groups] = 2 ** config.scope.pages - 1;
   for (let page = 0; page < config.scope.pages; page++) packed.swapStep(allResident, page);
-  const first = newSince(Array.from({ length: groups }, (_, g) => packed.factKey(initial, g)).sort((a, b) => a - b));
+  const first = newSince([...new Set(initials.flatMap((initial) => Array.from({ length: groups }, (_, g) => packed.factKey(initial, g))))].sort((a, b) => a - b));
   broadcast({ type: 'learn', tables: first.tables, images: { keys: [...initialImages.keys, ...first.images.keys], ids: [...initialImages.ids, ...first.images.ids] } });
 
   return {
@@ -220,6 +221,10 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
     parentOf: (id) => {
       const { partition, local } = locate(id, count);
       return ask(partition, { type: 'parent', local }) as { parent: number; step: number };
+    },
+    placementOf: (id) => {
+      const { partition, local } = locate(id, count);
+      return ask(partition, { type: 'placement', local }) as number[];
     },
     step: (index) => packed.steps[index]!,
     fairEdges: (partition) => ask(partition, { type: 'fair-edges' }) as ReturnType<Partitions['fairEdges']>,

@@ -132,6 +132,9 @@ try {
       case 'parent':
         done(part.parentOf(command.local));
         break;
+      case 'placement':
+        done(part.placementAt(command.local));
+        break;
       case 'fair-edges': {
         // fairEdges gives views of the partition's own lists: copies are transferred, so the lists stay whole here
         const views = part.fairEdges();

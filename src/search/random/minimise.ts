@@ -6,14 +6,14 @@
  */
 import type { Judge, Violation } from '../../judge/judge.js';
 import type { Step, SystemConfig } from '../../system/system.js';
-import { walkSteps, type StepId } from '../../system/walk.js';
+import { walkSteps, type Placement, type StepId } from '../../system/walk.js';
 
 const switches = (steps: readonly Step[]): number => steps.reduce((n, s, i) => (i > 0 && steps[i - 1]!.actor !== s.actor ? n + 1 : n), 0);
 
-/** Shortens and straightens the path `path`, keeping a violation of `target.property`. */
-export function minimise(config: SystemConfig, path: readonly StepId[], target: Violation, judge: Judge): { steps: StepId[]; violation: Violation } {
+/** Shortens and straightens the path `path` (from the initial state of `placement`), keeping a violation of `target.property`. */
+export function minimise(config: SystemConfig, path: readonly StepId[], target: Violation, judge: Judge, placement: Placement): { steps: StepId[]; violation: Violation } {
   const stillFails = (candidate: readonly StepId[]): Violation | undefined => {
-    const walked = walkSteps(config, candidate);
+    const walked = walkSteps(config, candidate, placement);
     const v = walked === undefined ? undefined : judge.path(walked.states);
     return v !== undefined && v.property === target.property ? v : undefined;
   };
@@ -38,7 +38,7 @@ export function minimise(config: SystemConfig, path: readonly StepId[], target: 
   }
 
   // 2. move single steps next to a neighbour of the same actor while that removes switches
-  const stepsOf = (candidate: readonly StepId[]) => walkSteps(config, candidate)?.steps ?? [];
+  const stepsOf = (candidate: readonly StepId[]) => walkSteps(config, candidate, placement)?.steps ?? [];
   let improved = true;
   while (improved) {
     improved = false;

@@ -1,13 +1,14 @@
 /**
- * Random interleavings: fast-check draws schedules (arrays of small integers,
- * each picking one of the enabled steps) and shrinks a failing one; the
+ * Random interleavings: fast-check draws a placement of the tasks on the
+ * vCPUs (when there are several) and a schedule (an array of small integers,
+ * each picking one of the enabled steps) and shrinks a failing pair; the
  * minimiser then shortens it further. Every state is checked against the
  * safety properties; a run's last state against the liveness properties.
  */
 import fc from 'fast-check';
 import type { Judge, Violation } from '../../judge/judge.js';
-import { stateKey, type Step, type SystemConfig } from '../../system/system.js';
-import { followSchedule, walkSteps } from '../../system/walk.js';
+import { placementsOf, stateKey, type Step, type SystemConfig } from '../../system/system.js';
+import { followSchedule, walkSteps, type Placement } from '../../system/walk.js';
 import { minimise } from './minimise.js';
 
 export interface RandomOptions {
@@ -26,7 +27,7 @@ export interface RandomResult {
   readonly steps: number;
   /** distinct states seen (by key) */
   readonly statesExplored: number;
-  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation };
+  readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation; readonly placement: Placement };
 }
 
 /** Distinct states remembered for the report; beyond this the count is a lower bound. */
@@ -39,9 +40,13 @@ export function randomCheck(config: SystemConfig, judge: Judge, options: RandomO
   const seen = new Set<string>();
   // 'max' size: schedules as long as the depth allows, so runs go deep before shrinking cuts them down
   const schedules = fc.array(fc.nat({ max: 63 }), { maxLength: options.depth, size: 'max' });
+  const placements = placementsOf(config.scope);
+  // one placement (one vCPU): no draw for it, so such runs take the same schedules as when there was no choice
+  const runs: fc.Arbitrary<readonly [Placement, number[]]> =
+    placements.length === 1 ? schedules.map((s): readonly [Placement, number[]] => [placements[0]!, s]) : fc.tuple(fc.constantFrom(...placements), schedules);
   const outcome = fc.check(
-    fc.property(schedules, (schedule) => {
-      const walked = followSchedule(config, schedule);
+    fc.property(runs, ([placement, schedule]) => {
+      const walked = followSchedule(config, schedule, placement);
       schedulesTried++;
       stepsExecuted += walked.steps.length;
       if (seen.size < SEEN_LIMIT) for (const state of walked.states) seen.add(stateKey(state));
@@ -53,11 +58,11 @@ export function randomCheck(config: SystemConfig, judge: Judge, options: RandomO
   const summary = { runs: outcome.numRuns, steps: stepsExecuted, statesExplored: seen.size };
   if (!outcome.failed || outcome.counterexample === null) return summary;
 
-  const [schedule] = outcome.counterexample;
-  const walked = followSchedule(config, schedule);
+  const [[placement, schedule]] = outcome.counterexample;
+  const walked = followSchedule(config, schedule, placement);
   const violation = judge.path(walked.states);
   if (violation === undefined) throw new Error(`seed ${options.seed}: fast-check's counterexample does not fail on replay`);
-  const shortest = minimise(config, walked.steps.slice(0, violation.length), violation, judge);
-  const replayed = walkSteps(config, shortest.steps)!;
-  return { ...summary, counterexample: { steps: replayed.steps, violation: shortest.violation } };
+  const shortest = minimise(config, walked.steps.slice(0, violation.length), violation, judge, placement);
+  const replayed = walkSteps(config, shortest.steps, placement)!;
+  return { ...summary, counterexample: { steps: replayed.steps, violation: shortest.violation, placement } };
 }

@@ -4,7 +4,7 @@
  * handling, the lock-dropping dummy allocation, the ACK, the scheduler, a
  * task's access to a swapped-out page).
  */
-import { formatToken, globalTask, tasksOn } from '../state.js';
+import { formatToken, globalTask } from '../state.js';
 import { faultOn } from './delivery.js';
 import { swappedOut, type StepEntry, type VcpuView } from './types.js';
 
@@ -110,7 +110,7 @@ export const schedule: StepEntry = {
     if (at.phase !== 'runs' || !(at.exec === 'idle' || preemptible)) return [];
     return at.g.tasks.flatMap((task, local) => (task.status === 'runnable' ? [local] : []));
   },
-  label: (at, local) => `cpu${at.v}: schedule() -> task${tasksOn(at.scope, at.v)[local as number]}`,
+  label: (at, local) => `cpu${at.v}: schedule() -> task${globalTask(at.scope, at.v, local as number)}`,
   apply: (d, v, local) => d.guest(v, { type: 'SCHEDULE', task: local as number }),
   fair: always,
 };
