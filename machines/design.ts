@@ -80,6 +80,9 @@ export const DesignSchema = z
     completionScan: z
       .enum(['request', 'every-entry'])
       .describe('`request`: the worker raises `KVM_REQ_APF_READY` on done\'s empty->non-empty transition and kicks unless `pageready_pending` (`kvm_arch_async_page_present_queued`, x86 v5.8+, §2.4); `every-entry`: `kvm_check_async_pf_completion` on every run-loop iteration (pre-5.8 x86, RFCv1, §2.8, §3)'),
+    pageReadyNeedsFreeSlot: z
+      .boolean()
+      .describe('the page-ready path writes the shared area only when the guest has freed it: x86 v5.8+ `apf_pageready_slot_free` (token == 0), RFCv1 and the SDEI design (reason == 0); pre-5.8 x86 `kvm_arch_async_page_present` overwrote `reason` with PAGE_READY unchecked (v5.4, locks-and-delivery §4.3), the reason 9a6e7c39810e\'s cancel existed'),
     pageReadyNeedsNotPresent: z
       .boolean()
       .describe('`kvm_arch_async_page_present` raises page-ready only if not-present was injected, or for a wake-all (`notpresent_injected`, 2a18b7e7cd88, §2.6)'),
@@ -155,6 +158,7 @@ const x86: DesignOptions = DesignSchema.parse({
   completion: 'scan',
   registration: 'enable-register',
   completionScan: 'request',
+  pageReadyNeedsFreeSlot: true,
   pageReadyNeedsNotPresent: true,
   lapicGate: true,
   cancelPendingNotPresent: 'never',
@@ -182,6 +186,8 @@ const x86Legacy: DesignOptions = DesignSchema.parse({
   ack: 'none',
   guestSetsSendAlways: true,
   completionScan: 'every-entry',
+  // v5.4 kvm_arch_async_page_present: apf_put_user(vcpu, KVM_PV_REASON_PAGE_READY) whatever reason held
+  pageReadyNeedsFreeSlot: false,
   pagingGate: false,
   pageReadyNeedsNotPresent: false,
   lapicGate: false,
@@ -204,6 +210,8 @@ const arm64Rfcv1: DesignOptions = DesignSchema.parse({
   vectorWindowGate: true,
   notPresentNeedsFreeSlot: true,
   exceptionEntryWindow: true,
+  // kvm_arch_can_inject_async_page_present: refuses while reason != 0 (patch 6/7)
+  pageReadyNeedsFreeSlot: true,
   // kvm_cpu_offline only disables (patch 7/7 arch/arm64/kernel/smp.c, locks-and-delivery §2.2)
   offlineWake: 'none',
   x86PlatformEvents: false,

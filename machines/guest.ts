@@ -160,20 +160,26 @@ export interface GuestInput {
   readonly taskCount: number;
   /** the host's ASYNC_PF_PER_VCPU, as the SDEI guest learns it (`SLOTS`) */
   readonly slots: number;
+  /**
+   * The boot CPU is still in `start_kernel`, past `smp_prepare_boot_cpu` (APF on) and before `setup_local_APIC`: task 0
+   * is the boot thread, in kernel mode and not preemptible (the preempt count start_kernel holds until `rest_init`),
+   * with IRQs on (`local_irq_enable` comes before `late_time_init`). It becomes an ordinary task once its LAPIC is on.
+   */
+  readonly bootThread: boolean;
 }
 
 /** What the context factory gets for an actor built without input whose context nobody reads (see host.ts). */
-const THROWAWAY_INPUT: GuestInput = { vcpu: 0, taskCount: 1, slots: 1 };
+const THROWAWAY_INPUT: GuestInput = { vcpu: 0, taskCount: 1, slots: 1, bootThread: false };
 
-/** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode, the rest runnable (no task: the idle loop). */
+/** The initial guest CPU: APF enabled at boot (`kvm_guest_cpu_init`), task 0 running in user mode (or the boot thread), the rest runnable (no task: the idle loop). */
 export function initialGuestContext(input: GuestInput): GuestContext {
   return {
     vcpu: input.vcpu,
     slots: input.slots,
     apfEnabled: true,
-    user: true,
+    user: !input.bootThread,
     irqsOn: true,
-    preemptible: true,
+    preemptible: !input.bootThread,
     tasks: Array.from({ length: input.taskCount }, (_, i) => ({ status: i === 0 ? 'running' : 'runnable', tif: false, pfaultWait: 0 })),
     current: input.taskCount > 0 ? 0 : -1,
     nodes: [],

@@ -49,6 +49,12 @@ export interface PendingException {
   readonly token: number;
   /** the not-present hit L2 and goes to L1 as a #PF VM-exit (`kvm_inject_page_fault` -> `kvm_queue_exception_vmexit`, §2.7 "Nested") */
   readonly toL1: boolean;
+  /**
+   * `exception.injected`: its delivery began and a VM exit interrupted it (IDT-vectoring info, `vmx_complete_interrupts`),
+   * so it is re-injected at the next entry; until then `kvm_event_needs_reinjection` holds. Otherwise it is only
+   * `exception.pending` (queued, not yet delivered). Locks-and-delivery §4.4.
+   */
+  readonly injected: boolean;
 }
 
 export interface HostContext {
@@ -105,11 +111,13 @@ export interface GuestView {
 
 export type HostEvent =
   /**
-   * A guest access to a page that needs I/O. `current`: the pid of the task the CPU runs (-1: none), which s390 reads
+   * A guest access to a page that needs I/O. `reinjection`: the access is the delivery of an event the host injected
+   * (an exception frame pushed onto a swapped-out stack): the VM exit interrupts that delivery, which must be re-injected
+   * (`kvm_event_needs_reinjection`, locks-and-delivery §4.4). `current`: the pid of the task the CPU runs (-1: none), which s390 reads
    * from the guest's lowcore as the pfault token (`read_guest_real`, `__LC_CURRENT_PID`); `vmPending`: a floating
    * interrupt waits in the VM (s390: a PFAULT_DONE any vCPU could take).
    */
-  | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView; current: number; vmPending: boolean }
+  | { type: 'EPT_VIOLATION'; gfn: number; token: number; guest: GuestView; current: number; vmPending: boolean; reinjection: boolean }
   | { type: 'WORKER_DONE'; token: number }
   | { type: 'WORKER_RETURNED'; token: number }
   | { type: 'STORE_BUFFER_DRAINS' }
@@ -142,6 +150,12 @@ export type HostEffect =
 export interface HostInput {
   readonly vcpu: number;
   readonly limit: number;
+  /**
+   * The boot CPU of a guest whose LAPIC is still software-disabled when it enables APF: `kvm_smp_prepare_boot_cpu` ->
+   * `kvm_guest_cpu_init` runs before `setup_local_APIC` (locks-and-delivery §5, 2f15d027c05f's direct kernel boot);
+   * the enabling write queued the boot wake-all.
+   */
+  readonly bootBeforeLapic: boolean;
   /** the guest enabled APF at boot with SEND_ALWAYS */
   readonly sendAlways: boolean;
   /** the guest enabled APF with DELIVERY_AS_PF_VMEXIT */
@@ -171,6 +185,9 @@ export function renameHost(c: HostContext, r: Renaming): HostContext {
   };
 }
 
+/** The wake-all item of `kvm_async_pf_wakeup_all`: never on `queue`, no worker, on `done` at once. */
+const BOOT_WAKE_ALL: WorkItem = { token: WAKE_ALL, pid: -1, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false };
+
 /** The slot is free for a page-ready write (`apf_pageready_slot_free`; single-slot: reason and token zero). */
 function slotFreeForReady(design: DesignOptions, area: ApfArea): boolean {
   return design.slotLayout === 'split' ? area.token === 0 : area.reason === 0 && area.token === 0;
@@ -198,15 +215,16 @@ export function initialHostContext(input: HostInput): HostContext {
     limit: input.limit,
     msrEnabled: true,
     sendAlways: input.sendAlways,
-    items: [],
-    done: [],
+    // `kvm_async_pf_wakeup_all` at the enabling write: a `~0` item straight onto `done`, with the request it makes
+    items: input.bootBeforeLapic ? [BOOT_WAKE_ALL] : [],
+    done: input.bootBeforeLapic ? [WAKE_ALL] : [],
     gfns: [],
     pageReadyPending: false,
     ackStoreBuffered: false,
     requestBuffered: false,
-    readyRequest: false,
-    kicked: false,
-    lapicEnabled: true,
+    readyRequest: input.bootBeforeLapic,
+    kicked: input.bootBeforeLapic,
+    lapicEnabled: !input.bootBeforeLapic,
     paging: true,
     inL2: false,
     deliveryAsPfVmexit: input.deliveryAsPfVmexit,
@@ -227,7 +245,7 @@ export function initialHostContext(input: HostInput): HostContext {
  * when the search stepped through `transition()`, saved an exception of
  * about 80 us on every step).
  */
-const THROWAWAY_INPUT: HostInput = { vcpu: 0, limit: 1, sendAlways: false, deliveryAsPfVmexit: false };
+const THROWAWAY_INPUT: HostInput = { vcpu: 0, limit: 1, bootBeforeLapic: false, sendAlways: false, deliveryAsPfVmexit: false };
 
 /** Builds the host machine of a design. */
 export function createHostMachine(design: DesignOptions) {
@@ -262,13 +280,14 @@ export function createHostMachine(design: DesignOptions) {
     if (design.lapicGate && !c.lapicEnabled) return false;
     const guest = c.scanGuest;
     if (design.pageReady === 'exception') {
-      // `kvm_can_do_async_pf`: no injection over a pending exception (2a266f23550b)
+      // `kvm_can_do_async_pf`: nothing to re-inject (`kvm_event_needs_reinjection`), no pending exception (2a266f23550b)
+      if (c.exception?.injected === true) return false;
       if (design.checkPendingException && c.exception !== null) return false;
       if (design.interruptsGate && guest !== null && !guest.irqsOn) return false;
       if (design.vectorWindowGate && guest !== null && guest.pcInVectors) return false;
     }
     if (design.ack === 'hypercall' && c.pageReadyPending) return false;
-    return slotFreeForReady(design, c.area);
+    return !design.pageReadyNeedsFreeSlot || slotFreeForReady(design, c.area);
   };
 
   const head = (c: HostContext): WorkItem => {
@@ -294,6 +313,8 @@ export function createHostMachine(design: DesignOptions) {
        */
       mustFaultInSynchronously: ({ context, event }) => {
         const e = event as FaultEvent;
+        // an event whose delivery this exit interrupted must be re-injected first (`kvm_event_needs_reinjection`)
+        if (e.reinjection) return true;
         if (design.checkPendingException && context.exception !== null) return true;
         if (design.interruptsGate && !e.guest.irqsOn) return true;
         if (design.pendingInterruptGate && (context.exception !== null || e.vmPending)) return true;
@@ -345,6 +366,16 @@ export function createHostMachine(design: DesignOptions) {
     actions: {
       /** GUP without FOLL_NOWAIT: the vCPU thread blocks in the host until the page is in (§2.5 step 1). */
       faultInSync: emit(({ event }) => ({ type: 'fault.sync' as const, gfn: (event as FaultEvent).gfn })),
+      /**
+       * `vmx_complete_interrupts` -> `kvm_requeue_exception`: the exit interrupted the pending exception's delivery, which
+       * is re-injected. Recorded where a guard reads it, the page-ready #PF (`canDequeue`); elsewhere the fault path reads
+       * it from the event and a pending exception already blocks all that `injected` would.
+       */
+      requeueInterruptedDelivery: assign(({ context, event }) =>
+        design.pageReady === 'exception' && (event as FaultEvent).reinjection && context.exception !== null
+          ? { exception: { ...context.exception, injected: true } }
+          : {},
+      ),
       /** `kvm_setup_async_pf` + `kvm_add_async_pf_gfn`: allocate, add to `queue`, `queued++`, `schedule_work`. */
       queueAsyncWork: assign(({ context, event }, params: { injected: boolean }) => {
         const e = event as FaultEvent;
@@ -379,12 +410,12 @@ export function createHostMachine(design: DesignOptions) {
        */
       injectNotPresent: assign(({ context, event }) => {
         const token = (event as FaultEvent).token;
-        if (design.notPresent === 'external-interrupt') return { exception: { kind: 'np' as const, token, toL1: false } };
+        if (design.notPresent === 'external-interrupt') return { exception: { kind: 'np' as const, token, toL1: false, injected: false } };
         const area = { reason: REASON_NOT_PRESENT, token: design.notPresent === 'sdei' ? token : context.area.token };
         if (design.notPresent === 'sdei') return { area, sdei: token };
         // a second #PF while one is pending: kvm_multiple_exception() makes it a #DF
         const toL1 = context.inL2 && context.deliveryAsPfVmexit;
-        const exception: PendingException = context.exception === null ? { kind: 'np', token, toL1 } : { kind: 'df', token, toL1: false };
+        const exception: PendingException = context.exception === null ? { kind: 'np', token, toL1, injected: false } : { kind: 'df', token, toL1: false, injected: false };
         // a #PF VM-exit takes the vCPU out of L2 (nested_vmx_vmexit); without the opt-in the gate keeps this path shut
         return { area, exception, inL2: context.inL2 && !toL1 };
       }),
@@ -456,7 +487,7 @@ export function createHostMachine(design: DesignOptions) {
         if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending, ackStoreBuffered };
         // over a still-pending #PF, kvm_multiple_exception() makes a #DF (no check before 2a266f23550b)
         const exception: PendingException =
-          context.exception === null ? { kind: 'pr', token, toL1: false } : { kind: 'df', token, toL1: false };
+          context.exception === null ? { kind: 'pr', token, toL1: false, injected: false } : { kind: 'df', token, toL1: false, injected: false };
         return { area, exception, pageReadyPending, ackStoreBuffered };
       }),
       /**
@@ -492,7 +523,7 @@ export function createHostMachine(design: DesignOptions) {
       queueWakeAll: assign(({ context }) => ({
         items: [
           ...context.items,
-          { token: WAKE_ALL, pid: -1, gfn: -1, injected: true, wakeAll: true, completed: true, workerRunning: false },
+          BOOT_WAKE_ALL,
         ],
         done: [...context.done, WAKE_ALL],
       })),
@@ -507,7 +538,11 @@ export function createHostMachine(design: DesignOptions) {
       })),
       /** `kvm_clear_async_pf_completion_queue` + `kvm_async_pf_hash_reset`: cancel queued work, free done items. */
       clearQueue: assign({ items: [], done: [], gfns: [] }),
-      /** `kvm_vcpu_reset`: MSRs zero, pending events dropped with the rest of the vCPU state. */
+      /**
+       * `kvm_vcpu_reset`: APF MSRs zero, pending events dropped (`kvm_clear_interrupt_queue`, `kvm_clear_exception_queue`,
+       * the IRR by `kvm_lapic_reset`, which also software-disables the LAPIC: SPIV = 0xff). `apf.pageready_pending` is not
+       * touched (locks-and-delivery §4.1; read in `kvm_vcpu_reset`, v6.x).
+       */
       resetVcpu: assign({
         msrEnabled: false,
         sendAlways: false,
@@ -516,7 +551,7 @@ export function createHostMachine(design: DesignOptions) {
         sdei: null,
         kicked: false,
         readyRequest: false,
-        pageReadyPending: false,
+        lapicEnabled: !design.x86PlatformEvents,
       }),
       /** `kvm_inject_exception` at `vcpu_enter_guest` (arm64: the injected data abort is taken): the line is free again. */
       takeException: assign({ exception: null }),
@@ -564,7 +599,7 @@ export function createHostMachine(design: DesignOptions) {
               /** EPT/NPT violation or stage-2 abort on a page that needs I/O (`__kvm_mmu_faultin_pfn`, §2.5) */
               EPT_VIOLATION: [
                 /** §2.5 step 1 */
-                { guard: 'mustFaultInSynchronously', actions: ['faultInSync', 'noteEntryWork'] },
+                { guard: 'mustFaultInSynchronously', actions: ['faultInSync', 'requeueInterruptedDelivery', 'noteEntryWork'] },
                 /** §2.5 step 2: x86 synthetic halt */
                 { guard: and(['gfnOutstanding', 'haltsOnRepeatedFault']), target: 'apfHalted' },
                 /** §3: RFCv1 returns to the guest unmapped; it will fault again (each re-fault is a run-loop iteration) */

@@ -172,6 +172,17 @@ describe('check', () => {
     expect(result.stdout).toContain('stopped at Ctrl-C: the designs after the interrupted one were not checked');
   }, 60_000);
 
+  it('--all leaves a design that refuses a switch "not checked" and says why', async () => {
+    const dir = fs.mkdtempSync(path.join(tmp, 'all-'));
+    const result = await run('check', '--all', '--send-always', '--seed', '1', '--runs', '5', '--quiet', '--trace-dir', dir);
+    expect(result.code).toBe(0);
+    const header = lines(result.stdout).find((l) => l.startsWith('property'))!.split(/\s{2,}/);
+    const row = lines(result.stdout).find((l) => l.startsWith('no-lost-wakeup'))!.split(/\s{2,}/);
+    expect(row[header.indexOf('x86')]).toBe('not checked');
+    expect(row[header.indexOf('x86-legacy')]).not.toBe('not checked');
+    expect(result.stdout).toMatch(/not checked:\n {2}x86: sendAlways with design 'x86' is a guest that never existed/);
+  });
+
   it('passes x86 in random mode', async () => {
     const result = await run('check', '--design', 'x86', '--seed', '1', '--runs', '100', '--quiet');
     expect(result.code).toBe(0);
@@ -318,6 +329,7 @@ describe('usage errors', () => {
     [['--mode', 'exhaustive', '--workers', '0'], /--workers must be from 1 to 64, got 0/],
     [['--mode', 'exhaustive', '--symmetry'], /--symmetry is sound for the safety properties only .*: add --safety-only/],
     [['--depth', '0'], /--depth must be from 1 to 10000, got 0/],
+    [['--design', 'x86', '--send-always'], /sendAlways with design 'x86' is a guest that never existed: .*designs whose guest waits in kernel mode: x86-legacy, arm64-rfcv1, s390-pfault/],
   ])('check %j exits 2 with one line', async (args, pattern) => {
     const message = expectUsageError(await run('check', '--quiet', '--seed', '1', '--runs', '1', ...args));
     expect(message).toMatch(pattern);

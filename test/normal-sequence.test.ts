@@ -19,7 +19,7 @@ describe('x86 normal sequence (reference §2.4)', () => {
       { token, pid: -1, gfn: 0, injected: true, wakeAll: false, completed: false, workerRunning: false },
     ]);
     expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false, injected: false });
     expect(hostOf(s).context.gfns).toEqual([0]);
     expect(tokenView(s, token)).toEqual({ host: 'queuedNotified', guest: 'notSeen' });
 
@@ -76,7 +76,7 @@ describe('x86-legacy normal sequence (reference §2.8)', () => {
     const token = 0x1000;
     s = play(s, 'cpu0: task0 touches page0');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_NOT_PRESENT, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false, injected: false });
 
     s = play(s, 'cpu0: takes #PF (token 0x1000)');
     expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
@@ -86,7 +86,7 @@ describe('x86-legacy normal sequence (reference §2.8)', () => {
 
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token, toL1: false });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token, toL1: false, injected: false });
     expect(hostOf(s).context.pageReadyPending).toBe(false);
 
     s = play(s, 'cpu0: takes #PF (token 0x1000)');
@@ -102,7 +102,7 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     let s = start('arm64-rfcv1', { timerExits: true });
     const token = 0x10000; // (1 << 16) | vcpu 0
     s = play(s, 'cpu0: task0 touches page0');
-    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token, toL1: false, injected: false });
 
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     expect(guestOf(s).value).toBe('vectors');
@@ -116,7 +116,7 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'worker 0x10000: async_pf_execute done (page0 in)');
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
-    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token, toL1: false });
+    expect(hostOf(s).context.exception).toEqual({ kind: 'pr', token, toL1: false, injected: false });
 
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     s = play(s, 'cpu0: branches out of the vector table');

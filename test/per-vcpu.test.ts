@@ -47,7 +47,7 @@ describe.each(CONFIGS)('%s', (_, config) => {
           });
         }
       }),
-      { seed: 1, numRuns: 80 },
+      { seed: 1, numRuns: 300 },
     );
   });
 });

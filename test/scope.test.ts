@@ -46,8 +46,15 @@ describe('scope validation', () => {
     );
   });
 
+  it('rejects SEND_ALWAYS for a guest that panics on a kernel-mode not-present: no v5.8+ guest sets it (3a7c8fafd1b4)', () => {
+    expect(() => validateScope({ ...DEFAULT_SCOPE, sendAlways: true }, x86)).toThrow(/sendAlways with design 'x86' is a guest that never existed/);
+    // the guests that set it wait in kernel mode
+    expect(() => validateScope({ ...DEFAULT_SCOPE, sendAlways: true }, designByName('x86-legacy'))).not.toThrow();
+    expect(() => validateScope({ ...DEFAULT_SCOPE, sendAlways: true }, designByName('arm64-rfcv1'))).not.toThrow();
+  });
+
   it('names the valid designs for an unknown one', () => {
-    expect(() => designByName('ppc')).toThrow("unknown design 'ppc': valid designs are x86, x86-legacy, arm64-rfcv1, arm64-sdei");
+    expect(() => designByName('ppc')).toThrow("unknown design 'ppc': valid designs are x86, x86-legacy, arm64-rfcv1, arm64-sdei, s390-pfault");
   });
 });
 

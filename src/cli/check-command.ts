@@ -213,12 +213,15 @@ function describeCoverage(report: CheckReport): string {
 }
 
 async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): Promise<number> {
-  // a switch a design does not model (e.g. --smm on arm64) leaves that design's column "not checked"
+  // a switch a design does not model (e.g. --smm on arm64) leaves that design's column "not checked", and says why
+  const refused = new Map<string, string>();
   const applicable = requests.filter((r) => {
     try {
       validateScope(r.scope, r.design);
       return true;
-    } catch {
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      refused.set(r.design.name, error.message);
       return false;
     }
   });
@@ -258,7 +261,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
       verdicts: Object.fromEntries(
         PROPERTIES.map((p) => {
           const v = verdicts.get(p.id);
-          if (v === undefined) return [p.id, { result: 'not checked' }];
+          if (v === undefined) return [p.id, { result: 'not checked', reason: refused.get(design) ?? 'interrupted' }];
           if (v === 'holds') return [p.id, { result: 'holds' }];
           return [p.id, { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: files.get(`${design}/${p.id}`) ?? null }];
         }),
@@ -271,6 +274,9 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   const mode = requests[0]?.mode ?? 'random';
   process.stdout.write(`every design at ${scope}, ${mode} mode${mode === 'random' ? `, seed ${seed}` : ''}\n\n`);
   process.stdout.write(`${table(['property', ...results.map((r) => r.design)], PROPERTIES.map((p) => [p.id, ...results.map((r) => cell(r.design, p.id))]))}\n`);
+  if (refused.size > 0) {
+    process.stdout.write(`\nnot checked:\n${[...refused].map(([design, why]) => `  ${design}: ${why}`).join('\n')}\n`);
+  }
   if (files.size > 0) {
     process.stdout.write(`\ncounterexamples:\n${[...files].map(([what, file]) => `  ${what}: ${file}`).join('\n')}\n`);
   }

@@ -46,7 +46,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move to another CPU before kvm_handle_page_fault')
     .option('--hotplug', 'the guest may take CPUs offline and online')
     .option('--smm', 'SMIs may clear CR0.PG (x86)')
-    .option('--lapic', 'the guest may software-disable its LAPIC (x86)')
+    .option('--lapic', 'the guest may software-disable its LAPIC, and the boot CPU starts before setup_local_APIC (x86)')
     .option('--idle-poll', 'the guest idles with idle=poll (an idle vCPU leaves guest mode only when kicked)')
     .option('--timer-exits', 'the host timer makes the vCPU exit now and then (every entry path runs eventually)')
     .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('random'))

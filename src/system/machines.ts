@@ -39,13 +39,22 @@ export function machinesOf(design: DesignOptions): DesignMachines {
   return machines;
 }
 
+/**
+ * With the LAPIC switch, the run starts where the boot CPU has enabled APF (`kvm_smp_prepare_boot_cpu`) and not yet
+ * its LAPIC (`setup_local_APIC`), the order of a direct kernel boot (2f15d027c05f; locks-and-delivery §5). Secondary
+ * CPUs enable their LAPIC before APF (`kvm_cpu_online` runs late in bring-up), as does a CPU brought back online.
+ */
+function bootsBeforeLapic(config: SystemConfig, vcpu: number): boolean {
+  return vcpu === 0 && config.scope.lapic && config.design.registration === 'enable-register';
+}
+
 /** The inputs the host and guest machine of each vCPU start from, with `placement[v]` tasks on vCPU v. */
 export function machineInputs(config: SystemConfig, placement: readonly number[]): { hosts: HostInput[]; guests: GuestInput[] } {
   const { design, scope } = config;
   const sendAlways = design.guestSetsSendAlways || scope.sendAlways;
   const vcpus = Array.from({ length: scope.vcpus }, (_, v) => v);
   return {
-    hosts: vcpus.map((vcpu) => ({ vcpu, limit: scope.limit, sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
-    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: placement[vcpu]!, slots: scope.limit })),
+    hosts: vcpus.map((vcpu) => ({ vcpu, limit: scope.limit, bootBeforeLapic: bootsBeforeLapic(config, vcpu), sendAlways, deliveryAsPfVmexit: scope.pfVmexit })),
+    guests: vcpus.map((vcpu) => ({ vcpu, taskCount: placement[vcpu]!, slots: scope.limit, bootThread: bootsBeforeLapic(config, vcpu) })),
   };
 }

@@ -3,7 +3,7 @@
  * the design: ranges, and the rules that tie fields together. Errors say
  * what is allowed, in one line.
  */
-import type { DesignOptions } from '../../machines/design.js';
+import { DESIGNS, type DesignOptions } from '../../machines/design.js';
 import { ScopeSchema, SCOPE_SIZES, type Scope } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
 
@@ -31,6 +31,13 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
   if (scope.migration && scope.hotplug) {
     // the migrated sleeper's node carries its new CPU (n->cpu), which this model does not track: a wake-all would be wrong
     throw new UsageError('migration and hotplug cannot be combined: the model files a migrated sleeper under the faulting CPU, whose wake-all would wrongly wake it');
+  }
+  if (scope.sendAlways && design.kernelModeNotPresent === 'panic') {
+    // 3a7c8fafd1b4 (v5.8) stopped setting SEND_ALWAYS and made a kernel-mode not-present a panic in the same change
+    const waiting = DESIGNS.filter((d) => d.kernelModeNotPresent === 'wait').map((d) => d.name);
+    throw new UsageError(
+      `sendAlways with design '${design.name}' is a guest that never existed: it panics on a kernel-mode not-present, so it never asks for one (x86 stopped setting SEND_ALWAYS in 3a7c8fafd1b4, which added the panic); designs whose guest waits in kernel mode: ${waiting.join(', ')}`,
+    );
   }
   for (const x86Only of ['nested', 'smm', 'lapic'] as const) {
     if (scope[x86Only] && !design.x86PlatformEvents) {

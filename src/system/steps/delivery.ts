@@ -32,10 +32,11 @@ function deliveryWritesStack(at: VcpuView): boolean {
  * KVM reads at the exit: the guest's state, the pid of the task it runs
  * (s390's lowcore pfault token), and whether a floating interrupt waits.
  */
-export function faultOn(d: Draft, v: number, page: number): void {
+export function faultOn(d: Draft, v: number, page: number, reinjection = false): void {
   const g = d.guests[v]!.context;
   const current = g.current < 0 ? -1 : globalTask(d.base.config.scope, v, g.current);
-  d.host(v, { type: 'EPT_VIOLATION', gfn: page, token: freshToken(d.base, v), guest: guestView(d.guests[v]!), current, vmPending: d.vmState.context.floating.length > 0 });
+  const vmPending = d.vmState.context.floating.length > 0;
+  d.host(v, { type: 'EPT_VIOLATION', gfn: page, token: freshToken(d.base, v), guest: guestView(d.guests[v]!), current, vmPending, reinjection });
 }
 
 /**
@@ -136,7 +137,8 @@ export const deliveryFault: StepEntry = {
   actor: 'guest',
   offered: (at) => ((at.phase === 'exception' && deliveryWritesStack(at)) || (at.phase === 'runs' && at.exec === 'kernelEntry') ? swappedOut(at.state) : []),
   label: (at, page) => `cpu${at.v}: ${at.phase === 'exception' ? `${exceptionName(at)} delivery` : 'kernel_entry'} faults on page${page} (stack)`,
-  apply: (d, v, page) => faultOn(d, v, page as number),
+  // the exception frame's stores fault while the exception is being delivered (x86: IDT vectoring, re-injected after)
+  apply: (d, v, page) => faultOn(d, v, page as number, d.hosts[v]!.context.exception !== null),
   fair: () => false,
   awaitsPage: (page) => page as number,
 };

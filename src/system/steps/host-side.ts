@@ -59,6 +59,10 @@ export const workerDrain: StepEntry = {
  * `KVM_REQ_APF_READY` seen on an exit, or (pre-5.8, RFCv1) the poll of `done`
  * on every run-loop iteration. An exit happens on a kick, a HLT (not with
  * idle=poll), the pre-5.8/RFCv1 halt loop, or the host timer (`timerExits`).
+ * A vCPU with an exception still to inject is between the exit that queued it
+ * and the entry that injects it: a worker may complete before the run loop's
+ * completion check (`vcpu_run`), which can then raise a page-ready first
+ * (s390's entry check only frees items, and take-exception runs it already).
  */
 export const enterGuest: StepEntry = {
   kind: 'enter-guest',
@@ -68,7 +72,8 @@ export const enterGuest: StepEntry = {
     const halted = at.run === 'apfHalted';
     const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
     const idleExits = exec === 'idle' && !scope.idlePoll;
-    const outOfGuest = h.kicked || idleExits || exec === 'apfHalt' || scope.timerExits;
+    const injectsAtEntry = at.phase === 'exception' && at.design.completion === 'scan';
+    const outOfGuest = h.kicked || idleExits || exec === 'apfHalt' || scope.timerExits || injectsAtEntry;
     const requestDue = h.readyRequest && outOfGuest && !halted;
     const pollDue = at.design.completionScan === 'every-entry' && h.done.length > 0 && outOfGuest && !halted && exec !== 'panicked';
     return (h.kicked || wakesFromHalt || requestDue || pollDue) && !h.ackStoreBuffered ? [0] : [];

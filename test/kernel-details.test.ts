@@ -1,0 +1,98 @@
+/**
+ * Details of the kernel the model once had wrong (issue 16), each checked
+ * against the source and pinned by a run that went otherwise before the fix.
+ */
+import { describe, expect, it } from 'vitest';
+import { designByName } from '../machines/design.js';
+import { applyMutants, mutantById } from '../machines/mutants.js';
+import { DEFAULT_SCOPE } from '../machines/scope.js';
+import { WAKE_ALL } from '../machines/host.js';
+import { initialState } from '../src/system/system.js';
+import { guestOf, hostOf, play, start } from './support/script.js';
+
+describe('kvm_vcpu_reset (INIT)', () => {
+  it('leaves apf.pageready_pending set and software-disables the LAPIC, dropping the page-ready in the IRR', () => {
+    let s = start('x86', { hotplug: true });
+    for (const label of [
+      'cpu0: task0 touches page0',
+      'cpu0: takes #PF (token 0x1000)',
+      'cpu0: schedule() -> task1',
+      'cpu0: syscall (enter kernel)',
+      'cpu0: local_irq_disable',
+      'worker 0x1000: async_pf_execute done (page0 in)',
+      'vcpu0: vcpu_enter_guest',
+    ]) {
+      s = play(s, label);
+    }
+    expect(hostOf(s).context.pageReadyPending).toBe(true);
+    expect(hostOf(s).context.irq).toBe(true);
+    s = play(s, 'cpu0: kvm_guest_cpu_offline (APF off, wake all local)');
+    s = play(s, 'vcpu0: INIT (kvm_vcpu_reset)');
+    expect(hostOf(s).context.pageReadyPending).toBe(true);
+    expect(hostOf(s).context.irq).toBe(false);
+    expect(hostOf(s).context.lapicEnabled).toBe(false);
+    expect(hostOf(s).context.msrEnabled).toBe(false);
+  });
+});
+
+describe('kvm_event_needs_reinjection', () => {
+  it('makes the fault of an interrupted #PF delivery synchronous, even without the pending-exception check', () => {
+    const m = mutantById('pending-exception-df')!;
+    const design = applyMutants(designByName(m.base), [m]);
+    const scope = { ...DEFAULT_SCOPE, pages: 2 };
+    let s = initialState({ design, scope });
+    s = play(s, 'cpu0: task0 touches page0');
+    s = play(s, 'cpu0: #PF delivery faults on page1 (stack)');
+    // the page came in while the vCPU thread waited; the #PF is re-injected, no second #PF and no #DF
+    expect(s.resident).toEqual([false, true]);
+    expect(hostOf(s).context.items.map((w) => w.gfn)).toEqual([0]);
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token: 0x1000, toL1: false, injected: true });
+  });
+
+  it('keeps the pre-5.8 page-ready #PF out while a delivery is re-injected', () => {
+    const m = mutantById('pending-exception-df')!;
+    const design = applyMutants(designByName(m.base), [m]);
+    let s = initialState({ design, scope: { ...DEFAULT_SCOPE, pages: 2 } });
+    for (const label of ['cpu0: task0 touches page0', 'worker 0x1000: async_pf_execute done (page0 in)', 'cpu0: #PF delivery faults on page1 (stack)']) {
+      s = play(s, label);
+    }
+    s = play(s, 'vcpu0: vcpu_enter_guest');
+    // the completion check ran and left the item on done: no page-ready #PF over the re-injected one, no #DF
+    expect(hostOf(s).context.done).toEqual([0x1000]);
+    expect(hostOf(s).context.exception).toEqual({ kind: 'np', token: 0x1000, toL1: false, injected: true });
+  });
+});
+
+describe('pre-5.8 kvm_arch_async_page_present', () => {
+  it('writes PAGE_READY over whatever reason holds (no free-slot check); v5.8+, RFCv1 and SDEI wait for a free slot', () => {
+    expect(designByName('x86-legacy').pageReadyNeedsFreeSlot).toBe(false);
+    for (const name of ['x86', 'arm64-rfcv1', 'arm64-sdei']) expect(designByName(name).pageReadyNeedsFreeSlot).toBe(true);
+  });
+});
+
+describe('boot order with the LAPIC switch (direct kernel boot, 2f15d027c05f)', () => {
+  it('starts with APF on, the boot wake-all on done, the LAPIC off and the boot thread in non-preemptible kernel code', () => {
+    const s = start('x86', { lapic: true });
+    expect(hostOf(s).context.done).toEqual([WAKE_ALL]);
+    expect(hostOf(s).context.lapicEnabled).toBe(false);
+    expect(hostOf(s).context.readyRequest).toBe(true);
+    expect(guestOf(s).context).toMatchObject({ user: false, preemptible: false, irqsOn: true, apfEnabled: true });
+  });
+
+  it('holds the wake-all until the LAPIC is on with the fix, and writes it into a dead LAPIC without', () => {
+    const fixed = play(start('x86', { lapic: true }), 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(fixed).context.done).toEqual([WAKE_ALL]);
+    const m = mutantById('lapic-disabled-drop')!;
+    const design = applyMutants(designByName(m.base), [m]);
+    const broken = play(initialState({ design, scope: { ...DEFAULT_SCOPE, lapic: true } }), 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(broken).context.area.token).toBe(WAKE_ALL);
+    expect(hostOf(broken).context.irq).toBe(false);
+  });
+
+  it('starts secondary vCPUs with their LAPIC on and a user task', () => {
+    const s = start('x86', { lapic: true, vcpus: 2, tasks: 2 });
+    expect(hostOf(s, 1).context.lapicEnabled).toBe(true);
+    expect(hostOf(s, 1).context.done).toEqual([]);
+    expect(guestOf(s, 1).context.user).toBe(true);
+  });
+});
