@@ -89,6 +89,8 @@ export interface GuestContext {
   readonly awayWaiter: { readonly task: number; readonly token: number } | null;
   /** why the guest died, null while alive */
   readonly panic: PanicCause | null;
+  /** the `cpuhp/N` thread is in the offline callback (IRQs saved off, APF still on): a handler returns there */
+  readonly cpuhp: boolean;
 }
 
 export type GuestEvent =
@@ -126,7 +128,9 @@ export type GuestEvent =
   | { type: 'DUMMY_ALLOCATED' }
   | { type: 'PREEMPT_OFF' }
   | { type: 'PREEMPT_ON' }
-  /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers (s390 `pfault_fini` and `pfault_cpu_dead`) */
+  /** CPU offline begins: the `cpuhp/N` thread saves IRQs off and makes the callback's first exits */
+  | { type: 'CPU_DOWN_PREPARE' }
+  /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers (s390 `pfault_fini` and `pfault_cpu_dead`), restore IRQs */
   | { type: 'CPU_OFFLINE' }
   /** s390 `pfault_interrupt` completion (run on whichever CPU took the floating PFAULT_DONE) for this CPU's local task `task`; `token` names the work item for the observer only */
   | { type: 'PFAULT_DONE'; task: number; token: number }
@@ -187,6 +191,7 @@ export function initialGuestContext(input: GuestInput): GuestContext {
     nestedToken: null,
     awayWaiter: null,
     panic: null,
+    cpuhp: false,
   };
 }
 
@@ -248,10 +253,20 @@ export function createGuestMachine(design: DesignOptions) {
   const reasonOf = (context: Ctx): number => handled(context).reason;
 
   /**
+   * CPU hotplug, from a task or the idle loop (the `cpuhp/N` thread runs the callbacks). Offline starts with IRQs
+   * saved off (`kvm_cpu_down_prepare`: `local_irq_save`; s390 `__cpu_disable` under stop_machine) and the callback's
+   * first exits (x86 `kvm_disable_steal_time`, the PV-EOI `wrmsr`). Online: `kvm_guest_cpu_init`.
+   */
+  const HOTPLUG = {
+    CPU_DOWN_PREPARE: { target: 'cpuhpOffline', actions: 'enterCpuhp' },
+    CPU_ONLINE: { actions: ['enableApf', 'reportEnable'] },
+  } as const;
+
+  /**
    * Entry into the design's async-PF handlers, holding the event for the handler (§2.4 guest column).
    * Not-present only ever interrupts the task that faulted; page-ready can interrupt anything.
    */
-  const handlerEntries = (from: 'running' | 'idle' | 'apfHalt') => {
+  const handlerEntries = (from: 'running' | 'idle' | 'apfHalt' | 'irqsMasked') => {
     const exceptionTarget = design.exceptionEntryWindow ? 'vectors' : 'handlingException';
     const entries: Record<string, { target: string; actions: 'holdEvent' }> = {};
     // not-present (an exception, or s390's PFAULT_INIT external interrupt) only interrupts the running task that faulted
@@ -265,7 +280,7 @@ export function createGuestMachine(design: DesignOptions) {
       /** SDEI not-present event (taken even with IRQs masked) */
       entries['SDEI_EVENT'] = { target: 'handlingSdei', actions: 'holdEvent' };
     }
-    if (design.pageReady === 'interrupt') {
+    if (design.pageReady === 'interrupt' && from !== 'irqsMasked') {
       /** page-ready interrupt (x86 `sysvec_kvm_asyncpf_interrupt`, SDEI design PPI) */
       entries['PAGE_READY_IRQ'] = { target: 'handlingPageReady', actions: 'holdEvent' };
     }
@@ -314,6 +329,8 @@ export function createGuestMachine(design: DesignOptions) {
       hasAck: () => design.ack !== 'none',
       /** `kvm_async_pf_sdei_handler`: the per-CPU table (2 x the host's SLOTS) has room; else -ENOSPC (§5 step 2). */
       sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.slots,
+      /** exception return into the offline callback the event interrupted. */
+      returnsToCpuhp: ({ context }) => context.cpuhp,
       /** exception/IRQ return into L1's exit path, which still has to run `kvm_handle_page_fault`. */
       returnsToNestedExit: ({ context }) => context.nestedToken !== null,
       /** `kvm_async_pf_queue_task` in L1 finds the dummy a page-ready left in the exit window. */
@@ -449,6 +466,10 @@ export function createGuestMachine(design: DesignOptions) {
       writeAck: emit({ type: 'ack' as const }),
       /** exception/IRQ entry: the token (CR2 / FAR / area) and flags/reason the handler will read (`exc_page_fault` -> `kvm_handle_async_pf`, `do_lockdown`). */
       holdEvent: assign(({ event }) => ({ handling: { token: (event as Async).token, reason: (event as Async).reason } })),
+      /** the `cpuhp/N` thread enters the offline callback */
+      enterCpuhp: assign({ cpuhp: true }),
+      /** `local_irq_restore` at the end of the offline callback */
+      leaveCpuhp: assign({ cpuhp: false }),
       /** the handler returns (`irqentry_exit` / `kernel_exit`): it is done with the event. */
       releaseEvent: assign({ handling: null }),
       /** `schedule()`: switch to the chosen task; it resumes in user mode with IRQs on. */
@@ -559,14 +580,7 @@ export function createGuestMachine(design: DesignOptions) {
           PREEMPT_OFF: { actions: { type: 'setPreemptible', params: { on: false } } },
           /** `preempt_enable` */
           PREEMPT_ON: { actions: { type: 'setPreemptible', params: { on: true } } },
-          /** `kvm_guest_cpu_offline`: disable APF, then `apf_task_wake_all`; s390 `pfault_fini`, then `pfault_cpu_dead` everywhere; RFCv1 only disables */
-          CPU_OFFLINE: [
-            { guard: 'offlineWakesLocal', actions: ['disableApf', 'reportDisable', 'reportWakeAll', 'wakeAllLocal'] },
-            { guard: 'offlineWakesAll', actions: ['disableApf', 'reportDisable', 'sendCpuDead'] },
-            { actions: ['disableApf', 'reportDisable'] },
-          ],
-          /** `kvm_guest_cpu_init` (CPU online / resume) */
-          CPU_ONLINE: { actions: ['enableApf', 'reportEnable'] },
+          ...HOTPLUG,
           /** §2.7 "Nested": not-present for the L2 this CPU ran arrives as a #PF VM-exit to L1's KVM */
           NESTED_PF_VMEXIT: { target: 'l1ExitPending', actions: ['takeNestedExit', 'clearReason'] },
         },
@@ -592,10 +606,27 @@ export function createGuestMachine(design: DesignOptions) {
           L1_MIGRATE: { target: 'idle', actions: ['migrateNestedThread', 'enterIdle'] },
         },
       },
+      /**
+       * The `cpuhp/N` thread in the offline callback, IRQs off, APF still on. Then `kvm_guest_cpu_offline` disables APF
+       * and `apf_task_wake_all`s; s390 `pfault_fini` (DIAG 0x258 CANCEL), then `pfault_cpu_dead` on every CPU; RFCv1 only
+       * disables. `local_irq_restore`, and the CPU goes on with what the thread preempted (a task, or the idle loop).
+       */
+      cpuhpOffline: {
+        on: {
+          /** an unmaskable page-ready (RFCv1's data abort) still lands here */
+          ...handlerEntries('irqsMasked'),
+          CPU_OFFLINE: [
+            { guard: 'offlineWakesLocal', target: 'running', actions: ['disableApf', 'reportDisable', 'reportWakeAll', 'wakeAllLocal', 'leaveCpuhp'] },
+            { guard: 'offlineWakesAll', target: 'running', actions: ['disableApf', 'reportDisable', 'sendCpuDead', 'leaveCpuhp'] },
+            { target: 'running', actions: ['disableApf', 'reportDisable', 'leaveCpuhp'] },
+          ],
+        },
+      },
       /** idle loop / scheduler: no task runs; HLT (x86) or WFI (arm64) with IRQs on */
       idle: {
         on: {
           ...handlerEntries('idle'),
+          ...HOTPLUG,
           /** `schedule()` picks a runnable task */
           SCHEDULE: { guard: 'taskRunnable', target: 'running', actions: 'switchTo' },
         },
@@ -768,6 +799,7 @@ export function createGuestMachine(design: DesignOptions) {
       /** exception / interrupt return to the interrupted code */
       returning: {
         always: [
+          { guard: 'returnsToCpuhp', target: 'cpuhpOffline', actions: 'releaseEvent' },
           { guard: 'returnsToNestedExit', target: 'l1ExitPending', actions: 'releaseEvent' },
           { guard: 'returnsToTask', target: 'running', actions: 'releaseEvent' },
           { guard: 'returnsToHaltLoop', target: 'apfHalt', actions: 'releaseEvent' },

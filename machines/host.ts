@@ -79,8 +79,13 @@ export interface HostContext {
   readonly requestBuffered: boolean;
   /** `KVM_REQ_APF_READY` */
   readonly readyRequest: boolean;
-  /** `kvm_vcpu_kick` (or a guest exit): the vCPU passes `vcpu_enter_guest` before more guest code runs */
+  /** the vCPU is out of guest mode (an exit: MSR write, fault, HLT) and passes `vcpu_enter_guest` before more guest code runs */
   readonly kicked: boolean;
+  /**
+   * `kvm_vcpu_kick` from a worker: the IPI is on its way, and the vCPU runs guest code until it lands and the vCPU
+   * exits (or, out of guest mode already, sees the request at its next entry).
+   */
+  readonly ipiInFlight: boolean;
   /** in-kernel LAPIC software-enabled (`kvm_lapic_enabled`, SPIV) */
   readonly lapicEnabled: boolean;
   /** guest CR0.PG as KVM tracks it (`is_paging`) */
@@ -128,6 +133,8 @@ export type HostEvent =
   | { type: 'SDEI_TAKEN' }
   | { type: 'GUEST_CLEARS_AREA'; reason: boolean; token: boolean }
   | { type: 'ACK'; guest: GuestView }
+  /** an exit of the guest's making that touches no async-PF state (an MSR write: steal time, PV EOI) */
+  | { type: 'GUEST_EXIT' }
   | { type: 'APF_ENABLE'; sendAlways: boolean }
   | { type: 'APF_DISABLE' }
   | { type: 'VCPU_RESET' }
@@ -224,6 +231,7 @@ export function initialHostContext(input: HostInput): HostContext {
     requestBuffered: false,
     readyRequest: input.bootBeforeLapic,
     kicked: input.bootBeforeLapic,
+    ipiInFlight: false,
     lapicEnabled: !input.bootBeforeLapic,
     paging: true,
     inL2: false,
@@ -457,11 +465,14 @@ export function createHostMachine(design: DesignOptions) {
       }),
       /** `kvm_make_request(KVM_REQ_APF_READY)`. */
       requestReady: assign({ readyRequest: true }),
-      /** `kvm_vcpu_kick`, or the vCPU is already out of guest mode (an MSR/MMIO exit). */
+      /** The vCPU is out of guest mode (the MSR/APIC write or RSM that caused this was an exit). */
       kick: assign({ kicked: true }),
+      /** `kvm_vcpu_kick` from the worker: an IPI to a vCPU that may be running guest code. */
+      sendKickIpi: assign({ ipiInFlight: true }),
       /** `vcpu_enter_guest`: consume the kick and the request; note the guest state for the scan. */
       startScan: assign(({ event }) => ({
         kicked: false,
+        ipiInFlight: false,
         readyRequest: false,
         scanGuest: (event as Extract<HostEvent, { type: 'ENTER_GUEST' | 'ACK' }>).guest,
       })),
@@ -470,7 +481,7 @@ export function createHostMachine(design: DesignOptions) {
         kicked: context.kicked || context.readyRequest || (design.completionScan === 'every-entry' && context.done.length > 0),
       })),
       /** `vcpu_enter_guest` with no `KVM_REQ_APF_READY` (x86): just re-enter. */
-      consumeKick: assign({ kicked: false }),
+      consumeKick: assign({ kicked: false, ipiInFlight: false }),
       /** `kvm_check_async_pf_completion` returns (its loop condition failed). */
       endScan: assign({ scanGuest: null }),
       /** `kvm_arch_async_page_present`: token (or `~0`) / reason READY into the area, raise the event, set `pageready_pending`. */
@@ -550,6 +561,7 @@ export function createHostMachine(design: DesignOptions) {
         irq: false,
         sdei: null,
         kicked: false,
+        ipiInFlight: false,
         readyRequest: false,
         lapicEnabled: !design.x86PlatformEvents,
       }),
@@ -678,7 +690,7 @@ export function createHostMachine(design: DesignOptions) {
       WORKER_DONE: [
         /** ASYNC_PF_SYNC (s390): the worker raises page-ready itself, then puts the item on `done`; no request, no kick (`__kvm_vcpu_wake_up` only wakes a blocked vCPU) */
         { guard: 'raisesFromWorker', actions: ['raiseFromWorker', 'moveToDone'] },
-        { guard: and(['signalsCompletion', 'doneWasEmpty', 'kickNeeded']), actions: ['moveToDone', 'requestReady', 'kick'] },
+        { guard: and(['signalsCompletion', 'doneWasEmpty', 'kickNeeded']), actions: ['moveToDone', 'requestReady', 'sendKickIpi'] },
         /** no kick, and without the barrier the request store may still be buffered (LKMM store buffering) */
         { guard: and(['signalsCompletion', 'doneWasEmpty', 'storesReorder']), actions: ['moveToDone', 'bufferRequest'] },
         { guard: and(['signalsCompletion', 'doneWasEmpty']), actions: ['moveToDone', 'requestReady'] },
@@ -715,8 +727,10 @@ export function createHostMachine(design: DesignOptions) {
       SDEI_TAKEN: { actions: 'takeSdei' },
       /** guest stores to `struct kvm_vcpu_pv_apf_data` */
       GUEST_CLEARS_AREA: { actions: 'guestClearsArea' },
-      /** SPIV: LAPIC software-disable */
-      LAPIC_DISABLE: { actions: { type: 'setLapic', params: { enabled: false } } },
+      /** the vCPU exited and passes `vcpu_enter_guest` on its way back */
+      GUEST_EXIT: { actions: 'noteEntryWork' },
+      /** SPIV: LAPIC software-disable (an APIC write: an exit) */
+      LAPIC_DISABLE: { actions: [{ type: 'setLapic', params: { enabled: false } }, 'noteEntryWork'] },
       /** SPIV: LAPIC enable (`KVM_REQ_APF_READY` since 2f15d027c05f) */
       LAPIC_ENABLE: [
         { guard: 'rescansOnLapicEnable', actions: [{ type: 'setLapic', params: { enabled: true } }, 'requestReady', 'kick'] },

@@ -130,7 +130,9 @@ export const MUTANTS: readonly Mutant[] = [
       'without full barriers the worker reads a stale pageready_pending and skips the kick while the ACK rescan misses the new item',
     breaks: 'no-stuck-guest',
     override: { kickBarriers: false },
-    scope: { idlePoll: true },
+    // two pages: the second fault must be outstanding before the first page-ready is ACKed, and a pending page-ready
+    // interrupt is taken before the task could fault again on the same page
+    scope: { idlePoll: true, pages: 2 },
   },
 ];
 

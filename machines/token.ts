@@ -208,13 +208,13 @@ export const tokenMachine = setup({
             GUEST_PAGE_READY: { guard: 'dummyUnhashed', target: 'notSeen' },
           },
         },
-        /** §2.6 WOKEN: the sleeper was woken (or consumed the dummy and never slept) */
-        woken: {
-          on: {
-            /** a stale page-ready after a local wake-all files a dummy nobody consumes (§2.7, inferred) */
-            GUEST_PAGE_READY: { guard: 'filedDummy', target: 'dummy' },
-          },
-        },
+        /**
+         * §2.6 WOKEN: the sleeper was woken (or consumed the dummy and never slept). The stale page-ready §2.7 infers
+         * after a local wake-all (filing a dummy nobody consumes) does not come: the offline callback runs with IRQs
+         * off and clears the queue with APF, so a page-ready raised before is taken with APF off and ignored
+         * (machines/README.md, "What the model shows about paths").
+         */
+        woken: {},
       },
       on: {
         /** any other not-present is counted where it lands */

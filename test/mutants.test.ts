@@ -11,8 +11,8 @@ import { runCheck, type CheckRequest } from '../src/check/check.js';
 import { MUTANTS, type Mutant } from '../machines/mutants.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 
-/** Random-mode budget for every mutant: 2000 schedules of up to 40 steps, seed 1. */
-const RANDOM_BUDGET = { seed: 1, runs: 2000, depth: 40 } as const;
+/** Random-mode budget for every mutant: 4000 schedules of up to 40 steps, seed 1 (dummy-alloc-unlocked, the rarest, needs 2001-4000). */
+const RANDOM_BUDGET = { seed: 1, runs: 4000, depth: 40 } as const;
 
 const request = (m: Mutant, mutants: readonly Mutant[], mode: CheckRequest['mode']): CheckRequest => ({
   design: designByName(m.base),

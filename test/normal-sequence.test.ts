@@ -38,7 +38,8 @@ describe('x86 normal sequence (reference §2.4)', () => {
     expect(s.resident).toEqual([true]);
     expect(hostOf(s).context.done).toEqual([token]);
     expect(hostOf(s).context.readyRequest).toBe(true);
-    expect(hostOf(s).context.kicked).toBe(true); // pageready_pending was false
+    expect(hostOf(s).context.ipiInFlight).toBe(true); // pageready_pending was false: kvm_vcpu_kick sends the IPI
+    expect(hostOf(s).context.kicked).toBe(false); // the vCPU runs on until it lands
     expect(hostOf(s).context.items[0]?.workerRunning).toBe(true);
     expect(tokenView(s, token)).toEqual({ host: 'doneNotified', guest: 'sleeping' });
 
@@ -160,10 +161,10 @@ describe('arm64-sdei normal sequence (reference §5)', () => {
 });
 
 describe('CPU offline: what the guest does for its waiters', () => {
-  /** A guest CPU whose task0 sleeps on token 0x1000. */
+  /** A guest CPU whose task0 sleeps on token 0x1000, and whose cpuhp thread has begun taking it offline. */
   const withSleeper = (design: string) => {
     const guest = machinesOf(designByName(design)).guest;
-    const start = guest.initial({ vcpu: 0, taskCount: 2, slots: 2 });
+    const start = guest.initial({ vcpu: 0, taskCount: 2, slots: 2, bootThread: false });
     return {
       guest,
       state: {
@@ -172,14 +173,24 @@ describe('CPU offline: what the guest does for its waiters', () => {
       },
     };
   };
+  const offlining = (design: string) => {
+    const { guest, state } = withSleeper(design);
+    const prepared = guest.step(state, { type: 'CPU_DOWN_PREPARE' }).next;
+    expect(prepared.value).toBe('cpuhpOffline');
+    return { guest, state: prepared };
+  };
 
   it('x86 kvm_guest_cpu_offline wakes this CPU\'s sleepers (apf_task_wake_all)', () => {
-    const { guest, state } = withSleeper('x86');
-    expect(guest.step(state, { type: 'CPU_OFFLINE' }).next.context.tasks[0]!.status).toBe('runnable');
+    const { guest, state } = offlining('x86');
+    const next = guest.step(state, { type: 'CPU_OFFLINE' }).next;
+    expect(next.context.tasks[0]!.status).toBe('runnable');
+    // local_irq_restore: the CPU goes on with the task the cpuhp thread preempted
+    expect(next.value).toBe('running');
+    expect(next.context.cpuhp).toBe(false);
   });
 
   it('arm64 RFCv1 kvm_cpu_offline only disables: the sleeper sleeps on (locks-and-delivery §2.2)', () => {
-    const { guest, state } = withSleeper('arm64-rfcv1');
+    const { guest, state } = offlining('arm64-rfcv1');
     const next = guest.step(state, { type: 'CPU_OFFLINE' }).next;
     expect(next.context.apfEnabled).toBe(false);
     expect(next.context.tasks[0]!.status).toBe('sleeping');

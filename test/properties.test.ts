@@ -153,7 +153,8 @@ const CASES: readonly Case[] = [
     fixed: designByName('x86'),
     scope: { hotplug: true },
     labels: [
-      'cpu0: kvm_guest_cpu_offline (APF off, wake all local)',
+      'cpu0: CPU offline starts: local_irq_save, the callback\'s first exits',
+      'cpu0: kvm_guest_cpu_offline (APF off, wake all local), local_irq_restore',
       'cpu0: task0 touches page0',
       'worker 0x1000: async_pf_execute done (page0 in)',
       'vcpu0: INIT (kvm_vcpu_reset)',

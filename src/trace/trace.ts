@@ -177,6 +177,7 @@ export function describeChange(before: SystemState, after: SystemState): string 
     if (now.lapicEnabled !== was.lapicEnabled) parts.push(`${tag}LAPIC ${now.lapicEnabled ? 'enabled' : 'disabled'}`);
     if (now.inL2 !== was.inL2) parts.push(`${tag}${now.inL2 ? 'in L2' : 'in L1'}`);
     if (now.kicked !== was.kicked && now.kicked) parts.push(`${tag}kicked`);
+    if (now.ipiInFlight !== was.ipiInFlight && now.ipiInFlight) parts.push(`${tag}kick IPI sent`);
     if (now.readyRequest !== was.readyRequest) parts.push(`${tag}KVM_REQ_APF_READY ${now.readyRequest ? 'set' : 'cleared'}`);
   });
   after.guests.forEach((g, v) => {

@@ -12,10 +12,25 @@ import { DELIVERY_STEPS } from './delivery.js';
 import { ENVIRONMENT_STEPS } from './environment.js';
 import { GUEST_CODE_STEPS } from './guest-code.js';
 import { HOST_SIDE_STEPS } from './host-side.js';
-import { viewOf, type Step, type StepEntry } from './types.js';
+import { inSmm, viewOf, type GuestSide, type Step, type StepEntry } from './types.js';
 
 /** The kinds of step of a vCPU, in offer order: each file's, in the order it lists them. */
 export const VCPU_STEPS: readonly StepEntry[] = [...DELIVERY_STEPS, ...GUEST_CODE_STEPS, ...ENVIRONMENT_STEPS, ...HOST_SIDE_STEPS];
+
+for (const entry of VCPU_STEPS) {
+  if ((entry.actor === 'guest') !== (entry.side !== undefined)) throw new ModelError(`step kind '${entry.kind}': a guest step says what runs it (side), and only a guest step`);
+}
+
+/**
+ * Whether the CPU lets a guest step run now. In SMM Linux does not run: only
+ * the SMM handler's accesses and RSM (and what runs elsewhere) go on, and the
+ * SMI has masked interrupts. An unmasked pending interrupt is taken before
+ * Linux's next instruction, so Linux's code and accesses wait for it.
+ */
+function cpuAllows(side: GuestSide, smm: boolean, interruptDue: boolean): boolean {
+  if (smm) return side === 'access' || side === 'asynchronous';
+  return !interruptDue || side === 'delivery' || side === 'asynchronous';
+}
 
 /** The swap device's one kind of step: the host reclaims a resident page (it may at any time). */
 const SWAP_OUT = {
@@ -48,9 +63,15 @@ export function candidateSteps(state: SystemState, source: number): Step[] {
     return state.resident.flatMap((isResident, page) => (isResident ? [{ kind: SWAP_OUT.kind, vcpu: SWAP, arg: page, actor: 'swap' as const, label: `host reclaims page${page} (swap out)` }] : []));
   }
   const at = viewOf(state, source);
+  const offers = VCPU_STEPS.map((entry) => ({ entry, args: entry.offered(at) }));
+  const smm = inSmm(at);
+  const interruptDue = !smm && offers.some(({ entry, args }) => entry.takenAtOnce === true && args.length > 0);
   const out: Step[] = [];
-  for (const entry of VCPU_STEPS) {
-    for (const arg of entry.offered(at)) out.push({ kind: entry.kind, vcpu: source, arg, actor: `${entry.actor}${source}`, label: entry.label(at, arg) });
+  for (const { entry, args } of offers) {
+    for (const arg of args) {
+      if (entry.side !== undefined && !cpuAllows(entry.side(arg), smm, interruptDue)) continue;
+      out.push({ kind: entry.kind, vcpu: source, arg, actor: `${entry.actor}${source}`, label: entry.label(at, arg) });
+    }
   }
   return out;
 }

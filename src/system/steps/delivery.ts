@@ -8,9 +8,10 @@
 import { REASON_NOT_PRESENT } from '../../../machines/host.js';
 import type { Draft } from '../draft.js';
 import { formatToken, freshToken, globalTask, guestView, taskHome } from '../state.js';
-import { swappedOut, type StepEntry, type VcpuView } from './types.js';
+import { swappedOut, type GuestSide, type StepEntry, type VcpuView } from './types.js';
 
 const always = (): boolean => true;
+const delivery = (): GuestSide => 'delivery';
 
 /** What the pending exception is called in a label. */
 function exceptionName(at: VcpuView): string {
@@ -54,6 +55,7 @@ function entryScanFirst(d: Draft, v: number): void {
 export const takeException: StepEntry = {
   kind: 'take-exception',
   actor: 'guest',
+  side: delivery,
   offered: (at) => (at.phase === 'exception' ? [0] : []),
   label: (at) => `cpu${at.v}: takes ${exceptionName(at)} (token ${formatToken(at.h.exception!.token)})`,
   apply(d, v) {
@@ -73,6 +75,7 @@ export const takeException: StepEntry = {
 export const takeSdei: StepEntry = {
   kind: 'take-sdei',
   actor: 'guest',
+  side: delivery,
   offered: (at) => (at.phase === 'sdei' ? [0] : []),
   label: (at) => `cpu${at.v}: takes SDEI not-present (token ${formatToken(at.h.sdei!)})`,
   apply(d, v) {
@@ -90,6 +93,8 @@ export const takeSdei: StepEntry = {
 export const takeIrq: StepEntry = {
   kind: 'take-irq',
   actor: 'guest',
+  side: delivery,
+  takenAtOnce: true,
   offered: (at) => (at.phase === 'runs' && at.h.irq && (at.resting || at.exec === 'l1ExitPending') && guestView(at.guest).irqsOn && at.h.lapicEnabled ? [0] : []),
   label: (at) => `cpu${at.v}: takes page-ready interrupt`,
   apply(d, v) {
@@ -111,6 +116,7 @@ export const takeIrq: StepEntry = {
 export const takeFloating: StepEntry = {
   kind: 'take-floating',
   actor: 'guest',
+  side: delivery,
   offered: (at) =>
     at.state.vm.context.floating.length > 0 && at.phase === 'runs' && (at.resting || at.exec === 'notifyResume') && guestView(at.guest).irqsOn ? [0] : [],
   label: (at) => {
@@ -135,6 +141,7 @@ export const takeFloating: StepEntry = {
 export const deliveryFault: StepEntry = {
   kind: 'delivery-fault',
   actor: 'guest',
+  side: delivery,
   offered: (at) => ((at.phase === 'exception' && deliveryWritesStack(at)) || (at.phase === 'runs' && at.exec === 'kernelEntry') ? swappedOut(at.state) : []),
   label: (at, page) => `cpu${at.v}: ${at.phase === 'exception' ? `${exceptionName(at)} delivery` : 'kernel_entry'} faults on page${page} (stack)`,
   // the exception frame's stores fault while the exception is being delivered (x86: IDT vectoring, re-injected after)

@@ -6,9 +6,10 @@
  */
 import { formatToken, globalTask } from '../state.js';
 import { faultOn } from './delivery.js';
-import { swappedOut, type StepEntry, type VcpuView } from './types.js';
+import { swappedOut, type GuestSide, type StepEntry, type VcpuView } from './types.js';
 
 const always = (): boolean => true;
+const linux = (): GuestSide => 'linux';
 
 /** Offered once while the guest runs and its machine is in `exec`. */
 const whileIn = (exec: string) => (at: VcpuView) => (at.phase === 'runs' && at.exec === exec ? [0] : []);
@@ -17,6 +18,8 @@ const whileIn = (exec: string) => (at: VcpuView) => (at.phase === 'runs' && at.e
 export const l1RemoteFault: StepEntry = {
   kind: 'l1-remote-fault',
   actor: 'guest',
+  // the migrated thread runs on another CPU, whatever this one does
+  side: () => 'asynchronous',
   offered: (at) => (at.g.awayWaiter !== null && at.exec !== 'panicked' ? [0] : []),
   label: (at) => `cpu${at.v}'s L1 thread: L1 kvm_handle_page_fault (token ${formatToken(at.g.awayWaiter!.token)}) on another CPU`,
   apply: (d, v) => d.guest(v, { type: 'L1_REMOTE_HANDLE_PAGE_FAULT' }),
@@ -27,6 +30,7 @@ export const l1RemoteFault: StepEntry = {
 export const leaveVectors: StepEntry = {
   kind: 'leave-vectors',
   actor: 'guest',
+  side: linux,
   offered: whileIn('vectors'),
   label: (at) => `cpu${at.v}: branches out of the vector table`,
   apply: (d, v) => d.guest(v, { type: 'LEAVE_VECTORS' }),
@@ -41,6 +45,7 @@ export const leaveVectors: StepEntry = {
 export const notifyResume: StepEntry = {
   kind: 'notify-resume',
   actor: 'guest',
+  side: linux,
   offered: whileIn('notifyResume'),
   label: (at) => `cpu${at.v}: ${at.design.notPresent === 'sdei' ? 'reschedule IPI, do_notify_resume' : 'schedule() on the way back to user'}`,
   apply: (d, v) => d.guest(v, { type: 'NOTIFY_RESUME' }),
@@ -51,6 +56,7 @@ export const notifyResume: StepEntry = {
 export const l1HandleFault: StepEntry = {
   kind: 'l1-handle-fault',
   actor: 'guest',
+  side: linux,
   offered: whileIn('l1ExitPending'),
   label: (at) => `cpu${at.v}: L1 kvm_handle_page_fault (token ${formatToken(at.g.nestedToken!)})`,
   apply: (d, v) => d.guest(v, { type: 'L1_HANDLE_PAGE_FAULT' }),
@@ -61,6 +67,7 @@ export const l1HandleFault: StepEntry = {
 export const l1Migrate: StepEntry = {
   kind: 'l1-migrate',
   actor: 'guest',
+  side: linux,
   offered: (at) => (at.phase === 'runs' && at.exec === 'l1ExitPending' && at.scope.migration && at.g.awayWaiter === null ? [0] : []),
   label: (at) => `cpu${at.v}: L1 vCPU thread preempted, migrates to another CPU`,
   apply: (d, v) => d.guest(v, { type: 'L1_MIGRATE' }),
@@ -71,6 +78,7 @@ export const l1Migrate: StepEntry = {
 export const dummyAlloc: StepEntry = {
   kind: 'dummy-alloc',
   actor: 'guest',
+  side: linux,
   offered: whileIn('allocatingDummy'),
   label: (at) => `cpu${at.v}: dummy allocated, lock retaken, dummy hashed without a second lookup`,
   apply: (d, v) => d.guest(v, { type: 'DUMMY_ALLOCATED' }),
@@ -81,6 +89,7 @@ export const dummyAlloc: StepEntry = {
 export const kernelEntryDone: StepEntry = {
   kind: 'kernel-entry-done',
   actor: 'guest',
+  side: linux,
   offered: whileIn('kernelEntry'),
   label: (at) => `cpu${at.v}: kernel_entry saved ELR_EL1`,
   apply: (d, v) => d.guest(v, { type: 'KERNEL_ENTRY_DONE' }),
@@ -91,6 +100,7 @@ export const kernelEntryDone: StepEntry = {
 export const ack: StepEntry = {
   kind: 'ack',
   actor: 'guest',
+  side: linux,
   offered: whileIn('acking'),
   label: (at) => `cpu${at.v}: ${at.design.ack === 'msr' ? 'wrmsr MSR_KVM_ASYNC_PF_ACK' : 'IRQ_ACK hypercall'}`,
   apply(d, v) {
@@ -105,6 +115,7 @@ export const ack: StepEntry = {
 export const schedule: StepEntry = {
   kind: 'schedule',
   actor: 'guest',
+  side: linux,
   offered(at) {
     const preemptible = at.exec === 'running' && at.g.irqsOn && at.g.preemptible;
     if (at.phase !== 'runs' || !(at.exec === 'idle' || preemptible)) return [];
@@ -119,6 +130,7 @@ export const schedule: StepEntry = {
 export const touch: StepEntry = {
   kind: 'touch',
   actor: 'guest',
+  side: () => 'access',
   offered: (at) => (at.phase === 'runs' && at.exec === 'running' ? swappedOut(at.state) : []),
   label: (at, page) => `cpu${at.v}: task${globalTask(at.scope, at.v, at.g.current)} touches page${page}`,
   apply: (d, v, page) => faultOn(d, v, page as number),

@@ -54,7 +54,8 @@ export const workerDrain: StepEntry = {
 };
 
 /**
- * `vcpu_enter_guest` when something is due: a kick, the wake from synthetic
+ * `vcpu_enter_guest` when something is due: a kick (an exit, or a worker's
+ * IPI landing: until it does the vCPU runs on), the wake from synthetic
  * halt (`kvm_vcpu_has_events`: done non-empty or an interrupt pending), a
  * `KVM_REQ_APF_READY` seen on an exit, or (pre-5.8, RFCv1) the poll of `done`
  * on every run-loop iteration. An exit happens on a kick, a HLT (not with
@@ -73,10 +74,11 @@ export const enterGuest: StepEntry = {
     const wakesFromHalt = halted && (h.done.length > 0 || h.irq);
     const idleExits = exec === 'idle' && !scope.idlePoll;
     const injectsAtEntry = at.phase === 'exception' && at.design.completion === 'scan';
-    const outOfGuest = h.kicked || idleExits || exec === 'apfHalt' || scope.timerExits || injectsAtEntry;
+    // a worker's kick IPI lands: the vCPU exits (or was out already)
+    const outOfGuest = h.kicked || h.ipiInFlight || idleExits || exec === 'apfHalt' || scope.timerExits || injectsAtEntry;
     const requestDue = h.readyRequest && outOfGuest && !halted;
     const pollDue = at.design.completionScan === 'every-entry' && h.done.length > 0 && outOfGuest && !halted && exec !== 'panicked';
-    return (h.kicked || wakesFromHalt || requestDue || pollDue) && !h.ackStoreBuffered ? [0] : [];
+    return (h.kicked || h.ipiInFlight || wakesFromHalt || requestDue || pollDue) && !h.ackStoreBuffered ? [0] : [];
   },
   label: (at) => `vcpu${at.v}: vcpu_enter_guest${at.run === 'apfHalted' ? ' (leaves synthetic halt)' : ''}`,
   apply: (d, v) => d.host(v, { type: 'ENTER_GUEST', guest: guestView(d.guests[v]!) }),

@@ -66,6 +66,19 @@ export function viewOf(state: SystemState, v: number): VcpuView {
   return { state, v, design: state.config.design, scope: state.config.scope, host, h, guest, g: guest.context, exec, run: hostRun(host), resting, phase };
 }
 
+/**
+ * What runs a guest step, for the two rules by which the CPU holds a vCPU's
+ * Linux code back (`candidateSteps`): `linux`, Linux instructions (task code,
+ * handlers, the scheduler, CPU-hotplug callbacks); `access`, a memory access,
+ * Linux's or, inside SMM, the SMM handler's; `delivery`, the CPU delivering an
+ * event to Linux; `asynchronous`, what arrives whatever Linux does (an SMI,
+ * RSM) or runs on another CPU.
+ */
+export type GuestSide = 'linux' | 'access' | 'delivery' | 'asynchronous';
+
+/** The vCPU is in SMM: the model's only CR0.PG=0 window is the one an SMI opens (`--smm`, `kvm_post_set_cr0`). */
+export const inSmm = (at: VcpuView): boolean => !at.h.paging;
+
 /** One kind of step of a vCPU. */
 export interface StepEntry {
   readonly kind: string;
@@ -81,6 +94,14 @@ export interface StepEntry {
   fair(arg: number | string): boolean;
   /** the page the step waits on, if it is offered only while that page is swapped out (touches, delivery faults) */
   awaitsPage?(arg: number | string): number;
+  /** guest steps: what runs it (see GuestSide) */
+  side?(arg: number | string): GuestSide;
+  /**
+   * An interrupt the CPU takes before Linux's next instruction once it is pending and unmasked (x86: injected at the
+   * entry by `kvm_check_and_inject_events`, or at the IRQ-window exit as IF becomes 1; arm64: the vGIC's list register
+   * at entry): while it is offered, the vCPU's `linux` and `access` steps wait.
+   */
+  readonly takenAtOnce?: boolean;
 }
 
 /** Pages that are swapped out, in order. */
