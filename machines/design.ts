@@ -287,7 +287,7 @@ export function vcpuLocal(design: DesignOptions): boolean {
 }
 
 /** Looks up a built-in design; undefined if there is none of that name. */
-export function builtInDesign(name: string): DesignOptions | undefined {
+function builtInDesign(name: string): DesignOptions | undefined {
   return DESIGNS.find((d) => d.name === name);
 }
 

@@ -51,7 +51,7 @@ export interface HandledEvent {
 }
 
 /** Why a guest died. */
-export type PanicCause = 'elr-clobbered' | 'irqs-disabled' | 'kernel-mode' | 'double-fault';
+export type PanicCause = 'elr-clobbered' | 'irqs-disabled' | 'kernel-mode' | 'double-fault' | 'pfault-kernel-mode';
 
 /** What the guest prints (x86 messages are the kernel's own). */
 export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
@@ -59,6 +59,8 @@ export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
   'irqs-disabled': 'Host injected async #PF in interrupt disabled region',
   'kernel-mode': 'Host injected async #PF in kernel mode',
   'double-fault': 'double fault: a #PF was queued while a #PF was pending',
+  // not the kernel's words: nothing in the s390 guest checks; the model stops following a guest whose state is corrupt
+  'pfault-kernel-mode': 'PFAULT_INIT taken in kernel mode: pfault_interrupt overwrites the state of a kernel context it assumes is user space',
 };
 
 export interface GuestContext {
@@ -662,6 +664,16 @@ export function createGuestMachine(design: DesignOptions) {
       /** async #PF / data-abort handler (`kvm_handle_async_pf` / RFCv1 `do_lockdown`) */
       handlingException: {
         always: [
+          /**
+           * s390 PFAULT_INIT that interrupted kernel code: `pfault_interrupt` assumes user space ("no kernel task state to
+           * overwrite", s390-pfault §6.4) and sets TASK_UNINTERRUPTIBLE over whatever state the kernel context had. Only a
+           * host that ignores the guest's select/compare masks (G2) gets here.
+           */
+          {
+            guard: and(['pfaultInit', 'inKernelMode']),
+            target: 'panicked',
+            actions: [{ type: 'panic', params: { cause: 'pfault-kernel-mode' } }, 'crashShutdown'],
+          },
           /** s390 PFAULT_INIT, `pfault_wait == -1`: the completion came first; the task goes on */
           {
             guard: and(['pfaultInit', 'completionCameFirst']),

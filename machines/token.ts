@@ -158,7 +158,11 @@ export const tokenMachine = setup({
         acked: {},
         /** §2.6 DROPPED: dequeued without a guest event (APF off, never announced, or SDEI cancel) */
         dropped: {},
-        /** §2.6 CANCELLED: freed by `kvm_clear_async_pf_completion_queue`, no page-ready ever */
+        /**
+         * §2.6 CANCELLED: freed by `kvm_clear_async_pf_completion_queue`. No page-ready comes after, except on s390,
+         * where the flush lets the worker finish and raise its PFAULT_DONE first (ASYNC_PF_SYNC): such an item was
+         * RAISED before it was cancelled.
+         */
         cancelled: {},
       },
       on: {

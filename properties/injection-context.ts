@@ -27,7 +27,7 @@ export const injectionContext: SafetyProperty = {
     }
     for (const [v, g] of state.guests.entries()) {
       const cause = g.context.panic;
-      if (cause === 'kernel-mode' || cause === 'irqs-disabled') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
+      if (cause === 'kernel-mode' || cause === 'irqs-disabled' || cause === 'pfault-kernel-mode') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
     }
     // asked of every vCPU share the exhaustive search meets: the halted task is looked for directly, without listing every waiter
     for (const [v, g] of state.guests.entries()) {

@@ -1,7 +1,7 @@
 /**
  * The structure as a reader checks it (README "Architecture"): every import
  * between the project's own modules goes from a higher room to a lower one,
- * or stays in its room; no file imports itself back in a circle. Rooms,
+ * or stays in its room, and no file's value imports lead back to it. Rooms,
  * lowest first: errors (and the worker bootstrap), machines, system, then
  * properties and packed side by side (neither imports the other), the judge,
  * the search's stores, its BFS partitions, the liveness pass, the worker
@@ -66,6 +66,28 @@ describe('imports point down', () => {
       return targetRoom !== room && targetRank >= rank;
     });
     expect(upward).toEqual([]);
+  });
+
+  it('has no circle of value imports (type-only imports are erased)', () => {
+    const valueImports = (file: string): string[] => {
+      const text = fs.readFileSync(path.join(root, file), 'utf8');
+      return [...text.matchAll(/(?:import|export)\s(?!type\s)[^;]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) =>
+        path.posix.normalize(path.posix.join(path.posix.dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+      );
+    };
+    const circles: string[] = [];
+    const done = new Set<string>();
+    const visit = (file: string, trail: readonly string[]): void => {
+      if (trail.includes(file)) {
+        circles.push([...trail.slice(trail.indexOf(file)), file].join(' -> '));
+        return;
+      }
+      if (done.has(file) || !fs.existsSync(path.join(root, file))) return;
+      for (const target of valueImports(file)) visit(target, [...trail, file]);
+      done.add(file);
+    };
+    for (const file of files) visit(file, []);
+    expect(circles).toEqual([]);
   });
 
   it('knows every file', () => {

@@ -57,6 +57,8 @@ const RUNS: readonly Run[] = [
   // no IF gate and no CPL gate: not-present lands in the kernel with IF=0 (the x86 guest panics)
   { design: variant('x86', { interruptsGate: false, userOnlyUnlessSendAlways: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   { design: variant('x86', { dummyNodes: false }), scope: { ...DEFAULT_SCOPE, hotplug: true }, maxStates: 8_000 },
+  // an s390 host that ignores the guest's select/compare masks: PFAULT_INIT lands in kernel code
+  { design: variant('s390-pfault', { userOnlyUnlessSendAlways: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   { design: variant('arm64-rfcv1', { vectorWindowGate: false }), scope: { ...DEFAULT_SCOPE, timerExits: true }, maxStates: 8_000 },
   // two outstanding tokens: a page-ready for one returns into the halt loop of the other
   { design: designByName('x86-legacy'), scope: { ...DEFAULT_SCOPE, pages: 2 }, maxStates: 20_000 },

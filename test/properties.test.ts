@@ -139,6 +139,17 @@ const CASES: readonly Case[] = [
   },
   {
     property: 'injection-context',
+    why: 's390 host that ignores the guest\'s select/compare masks: PFAULT_INIT lands in kernel code',
+    broken: { ...designByName('s390-pfault'), name: 's390-no-select-mask', userOnlyUnlessSendAlways: false },
+    fixed: designByName('s390-pfault'),
+    scope: {},
+    labels: ['cpu0: syscall (enter kernel)', 'cpu0: task0 touches page0', 'cpu0: takes PFAULT_INIT (token 0x1000)'],
+    // with the masks the kernel-mode fault is resolved synchronously: the task goes on
+    fixedLabels: ['cpu0: syscall (enter kernel)', 'cpu0: task0 touches page0'],
+    message: /PFAULT_INIT taken in kernel mode/,
+  },
+  {
+    property: 'injection-context',
     why: 'deliver-with-paging-off: not-present queued inside SMM',
     broken: mutant('deliver-with-paging-off'),
     fixed: designByName('x86'),

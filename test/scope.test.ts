@@ -53,6 +53,11 @@ describe('scope validation', () => {
     expect(() => validateScope({ ...DEFAULT_SCOPE, sendAlways: true }, designByName('arm64-rfcv1'))).not.toThrow();
   });
 
+
+  it('rejects SEND_ALWAYS for s390 pfault, which has no such bit (select/compare masks instead)', () => {
+    expect(() => validateScope({ ...DEFAULT_SCOPE, sendAlways: true }, designByName('s390-pfault'))).toThrow(/sendAlways: design 's390-pfault' has no such bit/);
+  });
+
   it('names the valid designs for an unknown one', () => {
     expect(() => designByName('ppc')).toThrow("unknown design 'ppc': valid designs are x86, x86-legacy, arm64-rfcv1, arm64-sdei, s390-pfault");
   });

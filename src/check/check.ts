@@ -100,7 +100,7 @@ export function runCheck(request: CheckRequest): CheckReport {
   const { runs, steps, statesExplored, counterexample, stoppedBy: incomplete, search } = outcome;
   // only a search that explored every state can say a transition is never taken in this scope
   const machines = machinesOf(design);
-  const coverage = outcome.explored ? (['host', 'guest', 'token'] as const).map((name) => coverageOf(name, machines[name])) : undefined;
+  const coverage = outcome.explored ? (['host', 'guest', 'token', 'vm'] as const).map((name) => coverageOf(name, machines[name])) : undefined;
 
   const durationMs = Date.now() - started;
   if (counterexample === undefined) {

@@ -32,17 +32,30 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
     // the migrated sleeper's node carries its new CPU (n->cpu), which this model does not track: a wake-all would be wrong
     throw new UsageError('migration and hotplug cannot be combined: the model files a migrated sleeper under the faulting CPU, whose wake-all would wrongly wake it');
   }
-  if (scope.sendAlways && design.kernelModeNotPresent === 'panic') {
-    // 3a7c8fafd1b4 (v5.8) stopped setting SEND_ALWAYS and made a kernel-mode not-present a panic in the same change
-    const waiting = DESIGNS.filter((d) => d.kernelModeNotPresent === 'wait').map((d) => d.name);
-    throw new UsageError(
-      `sendAlways with design '${design.name}' is a guest that never existed: it panics on a kernel-mode not-present, so it never asks for one (x86 stopped setting SEND_ALWAYS in 3a7c8fafd1b4, which added the panic); designs whose guest waits in kernel mode: ${waiting.join(', ')}`,
-    );
-  }
+  if (scope.sendAlways) refuseSendAlways(design);
   for (const x86Only of ['nested', 'smm', 'lapic'] as const) {
     if (scope[x86Only] && !design.x86PlatformEvents) {
       throw new UsageError(`${x86Only} is an x86 switch; design '${design.name}' does not model it`);
     }
   }
   return scope;
+}
+
+/** SEND_ALWAYS exists for a guest that asks for it: one with the bit (not s390) that waits in kernel mode (not v5.8+). */
+function sendAlwaysExists(design: DesignOptions): boolean {
+  return design.registration !== 'diag258' && design.kernelModeNotPresent === 'wait';
+}
+
+function refuseSendAlways(design: DesignOptions): void {
+  if (sendAlwaysExists(design)) return;
+  const fits = DESIGNS.filter(sendAlwaysExists).map((d) => d.name).join(', ');
+  if (design.registration === 'diag258') {
+    throw new UsageError(
+      `sendAlways: design '${design.name}' has no such bit; its guest asks for not-present in user mode only, through the DIAG 0x258 select/compare masks (PSW problem state, s390-pfault §6.4); designs with SEND_ALWAYS: ${fits}`,
+    );
+  }
+  // 3a7c8fafd1b4 (v5.8) stopped setting SEND_ALWAYS and made a kernel-mode not-present a panic in the same change
+  throw new UsageError(
+    `sendAlways with design '${design.name}' is a guest that never existed: it panics on a kernel-mode not-present, so it never asks for one (x86 stopped setting SEND_ALWAYS in 3a7c8fafd1b4, which added the panic); designs with SEND_ALWAYS: ${fits}`,
+  );
 }

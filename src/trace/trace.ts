@@ -1,5 +1,5 @@
 /**
- * Counterexample traces: the file format (`apfcheck-trace/1`), its schema,
+ * Counterexample traces: the file format (`apfcheck-trace/2`), its schema,
  * state digests and the one-line summary of what each step changed.
  */
 import { createHash } from 'node:crypto';

@@ -56,7 +56,7 @@ function entryOf(kind: string): StepEntry {
  * workers), or the swap device (`SWAP`); some may change nothing (see
  * successorsOf). A vCPU reads the pages only to offer touches and delivery
  * faults on swapped-out pages (`pageAwaited`), and its steps only ever make
- * pages resident: the packed system memoises steps per vCPU share on that.
+ * pages resident: the packed system memoises steps per share on that.
  */
 export function candidateSteps(state: SystemState, source: number): Step[] {
   if (source === SWAP) {
