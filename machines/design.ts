@@ -286,6 +286,18 @@ export function vcpuLocal(design: DesignOptions): boolean {
   return design.pageReady !== 'floating-interrupt' && design.offlineWake !== 'all-cpus';
 }
 
+/**
+ * Page-ready is an exception the host injects without looking at the guest's IRQ mask (RFCv1's data abort: no PSTATE
+ * bit masks a synchronous exception, and patch 6/7 only checks `reason == 0` and the vector page, locks-and-delivery
+ * §2.1): it can land while a handler holds the sleeper-bucket lock. On x86 those sections run with IF=0 and the host
+ * injects only with IF=1 (`kvm_can_do_async_pf`); the SDEI design's PPI is masked there and its SDEI event only
+ * interrupts user mode. A page-ready interrupt is taken to be masked wherever the table's locks are held, as x86's
+ * (IF=0) and the SDEI design's are; a design that takes those locks with interrupts on is not expressible here.
+ */
+export function pageReadyLandsInLockedSections(design: DesignOptions): boolean {
+  return design.pageReady === 'exception' && !design.interruptsGate;
+}
+
 /** Looks up a built-in design; undefined if there is none of that name. */
 function builtInDesign(name: string): DesignOptions | undefined {
   return DESIGNS.find((d) => d.name === name);

@@ -9,7 +9,7 @@
  * nodes live in its own CPU's share: see machines/README.md).
  */
 import { and, assign, emit, enqueueActions, not, setup } from 'xstate';
-import type { DesignOptions } from './design.js';
+import { pageReadyLandsInLockedSections, type DesignOptions } from './design.js';
 import { REASON_NOT_PRESENT, REASON_PAGE_READY, WAKE_ALL } from './host.js';
 import { permuted, type Renaming } from './renaming.js';
 import type { Send } from './routing.js';
@@ -51,7 +51,14 @@ export interface HandledEvent {
 }
 
 /** Why a guest died. */
-export type PanicCause = 'elr-clobbered' | 'irqs-disabled' | 'kernel-mode' | 'double-fault' | 'pfault-kernel-mode';
+export type PanicCause =
+  | 'elr-clobbered'
+  | 'irqs-disabled'
+  | 'kernel-mode'
+  | 'double-fault'
+  | 'pfault-kernel-mode'
+  | 'bucket-self-deadlock'
+  | 'rq-self-deadlock';
 
 /** What the guest prints (x86 messages are the kernel's own). */
 export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
@@ -61,6 +68,9 @@ export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
   'double-fault': 'double fault: a #PF was queued while a #PF was pending',
   // not the kernel's words: nothing in the s390 guest checks; the model stops following a guest whose state is corrupt
   'pfault-kernel-mode': 'PFAULT_INIT taken in kernel mode: pfault_interrupt overwrites the state of a kernel context it assumes is user space',
+  // a raw spinlock does not recurse: the vCPU spins for good (the guest does not die; the model stops following it)
+  'bucket-self-deadlock': 'a page-ready landed while the code it interrupted held the sleeper-bucket lock its handler takes: raw_spin_lock spins forever on this CPU',
+  'rq-self-deadlock': 'a page-ready landed in __schedule() with this CPU\'s rq->lock held, and its waker wakes a task of this CPU: try_to_wake_up spins on rq->lock forever',
 };
 
 export interface GuestContext {
@@ -93,6 +103,19 @@ export interface GuestContext {
   readonly panic: PanicCause | null;
   /** the `cpuhp/N` thread is in the offline callback (IRQs saved off, APF still on): a handler returns there */
   readonly cpuhp: boolean;
+  /**
+   * The token whose sleeper-table bucket lock (`raw_spin_lock(&b->lock)`) the handler holds at an interleaving point
+   * (`WAKE_ALL`: the wake-all's walk over every bucket), or null. Only where a page-ready can land there
+   * (`pageReadyLandsInLockedSections`).
+   */
+  readonly bucketHeld: number | null;
+  /** the event of the handler a nested page-ready interrupted (its frame is saved on the stack), or null */
+  readonly interrupted: HandledEvent | null;
+  /**
+   * The local task `__schedule` is switching to while it holds this CPU's `rq->lock` with IRQs off, or null. Only
+   * where a page-ready can land there (`pageReadyLandsInLockedSections`).
+   */
+  readonly rqNext: number | null;
 }
 
 export type GuestEvent =
@@ -130,6 +153,10 @@ export type GuestEvent =
   | { type: 'DUMMY_ALLOCATED' }
   | { type: 'PREEMPT_OFF' }
   | { type: 'PREEMPT_ON' }
+  /** the handler has done its work under the sleeper-bucket lock and `raw_spin_unlock`s it */
+  | { type: 'BUCKET_UNLOCK' }
+  /** `context_switch` to the task `__schedule` picked, then `finish_task_switch` unlocks `rq->lock` */
+  | { type: 'RQ_UNLOCK' }
   /** CPU offline begins: the `cpuhp/N` thread saves IRQs off and makes the callback's first exits */
   | { type: 'CPU_DOWN_PREPARE' }
   /** `kvm_guest_cpu_offline`: disable APF, wake local sleepers (s390 `pfault_fini` and `pfault_cpu_dead`), restore IRQs */
@@ -194,6 +221,9 @@ export function initialGuestContext(input: GuestInput): GuestContext {
     awayWaiter: null,
     panic: null,
     cpuhp: false,
+    bucketHeld: null,
+    interrupted: null,
+    rqNext: null,
   };
 }
 
@@ -219,12 +249,20 @@ const wakeNode = (tasks: readonly GuestTask[], node: SleepNode): GuestTask[] => 
   return setTask(tasks, node.task, { tif: false });
 };
 
+/** `schedule()` switches to local task `next`: the current task (if any) goes back on the run queue; `next` resumes in user mode with IRQs on. */
+function switched(context: GuestContext, next: number): Partial<GuestContext> {
+  const tasks = context.current >= 0 ? setTask(context.tasks, context.current, { status: 'runnable' }) : [...context.tasks];
+  return { tasks: setTask(tasks, next, { status: 'running' }), current: next, user: true, irqsOn: true, preemptible: true };
+}
+
 /** Every token the guest context refers to: sleeper nodes, the event being handled, a nested or migrated waiter's. */
 export function guestTokens(c: GuestContext): number[] {
   const out = c.nodes.map((n) => n.token);
   if (c.handling !== null) out.push(c.handling.token);
   if (c.nestedToken !== null) out.push(c.nestedToken);
   if (c.awayWaiter !== null) out.push(c.awayWaiter.token);
+  if (c.bucketHeld !== null) out.push(c.bucketHeld);
+  if (c.interrupted !== null) out.push(c.interrupted.token);
   return out;
 }
 
@@ -241,6 +279,9 @@ export function renameGuest(c: GuestContext, r: Renaming): GuestContext {
     handling: c.handling === null ? null : { ...c.handling, token: r.token(c.handling.token) },
     nestedToken: c.nestedToken === null ? null : r.token(c.nestedToken),
     awayWaiter: c.awayWaiter === null ? null : { task: task(c.awayWaiter.task), token: r.token(c.awayWaiter.token) },
+    bucketHeld: c.bucketHeld === null ? null : r.token(c.bucketHeld),
+    interrupted: c.interrupted === null ? null : { ...c.interrupted, token: r.token(c.interrupted.token) },
+    rqNext: c.rqNext === null ? null : task(c.rqNext),
   };
 }
 
@@ -331,6 +372,33 @@ export function createGuestMachine(design: DesignOptions) {
       hasAck: () => design.ack !== 'none',
       /** `kvm_async_pf_sdei_handler`: the per-CPU table (2 x the host's SLOTS) has room; else -ENOSPC (§5 step 2). */
       sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.slots,
+      /** a page-ready can land while this handler holds its bucket lock, and no outer handler holds one (a nested handler runs to its end in one step) */
+      locksInWindow: ({ context }) => pageReadyLandsInLockedSections(design) && context.bucketHeld === null,
+      /**
+       * The nested page-ready's waker takes the bucket of its token (`hash_32(token, 8)`), a wake-all every bucket in
+       * turn: the held token again, or a wake-all on either side, needs the held lock (with APF on: `do_lockdown` looks
+       * at the reason only if `apf_data.enabled`). Two different tokens sharing a bucket (1 in 256) is not modelled.
+       */
+      needsHeldBucket: ({ context, event }) => {
+        const token = (event as Async).token;
+        return context.apfEnabled && (token === context.bucketHeld || token === WAKE_ALL || context.bucketHeld === WAKE_ALL);
+      },
+      /** return from a nested handler into the one it interrupted, still holding its bucket lock */
+      returnsToInterruptedHandler: ({ context }) => context.interrupted !== null,
+      /** `__schedule` takes `rq->lock` with IRQs off, where a page-ready can still land (RFCv1 P6, locks-and-delivery §2.2) */
+      schedulesUnderLock: () => pageReadyLandsInLockedSections(design),
+      /**
+       * The page-ready's waker would `swake_up_one` a task of this CPU (its token's sleeper, or any sleeper for a
+       * wake-all): `try_to_wake_up` then takes this CPU's `rq->lock` (`ttwu_queue`; `ttwu_remote` when still queued).
+       * The model takes `select_task_rq` keeping the task on its CPU, as it must with one vCPU (locks-and-delivery §2.3).
+       * A halted waiter gets `smp_send_reschedule`, which takes no lock; with APF off `do_lockdown` wakes nobody.
+       */
+      wakesTaskHere: ({ context, event }) => {
+        const token = (event as Async).token;
+        return context.apfEnabled && context.nodes.some((n) => n.task >= 0 && (token === WAKE_ALL || n.token === token) && context.tasks[n.task]?.status === 'sleeping');
+      },
+      /** return from a page-ready taken inside `__schedule` */
+      returnsToScheduler: ({ context }) => context.rqNext !== null,
       /** exception return into the offline callback the event interrupted. */
       returnsToCpuhp: ({ context }) => context.cpuhp,
       /** exception/IRQ return into L1's exit path, which still has to run `kvm_handle_page_fault`. */
@@ -468,24 +536,27 @@ export function createGuestMachine(design: DesignOptions) {
       writeAck: emit({ type: 'ack' as const }),
       /** exception/IRQ entry: the token (CR2 / FAR / area) and flags/reason the handler will read (`exc_page_fault` -> `kvm_handle_async_pf`, `do_lockdown`). */
       holdEvent: assign(({ event }) => ({ handling: { token: (event as Async).token, reason: (event as Async).reason } })),
+      /** `raw_spin_lock(&b->lock)` for the handled token's bucket */
+      takeBucket: assign(({ context }) => ({ bucketHeld: tokenOf(context) })),
+      /** a nested page-ready: the interrupted handler's frame is saved, the new event handled */
+      nestHandler: assign(({ context, event }) => ({
+        interrupted: context.handling,
+        handling: { token: (event as Async).token, reason: (event as Async).reason },
+      })),
+      /** the nested handler returns: the interrupted one goes on with its own event */
+      resumeInterrupted: assign(({ context }) => ({ handling: context.interrupted, interrupted: null })),
       /** the `cpuhp/N` thread enters the offline callback */
       enterCpuhp: assign({ cpuhp: true }),
       /** `local_irq_restore` at the end of the offline callback */
       leaveCpuhp: assign({ cpuhp: false }),
-      /** the handler returns (`irqentry_exit` / `kernel_exit`): it is done with the event. */
-      releaseEvent: assign({ handling: null }),
+      /** the handler returns (`irqentry_exit` / `kernel_exit`): it is done with the event, and with the bucket lock it took (`raw_spin_unlock`). */
+      releaseEvent: assign({ handling: null, bucketHeld: null }),
       /** `schedule()`: switch to the chosen task; it resumes in user mode with IRQs on. */
-      switchTo: assign(({ context, event }) => {
-        const next = (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task;
-        const tasks = context.current >= 0 ? setTask(context.tasks, context.current, { status: 'runnable' }) : [...context.tasks];
-        return {
-          tasks: setTask(tasks, next, { status: 'running' }),
-          current: next,
-          user: true,
-          irqsOn: true,
-          preemptible: true,
-        };
-      }),
+      switchTo: assign(({ context, event }) => switched(context, (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task)),
+      /** `__schedule`: `rq_lock(rq)` with IRQs off, `pick_next_task` chose `task` */
+      lockRq: assign(({ event }) => ({ rqNext: (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task })),
+      /** `context_switch` to the chosen task; `finish_task_switch` drops `rq->lock` and enables IRQs */
+      switchToNext: assign(({ context }) => ({ ...switched(context, context.rqNext!), rqNext: null })),
       /** nested #PF VM-exit: `vmx_vcpu_run` reads and resets the flags (`host_apf_flags`), then `vcpu_enter_guest` re-enables IRQs before `handle_exit`. */
       takeNestedExit: assign(({ event }) => ({
         nestedToken: (event as Extract<GuestEvent, { type: 'NESTED_PF_VMEXIT' }>).token,
@@ -566,7 +637,10 @@ export function createGuestMachine(design: DesignOptions) {
         on: {
           ...handlerEntries('running'),
           /** preemption: `schedule()` picks another runnable task */
-          SCHEDULE: { guard: 'taskRunnable', actions: 'switchTo' },
+          SCHEDULE: [
+            { guard: and(['taskRunnable', 'schedulesUnderLock']), target: 'rqLocked', actions: 'lockRq' },
+            { guard: 'taskRunnable', actions: 'switchTo' },
+          ],
           /** `local_irq_disable` */
           IRQ_OFF: { actions: { type: 'setIrqs', params: { on: false } } },
           /** `local_irq_enable` */
@@ -630,7 +704,10 @@ export function createGuestMachine(design: DesignOptions) {
           ...handlerEntries('idle'),
           ...HOTPLUG,
           /** `schedule()` picks a runnable task */
-          SCHEDULE: { guard: 'taskRunnable', target: 'running', actions: 'switchTo' },
+          SCHEDULE: [
+            { guard: and(['taskRunnable', 'schedulesUnderLock']), target: 'rqLocked', actions: 'lockRq' },
+            { guard: 'taskRunnable', target: 'running', actions: 'switchTo' },
+          ],
         },
       },
       /** pre-5.8 x86 / RFCv1 `kvm_async_pf_task_wait` halt loop: `native_safe_halt` / `dsb(sy); wfi`, IRQs on */
@@ -698,6 +775,8 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'panicked',
             actions: [{ type: 'panic', params: { cause: 'kernel-mode' } }, 'crashShutdown'],
           },
+          /** RFCv1 `kvm_pv_async_pf_wait` P1: `raw_spin_lock(&b->lock)`, reason already zeroed: a page-ready can land (locks-and-delivery §2.2) */
+          { guard: and(['isNotPresent', 'locksInWindow']), target: 'bucketLocked', actions: ['clearReason', 'takeBucket'] },
           /** wake came first: consume the dummy and return */
           {
             guard: and(['isNotPresent', 'dummyFiled']),
@@ -725,6 +804,37 @@ export function createGuestMachine(design: DesignOptions) {
           /** pre-5.8 / RFCv1: the same exception carries page-ready */
           { guard: 'isPageReady', target: 'handlingPageReady', actions: 'clearReason' },
         ],
+      },
+      /**
+       * The handler holds the sleeper-bucket lock of its token, the async reason already zeroed (RFCv1 P1-P3 and waker
+       * steps 2-5, locks-and-delivery §2.2): the host may inject the next page-ready data abort here.
+       */
+      bucketLocked: {
+        on: {
+          ASYNC_EXCEPTION: [
+            /** its handler spins on the lock the interrupted code holds (locks-and-delivery §2.3) */
+            { guard: 'needsHeldBucket', target: 'panicked', actions: { type: 'panic', params: { cause: 'bucket-self-deadlock' } } },
+            /** another bucket: the nested handler runs (its entry is not the vector-window race: `reason` covers it) */
+            { target: 'handlingException', actions: 'nestHandler' },
+          ],
+          /** the work under the lock (the handler's own, which finds the lock taken), then `raw_spin_unlock` at its end */
+          BUCKET_UNLOCK: [{ guard: 'isNotPresent', target: 'handlingException' }, { target: 'handlingPageReady' }],
+        },
+      },
+      /**
+       * `__schedule` between `rq_lock` and `finish_task_switch`: IRQs off, this CPU's `rq->lock` held (RFCv1 P6,
+       * locks-and-delivery §2.2); the host may inject the next page-ready data abort here.
+       */
+      rqLocked: {
+        on: {
+          ASYNC_EXCEPTION: [
+            /** its waker's `try_to_wake_up` spins on `rq->lock` (locks-and-delivery §2.3) */
+            { guard: 'wakesTaskHere', target: 'panicked', actions: { type: 'panic', params: { cause: 'rq-self-deadlock' } } },
+            /** a dummy to file, a halted waiter to IPI, or nothing: the handler runs nested (`reason` covers its vector window) */
+            { target: 'handlingException', actions: 'holdEvent' },
+          ],
+          RQ_UNLOCK: { target: 'running', actions: 'switchToNext' },
+        },
       },
       /** SDEI not-present handler (`kvm_async_pf_sdei_handler`) */
       handlingSdei: {
@@ -764,6 +874,8 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'returning',
             actions: { type: 'reportPageReady', params: { outcome: 'ignored' } },
           },
+          /** RFCv1 `kvm_pv_async_pf_wake`: `raw_spin_lock(&b->lock)` (wake-all: each bucket in turn), reason already zeroed */
+          { guard: 'locksInWindow', target: 'bucketLocked', actions: 'takeBucket' },
           /** `~0`: `apf_task_wake_all` */
           { guard: 'isWakeAll', target: 'acking', actions: ['reportWakeAll', 'wakeAllLocal', 'clearToken'] },
           /** a dummy found (a second page-ready for the token): unhash it */
@@ -811,6 +923,8 @@ export function createGuestMachine(design: DesignOptions) {
       /** exception / interrupt return to the interrupted code */
       returning: {
         always: [
+          { guard: 'returnsToInterruptedHandler', target: 'bucketLocked', actions: 'resumeInterrupted' },
+          { guard: 'returnsToScheduler', target: 'rqLocked', actions: 'releaseEvent' },
           { guard: 'returnsToCpuhp', target: 'cpuhpOffline', actions: 'releaseEvent' },
           { guard: 'returnsToNestedExit', target: 'l1ExitPending', actions: 'releaseEvent' },
           { guard: 'returnsToTask', target: 'running', actions: 'releaseEvent' },

@@ -8,6 +8,7 @@ import { injectionContext } from './injection-context.js';
 import { noDoubleInjection } from './no-double-injection.js';
 import { noLostWakeup } from './no-lost-wakeup.js';
 import { noOrphanPageReady } from './no-orphan-page-ready.js';
+import { noSelfDeadlock } from './no-self-deadlock.js';
 import { noStaleWrite } from './no-stale-write.js';
 import { noStuckGuest } from './no-stuck-guest.js';
 import { singleSlot } from './single-slot.js';
@@ -29,6 +30,7 @@ export const PROPERTIES: readonly Property[] = [
   workLifetime,
   noStaleWrite,
   guestAtomicity,
+  noSelfDeadlock,
 ];
 
 export const SAFETY: readonly SafetyProperty[] = PROPERTIES.filter((p): p is SafetyProperty => p.kind === 'safety');

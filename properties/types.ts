@@ -16,7 +16,8 @@ export type PropertyId =
   | 'token-unique'
   | 'work-lifetime'
   | 'no-stale-write'
-  | 'guest-atomicity';
+  | 'guest-atomicity'
+  | 'no-self-deadlock';
 
 interface PropertyBase {
   readonly id: PropertyId;

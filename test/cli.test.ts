@@ -97,6 +97,7 @@ const PROPERTY_IDS = [
   'work-lifetime',
   'no-stale-write',
   'guest-atomicity',
+  'no-self-deadlock',
 ];
 
 // traces shared by the replay tests (each made once)
@@ -104,7 +105,7 @@ let rfcv1Trace: string;
 let mutantTrace: string;
 beforeAll(async () => {
   rfcv1Trace = path.join(tmp, 'rfcv1.json');
-  // with timer exits the seed design's first violation is its lost ELR_EL1 (single-slot)
+  // with timer exits the seed design's first violation is its self-deadlock on the sleeper-bucket lock
   expect((await run('check', '--design', 'arm64-rfcv1', '--timer-exits', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', rfcv1Trace)).code).toBe(1);
   mutantTrace = path.join(tmp, 'mutant.json');
   expect((await run('check', '--bug', 'clear-queue-on-paging-off', '--mode', 'exhaustive', '--quiet', '--trace-out', mutantTrace)).code).toBe(1);
@@ -132,7 +133,7 @@ describe('list', () => {
     expect(data.map((d) => d.options.name)).toEqual(DESIGN_NAMES);
   });
 
-  it('lists the eleven properties as JSON', async () => {
+  it('lists the twelve properties as JSON', async () => {
     const json = await run('list', 'properties', '--json');
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout) as { id: string; kind: string }[];
@@ -192,16 +193,16 @@ describe('check', () => {
     expect(result.stdout).not.toContain('VIOLATED');
   });
 
-  it('finds the arm64 RFCv1 single-slot violation in random mode and writes the trace', async () => {
+  it('finds the arm64 RFCv1 self-deadlock in random mode and writes the trace', async () => {
     const file = tmpFile('t.json');
     const result = await run('check', '--design', 'arm64-rfcv1', '--timer-exits', '--seed', '1', '--runs', '200', '--quiet', '--trace-out', file);
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('VIOLATED single-slot');
+    expect(result.stdout).toContain('VIOLATED no-self-deadlock');
     expect(result.stdout).toContain(`trace written to ${file}`);
     expect(fs.existsSync(file)).toBe(true);
     const trace = readJson(file);
     expect(trace.format).toBe('apfcheck-trace/2');
-    expect(trace.violation.property).toBe('single-slot');
+    expect(trace.violation.property).toBe('no-self-deadlock');
     expect(trace.seed).toBe(1);
     expect(trace.mode).toBe('random');
   });
@@ -384,7 +385,7 @@ describe('replay', () => {
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/#\s+actor\s+action\s+effect/);
     for (const step of trace.steps as { label: string }[]) expect(result.stdout).toContain(step.label);
-    expect(result.stdout).toContain(`VIOLATED single-slot after step ${trace.steps.length}`);
+    expect(result.stdout).toContain(`VIOLATED no-self-deadlock after step ${trace.steps.length}`);
   });
 
   it('prints one JSON object with --json', async () => {
@@ -396,7 +397,7 @@ describe('replay', () => {
     expect(data.status).toBe('violation');
     expect(data.file).toBe(rfcv1Trace);
     expect(data.design).toBe('arm64-rfcv1');
-    expect(data.violation.property).toBe('single-slot');
+    expect(data.violation.property).toBe('no-self-deadlock');
     expect(data.recorded).toEqual(trace.violation);
     expect(data.steps).toHaveLength(trace.steps.length);
     expect(data.divergence).toBeNull();

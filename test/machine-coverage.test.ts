@@ -60,6 +60,8 @@ const RUNS: readonly Run[] = [
   // an s390 host that ignores the guest's select/compare masks: PFAULT_INIT lands in kernel code
   { design: variant('s390-pfault', { userOnlyUnlessSendAlways: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
   { design: variant('arm64-rfcv1', { vectorWindowGate: false }), scope: { ...DEFAULT_SCOPE, timerExits: true }, maxStates: 8_000 },
+  // RFCv1's locked sections: a page-ready for another token lands in one and its handler runs nested
+  { design: designByName('arm64-rfcv1'), scope: { ...DEFAULT_SCOPE, pages: 2, timerExits: true }, maxStates: 20_000 },
   // two outstanding tokens: a page-ready for one returns into the halt loop of the other
   { design: designByName('x86-legacy'), scope: { ...DEFAULT_SCOPE, pages: 2 }, maxStates: 20_000 },
 ];
@@ -69,10 +71,12 @@ const RUNS: readonly Run[] = [
  * directly on the machine. Each is a path that only a broken protocol (or a
  * race the model's atomic steps exclude) can take; machines/README.md says why.
  */
-function directCases(): { machine: MachineName; state: ComponentState<unknown>; events: EventObject[] }[] {
+function directCases(): { machine: MachineName; design?: string; state: ComponentState<unknown>; events: EventObject[] }[] {
   const x86 = machinesOf(designByName('x86'));
   const sdei = machinesOf(designByName('arm64-sdei'));
   const s390 = machinesOf(designByName('s390-pfault'));
+  const rfcv1 = machinesOf(designByName('arm64-rfcv1'));
+  const rfcv1Guest = rfcv1.guest.initial({ vcpu: 0, taskCount: 2 }) as ComponentState<GuestContext>;
   const guest0 = x86.guest.initial({ vcpu: 0, taskCount: 2 }) as ComponentState<GuestContext>;
   const withNodes = (nodes: GuestContext['nodes']): ComponentState<GuestContext> => ({
     value: guest0.value,
@@ -94,6 +98,15 @@ function directCases(): { machine: MachineName; state: ComponentState<unknown>; 
     },
     // SDEI handler with a reason that is not NOT_PRESENT (or a full table): nothing recorded
     { machine: 'guest', state: sdei.guest.initial({ vcpu: 0, taskCount: 1 }), events: [{ type: 'SDEI_EVENT', token: 0x1000, reason: 0 } as EventObject] },
+    // RFCv1: a page-ready with no task of this CPU to wake lands in __schedule (rq->lock held), runs nested and returns
+    // there; the scopes never deliver one (a page-ready follows its sleeper's wait, a wake-all comes at the entry right
+    // after the enable), the kernel would (a token whose sleeper an earlier wake-all already woke)
+    {
+      machine: 'guest',
+      design: 'arm64-rfcv1',
+      state: { value: 'rqLocked', context: { ...rfcv1Guest.context, current: -1, tasks: [{ status: 'runnable', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }], rqNext: 1 } },
+      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject],
+    },
     // token observer: dummy first, then the not-present consumes it / files a sleeper beside it (0547758a6de3)
     { machine: 'token', state: token, events: [pr('dummy-filed'), np('dummy-consumed'), np('sleeping')] },
     { machine: 'token', state: token, events: [pr('dummy-filed'), np('sleeping'), pr('woken')] },
@@ -139,8 +152,8 @@ describe('machine transition coverage', () => {
   }, 150_000);
 
   it('takes the paths only a broken protocol reaches, directly on the machines', () => {
-    for (const { machine, state, events } of directCases()) {
-      const design = events[0]?.type === 'SDEI_EVENT' ? 'arm64-sdei' : events[0]?.type === 'PFAULT_DONE' ? 's390-pfault' : 'x86';
+    for (const { machine, state, events, ...named } of directCases()) {
+      const design = named.design ?? (events[0]?.type === 'SDEI_EVENT' ? 'arm64-sdei' : events[0]?.type === 'PFAULT_DONE' ? 's390-pfault' : 'x86');
       const stepper = machinesOf(designByName(design))[machine];
       const recorder = new CoverageRecorder(stepper.machine);
       let at = state;

@@ -110,10 +110,17 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'cpu0: branches out of the vector table');
     expect(guestOf(s).value).toBe('kernelEntry');
     s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
-    expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
+    // do_lockdown read and zeroed the reason; kvm_pv_async_pf_wait holds the bucket lock (locks-and-delivery §2.2)
+    expect(guestOf(s).value).toBe('bucketLocked');
     expect(hostOf(s).context.area.reason).toBe(0);
+    s = play(s, 'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock');
+    expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
 
+    // __schedule holds rq->lock with IRQs off until finish_task_switch
     s = play(s, 'cpu0: schedule() -> task1');
+    expect(guestOf(s).value).toBe('rqLocked');
+    s = play(s, 'cpu0: context_switch -> task1, raw_spin_unlock(rq->lock)');
+    expect(taskStatuses(s)).toEqual(['sleeping', 'running']);
     s = play(s, 'worker 0x10000: async_pf_execute done (page0 in)');
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
@@ -122,6 +129,7 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     s = play(s, 'cpu0: branches out of the vector table');
     s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
+    s = play(s, 'cpu0: wakes (token 0x10000), raw_spin_unlock');
     expect(taskStatuses(s)).toEqual(['runnable', 'running']);
     expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
     expect(s.tokens).toEqual([]);

@@ -87,7 +87,38 @@ const LAPIC_OFF_WHILE_ASLEEP = [
   'cpu0: task1 touches page0',
 ];
 
+/** RFCv1: task0's not-present data abort; `do_lockdown` has zeroed `reason` and `kvm_pv_async_pf_wait` holds the bucket lock. */
+const RFCV1_WAIT_LOCKED = [
+  'cpu0: task0 touches page0',
+  'cpu0: takes data abort (token 0x10000)',
+  'cpu0: branches out of the vector table',
+  'cpu0: kernel_entry saved ELR_EL1',
+];
+/** The page comes in and the next entry injects page-ready for the same token. */
+const RFCV1_PAGE_READY = ['worker 0x10000: async_pf_execute done (page0 in)', 'vcpu0: vcpu_enter_guest', 'cpu0: takes data abort (token 0x10000)'];
+/** RFCv1 with page-ready held back by the guest's IRQ mask, the direction the 2020 reviewers pointed. */
+const RFCV1_MASKED = { ...designByName('arm64-rfcv1'), name: 'arm64-rfcv1-masked', interruptsGate: true };
+
 const CASES: readonly Case[] = [
+  {
+    property: 'no-self-deadlock',
+    why: 'RFCv1: the page-ready data abort lands while kvm_pv_async_pf_wait holds the bucket lock its waker takes',
+    broken: designByName('arm64-rfcv1'),
+    fixed: RFCV1_MASKED,
+    scope: { timerExits: true },
+    labels: [...RFCV1_WAIT_LOCKED, ...RFCV1_PAGE_READY],
+    message: /sleeper-bucket lock/,
+  },
+  {
+    property: 'no-self-deadlock',
+    why: 'RFCv1: the page-ready data abort lands in __schedule with rq->lock held, and its waker wakes the task that slept here',
+    broken: designByName('arm64-rfcv1'),
+    fixed: RFCV1_MASKED,
+    scope: { timerExits: true },
+    labels: [...RFCV1_WAIT_LOCKED, 'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock', 'cpu0: schedule() -> task1', ...RFCV1_PAGE_READY],
+    fixedLabels: [...RFCV1_WAIT_LOCKED, 'cpu0: schedule() -> task1', ...RFCV1_PAGE_READY],
+    message: /rq->lock/,
+  },
   {
     property: 'no-lost-wakeup',
     why: 'clear-queue-on-paging-off: the SMI drops the sleeper\'s work item',

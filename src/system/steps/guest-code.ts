@@ -4,6 +4,7 @@
  * handling, the lock-dropping dummy allocation, the ACK, the scheduler, a
  * task's access to a swapped-out page).
  */
+import { REASON_NOT_PRESENT } from '../../../machines/host.js';
 import { formatToken, globalTask } from '../state.js';
 import { faultOn } from './delivery.js';
 import { swappedOut, type GuestSide, type StepEntry, type VcpuView } from './types.js';
@@ -96,6 +97,32 @@ export const kernelEntryDone: StepEntry = {
   fair: always,
 };
 
+/** The handler's work under the sleeper-bucket lock, then `raw_spin_unlock(&b->lock)` (RFCv1 P2-P3, waker steps 3-5). */
+export const bucketUnlock: StepEntry = {
+  kind: 'bucket-unlock',
+  actor: 'guest',
+  side: linux,
+  offered: whileIn('bucketLocked'),
+  label: (at) => {
+    const held = at.g.handling!;
+    const work = held.reason === REASON_NOT_PRESENT ? 'hashes the sleeper node' : 'wakes';
+    return `cpu${at.v}: ${work} (token ${formatToken(held.token)}), raw_spin_unlock`;
+  },
+  apply: (d, v) => d.guest(v, { type: 'BUCKET_UNLOCK' }),
+  fair: always,
+};
+
+/** `context_switch` to the task `__schedule` picked; `finish_task_switch` drops `rq->lock` and enables IRQs (RFCv1 P6). */
+export const rqUnlock: StepEntry = {
+  kind: 'rq-unlock',
+  actor: 'guest',
+  side: linux,
+  offered: whileIn('rqLocked'),
+  label: (at) => `cpu${at.v}: context_switch -> task${globalTask(at.scope, at.v, at.g.rqNext!)}, raw_spin_unlock(rq->lock)`,
+  apply: (d, v) => d.guest(v, { type: 'RQ_UNLOCK' }),
+  fair: always,
+};
+
 /** The page-ready handler's ACK: `wrmsrl(MSR_KVM_ASYNC_PF_ACK, 1)` / the IRQ_ACK hypercall (§2.1, §5 step 5). */
 export const ack: StepEntry = {
   kind: 'ack',
@@ -139,4 +166,4 @@ export const touch: StepEntry = {
 };
 
 /** The guest-code steps, in offer order. */
-export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, ack, schedule, touch];
+export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, bucketUnlock, rqUnlock, ack, schedule, touch];
