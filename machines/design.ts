@@ -80,6 +80,9 @@ export const DesignSchema = z
     completionScan: z
       .enum(['request', 'every-entry'])
       .describe('`request`: the worker raises `KVM_REQ_APF_READY` on done\'s empty->non-empty transition and kicks unless `pageready_pending` (`kvm_arch_async_page_present_queued`, x86 v5.8+, §2.4); `every-entry`: `kvm_check_async_pf_completion` on every run-loop iteration (pre-5.8 x86, RFCv1, §2.8, §3)'),
+    requestsAgainOnRefusal: z
+      .boolean()
+      .describe('`kvm_arch_can_dequeue_async_page_present` makes the request again when it refuses (SDEI series, its `fail:` label: `kvm_make_request(KVM_REQ_ASYNC_PF)`): the completion is polled at every later entry until `pageready_pending` clears and the slot is free (§5); x86 refuses silently and relies on the ACK\'s rescan (§2.4)'),
     pageReadyNeedsFreeSlot: z
       .boolean()
       .describe('the page-ready path writes the shared area only when the guest has freed it: x86 v5.8+ `apf_pageready_slot_free` (token == 0), RFCv1 and the SDEI design (reason == 0); pre-5.8 x86 `kvm_arch_async_page_present` overwrote `reason` with PAGE_READY unchecked (v5.4, locks-and-delivery §4.3), the reason 9a6e7c39810e\'s cancel existed'),
@@ -158,6 +161,7 @@ const x86: DesignOptions = DesignSchema.parse({
   completion: 'scan',
   registration: 'enable-register',
   completionScan: 'request',
+  requestsAgainOnRefusal: false,
   pageReadyNeedsFreeSlot: true,
   pageReadyNeedsNotPresent: true,
   lapicGate: true,
@@ -229,6 +233,7 @@ const arm64Sdei: DesignOptions = DesignSchema.parse({
   pagingGate: false,
   interruptsGate: false,
   notPresentNeedsFreeSlot: true,
+  requestsAgainOnRefusal: true,
   sdeiBusyGate: true,
   cancelPendingNotPresent: 'same-token',
   lapicGate: false,

@@ -399,6 +399,8 @@ export function createGuestMachine(design: DesignOptions) {
       },
       /** return from a page-ready taken inside `__schedule` */
       returnsToScheduler: ({ context }) => context.rqNext !== null,
+      /** the interrupted code below this handler is `__schedule`, holding `rq->lock` */
+      inScheduler: ({ context }) => context.rqNext !== null,
       /** exception return into the offline callback the event interrupted. */
       returnsToCpuhp: ({ context }) => context.cpuhp,
       /** exception/IRQ return into L1's exit path, which still has to run `kvm_handle_page_fault`. */
@@ -439,6 +441,8 @@ export function createGuestMachine(design: DesignOptions) {
     actions: {
       /** `panic()`: the guest is dead. */
       panic: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause, apfEnabled: false })),
+      /** a raw spinlock spins for good: the CPU is not dead and APF stays on, but the model stops following it */
+      deadlock: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause })),
       /** `kvm_crash_shutdown` -> `kvm_pv_disable_apf` before kdump takes the memory (3d6b84132d2a); older guests leave APF on. */
       crashShutdown: enqueueActions(({ enqueue }) => {
         if (design.disablesApfOnCrash) enqueue.emit({ type: 'apf.disable' as const });
@@ -813,7 +817,9 @@ export function createGuestMachine(design: DesignOptions) {
         on: {
           ASYNC_EXCEPTION: [
             /** its handler spins on the lock the interrupted code holds (locks-and-delivery §2.3) */
-            { guard: 'needsHeldBucket', target: 'panicked', actions: { type: 'panic', params: { cause: 'bucket-self-deadlock' } } },
+            { guard: 'needsHeldBucket', target: 'panicked', actions: { type: 'deadlock', params: { cause: 'bucket-self-deadlock' } } },
+            /** a frame nested in `__schedule`: the outer frame still holds `rq->lock`, which this waker's `try_to_wake_up` needs */
+            { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'deadlock', params: { cause: 'rq-self-deadlock' } } },
             /** another bucket: the nested handler runs (its entry is not the vector-window race: `reason` covers it) */
             { target: 'handlingException', actions: 'nestHandler' },
           ],
@@ -829,7 +835,7 @@ export function createGuestMachine(design: DesignOptions) {
         on: {
           ASYNC_EXCEPTION: [
             /** its waker's `try_to_wake_up` spins on `rq->lock` (locks-and-delivery §2.3) */
-            { guard: 'wakesTaskHere', target: 'panicked', actions: { type: 'panic', params: { cause: 'rq-self-deadlock' } } },
+            { guard: 'wakesTaskHere', target: 'panicked', actions: { type: 'deadlock', params: { cause: 'rq-self-deadlock' } } },
             /** a dummy to file, a halted waiter to IPI, or nothing: the handler runs nested (`reason` covers its vector window) */
             { target: 'handlingException', actions: 'holdEvent' },
           ],

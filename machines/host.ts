@@ -482,8 +482,12 @@ export function createHostMachine(design: DesignOptions) {
       })),
       /** `vcpu_enter_guest` with no `KVM_REQ_APF_READY` (x86): just re-enter. */
       consumeKick: assign({ kicked: false, ipiInFlight: false }),
-      /** `kvm_check_async_pf_completion` returns (its loop condition failed). */
-      endScan: assign({ scanGuest: null }),
+      /** `kvm_check_async_pf_completion` returns (its loop condition failed: `done` empty, or the head refused). */
+      endScan: assign(({ context }) => ({
+        scanGuest: null,
+        // SDEI: the refused head is polled again at the next entry (`fail:` -> `kvm_make_request(KVM_REQ_ASYNC_PF)`)
+        readyRequest: context.readyRequest || (design.requestsAgainOnRefusal && context.done.length > 0),
+      })),
       /** `kvm_arch_async_page_present`: token (or `~0`) / reason READY into the area, raise the event, set `pageready_pending`. */
       deliverHead: assign(({ context }) => {
         const token = head(context).token;

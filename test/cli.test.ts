@@ -163,6 +163,24 @@ describe('list', () => {
 });
 
 describe('check', () => {
+  it('--property checks the chosen properties only, and says so', async () => {
+    // RFCv1's first violation is its self-deadlock; with single-slot alone it is the lost ELR_EL1
+    const result = await run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--property', 'single-slot', '--json', '--quiet', '--trace-out', tmpFile('elr.json'));
+    expect(result.code).toBe(1);
+    const data = JSON.parse(result.stdout) as { properties: string[]; property: string };
+    expect(data.properties).toEqual(['single-slot']);
+    expect(data.property).toBe('single-slot');
+    const holds = await run('check', '--design', 'x86', '--mode', 'exhaustive', '--property', 'no-lost-wakeup', '--property', 'single-slot', '--quiet');
+    expect(holds.code).toBe(0);
+    expect(holds.stdout).toContain('every property holds (checked: no-lost-wakeup, single-slot)');
+  });
+
+  it('--property refuses an unknown id, liveness ids with --safety-only, and --all', async () => {
+    expect(expectUsageError(await run('check', '--property', 'nope'))).toContain("unknown property 'nope'; the properties are: no-lost-wakeup,");
+    expect(expectUsageError(await run('check', '--property', 'no-lost-wakeup', '--safety-only'))).toContain('liveness properties');
+    expect(expectUsageError(await run('check', '--all', '--property', 'single-slot'))).toContain('--all');
+  });
+
   it('--all in exhaustive mode stops at Ctrl-C with the table so far and exit 3', async () => {
     // Ctrl-C, pressed until the running check (in its worker thread) has registered for it
     const pressing = setInterval(() => process.emit('SIGINT'), 300);
@@ -234,6 +252,7 @@ describe('check', () => {
         'search',
         'symmetry',
         'safetyOnly',
+        'properties',
       ].sort(),
     );
     expect(report).toMatchObject({
@@ -244,7 +263,7 @@ describe('check', () => {
       stoppedBy: null,
       cycleStart: null,
       result: 'violation',
-      property: 'single-slot',
+      property: 'no-self-deadlock',
       traceFile: file,
     });
     expect(typeof report.message).toBe('string');

@@ -7,6 +7,9 @@ import { designByName } from '../machines/design.js';
 import { applyMutants, mutantById } from '../machines/mutants.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { WAKE_ALL } from '../machines/host.js';
+import { LIVENESS, SAFETY } from '../properties/index.js';
+import { Judge } from '../src/judge/judge.js';
+import { exhaustiveCheck } from '../src/search/exhaustive.js';
 import { initialState } from '../src/system/system.js';
 import { guestOf, hostOf, play, start } from './support/script.js';
 
@@ -93,5 +96,36 @@ describe('boot order with the LAPIC switch (direct kernel boot, 2f15d027c05f)', 
     expect(hostOf(s, 1).context.lapicEnabled).toBe(true);
     expect(hostOf(s, 1).context.done).toEqual([]);
     expect(guestOf(s, 1).context.user).toBe(true);
+  });
+});
+
+describe('SDEI kvm_arch_can_dequeue_async_page_present', () => {
+  // task0 sleeps on 0x1000; task1's not-present 0x2000 takes the shared slot while 0x1000's page-ready waits on done
+  const SLOT_TAKEN = [
+    'cpu0: task0 touches page0',
+    'cpu0: takes SDEI not-present (token 0x1000)',
+    'cpu0: reschedule IPI, do_notify_resume',
+    'cpu0: schedule() -> task1',
+    'worker 0x1000: async_pf_execute done (page0 in)',
+    'cpu0: task1 touches page1',
+    'vcpu0: vcpu_enter_guest',
+  ];
+
+  it('makes KVM_REQ_ASYNC_PF again when the slot is busy, and the SDEI_EVENT_COMPLETE exit polls it', () => {
+    let s = start('arm64-sdei', { pages: 2 });
+    for (const label of SLOT_TAKEN) s = play(s, label);
+    // refused: the not-present 0x2000 holds the slot; the request stays for the next entry (its `fail:` label)
+    expect(hostOf(s).context.done).toEqual([0x1000]);
+    expect(hostOf(s).context.readyRequest).toBe(true);
+    s = play(s, 'cpu0: takes SDEI not-present (token 0x2000)');
+    s = play(s, 'vcpu0: vcpu_enter_guest');
+    expect(hostOf(s).context.area).toEqual({ reason: 2, token: 0x1000 });
+    expect(hostOf(s).context.done).toEqual([]);
+  });
+
+  it('leaves no sleeper behind at one vCPU with two pages (exhaustive)', () => {
+    const result = exhaustiveCheck({ design: designByName('arm64-sdei'), scope: { ...DEFAULT_SCOPE, pages: 2 } }, new Judge({ safety: SAFETY, liveness: LIVENESS }));
+    expect(result.counterexample?.violation).toBeUndefined();
+    expect(result.complete).toBe(true);
   });
 });

@@ -107,6 +107,25 @@ function directCases(): { machine: MachineName; design?: string; state: Componen
       state: { value: 'rqLocked', context: { ...rfcv1Guest.context, current: -1, tasks: [{ status: 'runnable', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }], rqNext: 1 } },
       events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject],
     },
+    // RFCv1: a page-ready nested in __schedule takes a bucket lock, and a second one lands there to wake task0 of this
+    // CPU: the outer frame still holds rq->lock (no scope here nests three frames)
+    {
+      machine: 'guest',
+      design: 'arm64-rfcv1',
+      state: {
+        value: 'bucketLocked',
+        context: {
+          ...rfcv1Guest.context,
+          current: -1,
+          tasks: [{ status: 'sleeping', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }],
+          nodes: [{ token: 0x10000, task: 0 }],
+          rqNext: 1,
+          bucketHeld: 0x20000,
+          handling: { token: 0x20000, reason: 0 },
+        },
+      },
+      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject],
+    },
     // token observer: dummy first, then the not-present consumes it / files a sleeper beside it (0547758a6de3)
     { machine: 'token', state: token, events: [pr('dummy-filed'), np('dummy-consumed'), np('sleeping')] },
     { machine: 'token', state: token, events: [pr('dummy-filed'), np('sleeping'), pr('woken')] },

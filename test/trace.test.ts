@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { propertyById } from '../properties/index.js';
 import { designByName, type DesignOptions } from '../machines/design.js';
 import { runCheck } from '../src/check/check.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
@@ -65,6 +66,7 @@ beforeAll(() => {
     seed: 1,
     runs: 0,
     depth: 0,
+    properties: [propertyById('single-slot')],
   });
   expect(report.result).toBe('violation');
   expect(report.trace).not.toBeNull();

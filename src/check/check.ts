@@ -7,7 +7,7 @@
 import type { DesignOptions } from '../../machines/design.js';
 import { applyMutants, type Mutant } from '../../machines/mutants.js';
 import type { Scope } from '../../machines/scope.js';
-import { LIVENESS, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
+import { LIVENESS, PROPERTIES, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
 import { ModelError } from '../errors.js';
 import { Judge, type PropertySet } from '../judge/judge.js';
 import { STRATEGIES, type Mode, type SearchRequest, type StopReason } from '../search/strategies.js';
@@ -63,6 +63,8 @@ export interface CheckReport {
   readonly symmetry: boolean;
   /** only the safety properties were checked */
   readonly safetyOnly: boolean;
+  /** the properties checked (all of them unless `--property` / `--safety-only` chose fewer) */
+  readonly properties: readonly PropertyId[];
   /** exhaustive mode: machine transitions taken in this run; one never taken in a complete run is dead or out of scope */
   readonly coverage?: readonly MachineCoverage[];
 }
@@ -90,6 +92,7 @@ export function runCheck(request: CheckRequest): CheckReport {
     seed: request.seed,
     symmetry: request.symmetry === true,
     safetyOnly: properties.liveness.length === 0,
+    properties: PROPERTIES.filter((p) => (properties.safety as readonly Property[]).includes(p) || (properties.liveness as readonly Property[]).includes(p)).map((p) => p.id),
   };
 
   const judge = new Judge(properties);

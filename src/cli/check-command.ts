@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DESIGNS, type DesignOptions } from '../../machines/design.js';
-import { PROPERTIES, SAFETY } from '../../properties/index.js';
+import { PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Mutant } from '../../machines/mutants.js';
@@ -41,12 +41,26 @@ export interface CheckFlags {
   readonly symmetry?: boolean;
   readonly workers?: string;
   readonly safetyOnly?: boolean;
+  readonly property: readonly string[];
   readonly maxStates?: string;
   readonly maxSeconds?: string;
   readonly traceOut: string;
   readonly traceDir: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+}
+
+/** `--property ID` (repeatable) and `--safety-only`: the properties to check, or undefined for all of them. */
+function chosenProperties(flags: CheckFlags): readonly Property[] | undefined {
+  if (flags.property.length === 0) return flags.safetyOnly === true ? SAFETY : undefined;
+  if (flags.all === true) throw new UsageError('--property chooses properties for one design; --all checks every property of every design: drop one of them');
+  const ids = new Set(flags.property);
+  for (const id of ids) {
+    if (!PROPERTIES.some((p) => p.id === id)) throw new UsageError(`unknown property '${id}'; the properties are: ${PROPERTIES.map((p) => p.id).join(', ')}`);
+  }
+  const chosen = (flags.safetyOnly === true ? SAFETY : PROPERTIES).filter((p) => ids.has(p.id));
+  if (chosen.length === 0) throw new UsageError(`--safety-only leaves none of --property ${[...ids].join(', ')}: they are liveness properties`);
+  return chosen;
 }
 
 /**
@@ -127,6 +141,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     throw new UsageError('--symmetry is sound for the safety properties only here (liveness on the reduced graph is not implemented): add --safety-only');
   }
   const chosen = parseMutants(flags.bug);
+  const properties = chosenProperties(flags);
   const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
   const totalRuns = integer('--runs', 10_000_000, 1)(flags.runs);
   const { seed, runs } = flags.shard === undefined ? { seed: baseSeed, runs: totalRuns } : shardOf(flags.shard, flags.mode, baseSeed, totalRuns);
@@ -143,7 +158,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),
     ...(flags.symmetry === true ? { symmetry: true } : {}),
     ...(flags.workers === undefined ? {} : { workers: integer('--workers', 64, 1)(flags.workers) }),
-    ...(flags.safetyOnly === true ? { properties: SAFETY } : {}),
+    ...(properties === undefined ? {} : { properties }),
     onProgress: (p) =>
       progress.update(
         'total' in p
@@ -176,7 +191,8 @@ function printReport(report: CheckReport, traceFile: string | null): void {
     report.mode === 'random'
       ? `${report.runs} schedules, ${report.statesExplored} distinct states`
       : `${report.statesExplored} states, ${report.steps} transitions, depth ${report.search!.depth}, ${rate} states/s, ~${report.search!.bytesPerState} bytes/state, ${report.symmetry ? 'symmetry reduction (vCPUs, pages, tasks)' : 'no reductions'}`;
-  const checked = report.safetyOnly ? ' (safety properties only)' : '';
+  const checked =
+    report.properties.length === PROPERTIES.length ? '' : report.safetyOnly && report.properties.length === SAFETY.length ? ' (safety properties only)' : ` (checked: ${report.properties.join(', ')})`;
   if (report.result === 'pass') {
     process.stdout.write(`${where}\nevery property holds${checked} (${effort}, ${report.durationMs} ms)\n${describeCoverage(report)}`);
     return;

@@ -57,6 +57,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--symmetry', 'exhaustive mode: merge states that differ by a permutation of interchangeable vCPUs, pages or tasks (needs --safety-only)')
     .option('--workers <n>', 'exhaustive mode: worker threads splitting the states (same states and verdict as one), default 1')
     .option('--safety-only', 'check the safety properties only')
+    .option('--property <id>', 'check this property (repeatable; default: every property)', collect, [] as string[])
     .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
     .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')
     .option('--trace-out <file>', 'where to write the counterexample', './apfcheck-trace.json')

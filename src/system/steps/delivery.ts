@@ -71,7 +71,7 @@ export const takeException: StepEntry = {
   fair: always,
 };
 
-/** `kvm_sdei_deliver`: the SDEI not-present handler runs with the area's reason and token (§5 step 2). */
+/** `kvm_sdei_deliver`: the SDEI not-present handler runs with the area's reason and token, then completes the event (§5 step 2). */
 export const takeSdei: StepEntry = {
   kind: 'take-sdei',
   actor: 'guest',
@@ -82,6 +82,8 @@ export const takeSdei: StepEntry = {
     const area = d.hosts[v]!.context.area;
     d.host(v, { type: 'SDEI_TAKEN' });
     d.guest(v, { type: 'SDEI_EVENT', token: area.token, reason: area.reason });
+    // the handler ends with the SDEI_EVENT_COMPLETE hypercall: an exit, whose re-entry handles a pending request
+    d.host(v, { type: 'GUEST_EXIT' });
   },
   fair: always,
 };

@@ -123,6 +123,22 @@ export const rqUnlock: StepEntry = {
   fair: always,
 };
 
+/**
+ * The code under a lock touches a swapped-out page: the sleeper-table bucket and node (`kvm_pv_async_pf_wait` /
+ * `_wake`), the run queue (`__schedule`). Guest kernel data is host memory like any other; the stage-2 fault is an
+ * exit (synchronous without SEND_ALWAYS), and the re-entry's completion poll may inject page-ready into the section.
+ */
+export const lockedSectionFault: StepEntry = {
+  kind: 'locked-section-fault',
+  actor: 'guest',
+  side: () => 'access',
+  offered: (at) => (at.phase === 'runs' && (at.exec === 'bucketLocked' || at.exec === 'rqLocked') ? swappedOut(at.state) : []),
+  label: (at, page) => `cpu${at.v}: ${at.exec === 'rqLocked' ? '__schedule (rq->lock held)' : 'the sleeper-table code (bucket lock held)'} faults on page${page}`,
+  apply: (d, v, page) => faultOn(d, v, page as number),
+  fair: () => false,
+  awaitsPage: (page) => page as number,
+};
+
 /** The page-ready handler's ACK: `wrmsrl(MSR_KVM_ASYNC_PF_ACK, 1)` / the IRQ_ACK hypercall (§2.1, §5 step 5). */
 export const ack: StepEntry = {
   kind: 'ack',
@@ -166,4 +182,4 @@ export const touch: StepEntry = {
 };
 
 /** The guest-code steps, in offer order. */
-export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, bucketUnlock, rqUnlock, ack, schedule, touch];
+export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, bucketUnlock, rqUnlock, lockedSectionFault, ack, schedule, touch];
