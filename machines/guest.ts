@@ -397,9 +397,7 @@ export function createGuestMachine(design: DesignOptions) {
         const token = (event as Async).token;
         return context.apfEnabled && context.nodes.some((n) => n.task >= 0 && (token === WAKE_ALL || n.token === token) && context.tasks[n.task]?.status === 'sleeping');
       },
-      /** return from a page-ready taken inside `__schedule` */
-      returnsToScheduler: ({ context }) => context.rqNext !== null,
-      /** the interrupted code below this handler is `__schedule`, holding `rq->lock` */
+      /** the code below this handler is `__schedule`, holding `rq->lock` (a return goes back there) */
       inScheduler: ({ context }) => context.rqNext !== null,
       /** exception return into the offline callback the event interrupted. */
       returnsToCpuhp: ({ context }) => context.cpuhp,
@@ -930,7 +928,7 @@ export function createGuestMachine(design: DesignOptions) {
       returning: {
         always: [
           { guard: 'returnsToInterruptedHandler', target: 'bucketLocked', actions: 'resumeInterrupted' },
-          { guard: 'returnsToScheduler', target: 'rqLocked', actions: 'releaseEvent' },
+          { guard: 'inScheduler', target: 'rqLocked', actions: 'releaseEvent' },
           { guard: 'returnsToCpuhp', target: 'cpuhpOffline', actions: 'releaseEvent' },
           { guard: 'returnsToNestedExit', target: 'l1ExitPending', actions: 'releaseEvent' },
           { guard: 'returnsToTask', target: 'running', actions: 'releaseEvent' },
