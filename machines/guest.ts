@@ -58,7 +58,8 @@ export type PanicCause =
   | 'double-fault'
   | 'pfault-kernel-mode'
   | 'bucket-self-deadlock'
-  | 'rq-self-deadlock';
+  | 'rq-self-deadlock'
+  | 'dummy-leak';
 
 /** What the guest prints (x86 messages are the kernel's own). */
 export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
@@ -71,6 +72,8 @@ export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
   // a raw spinlock does not recurse: the vCPU spins for good (the guest does not die; the model stops following it)
   'bucket-self-deadlock': 'a page-ready landed while the code it interrupted held the sleeper-bucket lock its handler takes: raw_spin_lock spins forever on this CPU',
   'rq-self-deadlock': 'a page-ready landed in __schedule() with this CPU\'s rq->lock held, and its waker wakes a task of this CPU: try_to_wake_up spins on rq->lock forever',
+  // not the kernel's words: the guest runs on, leaking a kzalloc'd node per page-ready; the model stops following it
+  'dummy-leak': 'the sleeper table would hold more nodes than its tasks and the host\'s outstanding completions explain: dummy nodes filed for not-presents that never come are never freed',
 };
 
 export interface GuestContext {
@@ -372,6 +375,13 @@ export function createGuestMachine(design: DesignOptions) {
       hasAck: () => design.ack !== 'none',
       /** `kvm_async_pf_sdei_handler`: the per-CPU table (2 x the host's SLOTS) has room; else -ENOSPC (§5 step 2). */
       sdeiTableHasRoom: ({ context }) => context.nodes.length < 2 * context.slots,
+      /**
+       * Filing one more dummy would leave more nodes than sleepers (at most one per task) and dummies for completions
+       * the host can have outstanding (at most `ASYNC_PF_PER_VCPU` = `slots`) explain: some dummy was filed for a
+       * not-present that never comes, and `kzalloc`'d memory leaks with every page-ready like it. The model bounds the
+       * table here so that such a design fails (no-dummy-leak) instead of growing without end.
+       */
+      tableOverflows: ({ context }) => context.nodes.length >= context.tasks.length + context.slots,
       /** a page-ready can land while this handler holds its bucket lock, and no outer handler holds one (a nested handler runs to its end in one step) */
       locksInWindow: ({ context }) => pageReadyLandsInLockedSections(design) && context.bucketHeld === null,
       /**
@@ -439,8 +449,8 @@ export function createGuestMachine(design: DesignOptions) {
     actions: {
       /** `panic()`: the guest is dead. */
       panic: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause, apfEnabled: false })),
-      /** a raw spinlock spins for good: the CPU is not dead and APF stays on, but the model stops following it */
-      deadlock: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause })),
+      /** the CPU is not dead and APF stays on (a raw spinlock spins for good; a leak runs on), but the model stops following it */
+      stopFollowing: assign((_, params: { cause: PanicCause }) => ({ panic: params.cause })),
       /** `kvm_crash_shutdown` -> `kvm_pv_disable_apf` before kdump takes the memory (3d6b84132d2a); older guests leave APF on. */
       crashShutdown: enqueueActions(({ enqueue }) => {
         if (design.disablesApfOnCrash) enqueue.emit({ type: 'apf.disable' as const });
@@ -815,9 +825,9 @@ export function createGuestMachine(design: DesignOptions) {
         on: {
           ASYNC_EXCEPTION: [
             /** its handler spins on the lock the interrupted code holds (locks-and-delivery §2.3) */
-            { guard: 'needsHeldBucket', target: 'panicked', actions: { type: 'deadlock', params: { cause: 'bucket-self-deadlock' } } },
+            { guard: 'needsHeldBucket', target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'bucket-self-deadlock' } } },
             /** a frame nested in `__schedule`: the outer frame still holds `rq->lock`, which this waker's `try_to_wake_up` needs */
-            { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'deadlock', params: { cause: 'rq-self-deadlock' } } },
+            { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
             /** another bucket: the nested handler runs (its entry is not the vector-window race: `reason` covers it) */
             { target: 'handlingException', actions: 'nestHandler' },
           ],
@@ -833,7 +843,7 @@ export function createGuestMachine(design: DesignOptions) {
         on: {
           ASYNC_EXCEPTION: [
             /** its waker's `try_to_wake_up` spins on `rq->lock` (locks-and-delivery §2.3) */
-            { guard: 'wakesTaskHere', target: 'panicked', actions: { type: 'deadlock', params: { cause: 'rq-self-deadlock' } } },
+            { guard: 'wakesTaskHere', target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
             /** a dummy to file, a halted waiter to IPI, or nothing: the handler runs nested (`reason` covers its vector window) */
             { target: 'handlingException', actions: 'holdEvent' },
           ],
@@ -895,6 +905,8 @@ export function createGuestMachine(design: DesignOptions) {
             actions: [{ type: 'reportPageReady', params: { outcome: 'woken' } }, 'wakeToken', 'clearToken'],
           },
           /** wake before wait, rejected first fix of 0547758a6de3: `raw_spin_unlock`, allocate the dummy, lock again */
+          /** `kzalloc` of one dummy too many: the table leaks (see tableOverflows) */
+          { guard: and(['filesDummy', 'tableOverflows']), target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'dummy-leak' } } },
           { guard: and(['filesDummy', 'allocatesUnlocked']), target: 'allocatingDummy' },
           /** wake before wait: file a dummy */
           {

@@ -5,6 +5,7 @@ import { UsageError } from '../src/errors.js';
 import { boundedOutstanding } from './bounded-outstanding.js';
 import { guestAtomicity } from './guest-atomicity.js';
 import { injectionContext } from './injection-context.js';
+import { noDummyLeak } from './no-dummy-leak.js';
 import { noDoubleInjection } from './no-double-injection.js';
 import { noLostWakeup } from './no-lost-wakeup.js';
 import { noOrphanPageReady } from './no-orphan-page-ready.js';
@@ -31,6 +32,7 @@ export const PROPERTIES: readonly Property[] = [
   noStaleWrite,
   guestAtomicity,
   noSelfDeadlock,
+  noDummyLeak,
 ];
 
 export const SAFETY: readonly SafetyProperty[] = PROPERTIES.filter((p): p is SafetyProperty => p.kind === 'safety');

@@ -17,7 +17,8 @@ export type PropertyId =
   | 'work-lifetime'
   | 'no-stale-write'
   | 'guest-atomicity'
-  | 'no-self-deadlock';
+  | 'no-self-deadlock'
+  | 'no-dummy-leak';
 
 interface PropertyBase {
   readonly id: PropertyId;

@@ -98,6 +98,7 @@ const PROPERTY_IDS = [
   'no-stale-write',
   'guest-atomicity',
   'no-self-deadlock',
+  'no-dummy-leak',
 ];
 
 // traces shared by the replay tests (each made once)
@@ -133,7 +134,7 @@ describe('list', () => {
     expect(data.map((d) => d.options.name)).toEqual(DESIGN_NAMES);
   });
 
-  it('lists the twelve properties as JSON', async () => {
+  it('lists the thirteen properties as JSON', async () => {
     const json = await run('list', 'properties', '--json');
     expect(json.code).toBe(0);
     const data = JSON.parse(json.stdout) as { id: string; kind: string }[];
