@@ -7,6 +7,7 @@ run() { node bin/apfcheck.js check --quiet "$@" > /dev/null || [ $? -eq 1 ]; }
 run --design arm64-rfcv1 --seed 1 --trace-out examples/arm64-rfcv1-no-kick.json
 run --design arm64-rfcv1 --mode exhaustive --property single-slot --trace-out examples/arm64-rfcv1-elr-clobbered.json
 run --design arm64-rfcv1 --timer-exits --mode exhaustive --trace-out examples/arm64-rfcv1-self-deadlock.json
+run --design arm64-rfcv1 --async-pf-sync --mode exhaustive --trace-out examples/arm64-rfcv1-async-pf-sync.json
 run --design arm64-rfcv1 --send-always --mode exhaustive --trace-out examples/arm64-rfcv1-send-always.json
 run --design x86-legacy --seed 1 --trace-out examples/x86-legacy-no-kick.json
 run --design x86 --hotplug --mode exhaustive --trace-out examples/x86-hotplug-stale-token.json

@@ -303,6 +303,19 @@ export function pageReadyLandsInLockedSections(design: DesignOptions): boolean {
   return design.pageReady === 'exception' && !design.interruptsGate;
 }
 
+/**
+ * The design built with `CONFIG_KVM_ASYNC_PF_SYNC` (locks-and-delivery §6): the worker raises page-ready itself
+ * (`async_pf_execute` -> `kvm_arch_async_page_present`) and the vCPU's scan only frees items. s390 selects it (built
+ * in); RFCv1 left it off ("the exception injection can't work in nested mode"). The model raises from the worker for
+ * s390's floating interrupt and for a page-ready exception; a design whose page-ready is an interrupt (x86, SDEI) never
+ * selected it and is refused.
+ */
+export function withAsyncPfSync(design: DesignOptions): DesignOptions | string {
+  if (design.completion === 'direct') return `${design.name} is built with ASYNC_PF_SYNC already`;
+  if (design.pageReady !== 'exception') return `${design.name} raises page-ready as an interrupt and never selected ASYNC_PF_SYNC; the model raises from the worker for s390-pfault and for page-ready as an exception (arm64-rfcv1, x86-legacy)`;
+  return { ...design, name: `${design.name}+async-pf-sync`, completion: 'direct' };
+}
+
 /** Looks up a built-in design; undefined if there is none of that name. */
 function builtInDesign(name: string): DesignOptions | undefined {
   return DESIGNS.find((d) => d.name === name);

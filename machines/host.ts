@@ -202,6 +202,17 @@ function slotFreeForReady(design: DesignOptions, area: ApfArea): boolean {
 
 type FaultEvent = Extract<HostEvent, { type: 'EPT_VIOLATION' }>;
 
+/** What `raiseFrom` needs of XState's `enqueue`. */
+interface RaiseQueue {
+  assign(update: (args: { context: HostContext }) => Partial<HostContext>): void;
+  emit(effect: Send): void;
+}
+
+/** The exception page-ready injects: over one still pending, x86 `kvm_multiple_exception` makes a #DF; an arm64 injection rewrites the pending one's ELR_EL1/SPSR_EL1. */
+function pageReadyException(context: HostContext, token: number): PendingException {
+  return context.exception === null ? { kind: 'pr', token, toL1: false, injected: false } : { kind: 'df', token, toL1: false, injected: false };
+}
+
 /**
  * Raising page-ready for `item` from its worker (ASYNC_PF_SYNC, s390
  * `__kvm_inject_pfault_token(start_token = false)`): PFAULT_DONE, carrying the
@@ -281,6 +292,20 @@ export function createHostMachine(design: DesignOptions) {
   };
 
   /** `kvm_arch_can_dequeue_async_page_present` (x86) / `kvm_arch_can_inject_async_page_present` (legacy, RFCv1) / SDEI; s390: always (the worker raised page-ready, dequeue only frees). */
+  /**
+   * ASYNC_PF_SYNC: the worker's `kvm_arch_async_page_present`. s390: PFAULT_DONE onto the floating list. RFCv1
+   * (page-ready an exception): reason READY into the area and the data abort injected, without
+   * `kvm_arch_can_inject_async_page_present`'s `reason == 0` / vector-page checks (locks-and-delivery §6).
+   */
+  const raiseFrom = (enqueue: RaiseQueue, vcpu: number, item: WorkItem): void => {
+    if (design.pageReady !== 'exception') {
+      for (const effect of raised(vcpu, item)) enqueue.emit(effect);
+      return;
+    }
+    enqueue.assign(({ context }) => ({ area: { reason: REASON_PAGE_READY, token: 0 }, exception: pageReadyException(context, item.token) }));
+    enqueue.emit({ type: 'send', address: { to: 'token', vcpu, token: item.token }, event: { type: 'RAISED' } });
+  };
+
   const canDequeue = (c: HostContext): boolean => {
     if (c.done.length === 0) return false;
     if (!c.msrEnabled || design.completion === 'direct') return true;
@@ -433,7 +458,7 @@ export function createHostMachine(design: DesignOptions) {
        */
       raiseFromWorker: enqueueActions(({ context, event, enqueue }) => {
         const item = context.items.find((w) => w.token === (event as Extract<HostEvent, { type: 'WORKER_DONE' }>).token)!;
-        for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
+        raiseFrom(enqueue, context.vcpu, item);
       }),
       /**
        * ASYNC_PF_SYNC `kvm_clear_async_pf_completion_queue` (`kvm_arch_vcpu_ioctl_normal_reset`): `flush_work` on every
@@ -446,7 +471,7 @@ export function createHostMachine(design: DesignOptions) {
         for (const item of context.items) {
           if (item.completed || item.wakeAll) continue;
           enqueue.emit({ type: 'fault.sync' as const, gfn: item.gfn });
-          for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
+          raiseFrom(enqueue, context.vcpu, item);
           enqueue.emit({ type: 'send' as const, address: { to: 'token' as const, vcpu: context.vcpu, token: item.token }, event: { type: 'COMPLETED' } });
         }
       }),
@@ -501,9 +526,7 @@ export function createHostMachine(design: DesignOptions) {
         // `kvm_apic_set_irq` on a software-disabled LAPIC drops the interrupt
         if (design.pageReady === 'interrupt') return { area, irq: context.lapicEnabled, pageReadyPending, ackStoreBuffered };
         // over a still-pending #PF, kvm_multiple_exception() makes a #DF (no check before 2a266f23550b)
-        const exception: PendingException =
-          context.exception === null ? { kind: 'pr', token, toL1: false, injected: false } : { kind: 'df', token, toL1: false, injected: false };
-        return { area, exception, pageReadyPending, ackStoreBuffered };
+        return { area, exception: pageReadyException(context, token), pageReadyPending, ackStoreBuffered };
       }),
       /**
        * trace point: the head was dequeued and announced. Freeing it under a still-running worker is

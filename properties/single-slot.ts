@@ -18,7 +18,10 @@ export const singleSlot: SafetyProperty = {
   summary: 'one async event in flight per slot; no exception injected over a pending one (#DF, clobbered ELR_EL1)',
   check(state: SystemState) {
     for (const [v, h] of state.hosts.entries()) {
-      if (h.context.exception?.kind === 'df') return `vcpu${v}: a second async #PF was queued while one was pending: #DF`;
+      if (h.context.exception?.kind !== 'df') continue;
+      // arm64 injects by rewriting EL1 state (`inject_abt64`): the second abort overwrites the first's saved state
+      if (state.config.design.exceptionEntryWindow) return `vcpu${v}: a second data abort was injected before the guest took the first: its ELR_EL1/SPSR_EL1 are overwritten`;
+      return `vcpu${v}: a second async #PF was queued while one was pending: #DF`;
     }
     for (const [v, g] of state.guests.entries()) {
       const cause = g.context.panic;

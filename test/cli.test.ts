@@ -176,6 +176,16 @@ describe('check', () => {
     expect(holds.stdout).toContain('every property holds (checked: no-lost-wakeup, single-slot)');
   });
 
+  it('--async-pf-sync builds the design with CONFIG_KVM_ASYNC_PF_SYNC, where the model can', async () => {
+    const result = await run('check', '--design', 'arm64-rfcv1', '--async-pf-sync', '--mode', 'exhaustive', '--quiet', '--trace-out', tmpFile('sync.json'));
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('arm64-rfcv1+async-pf-sync');
+    expect(result.stdout).toContain('VIOLATED single-slot: vcpu0: a second data abort was injected before the guest took the first');
+    expect(expectUsageError(await run('check', '--design', 'x86', '--async-pf-sync'))).toContain('never selected ASYNC_PF_SYNC');
+    expect(expectUsageError(await run('check', '--design', 's390-pfault', '--async-pf-sync'))).toContain('already');
+    expect(expectUsageError(await run('check', '--all', '--async-pf-sync'))).toContain('--async-pf-sync');
+  });
+
   it('--property refuses an unknown id, liveness ids with --safety-only, and --all', async () => {
     expect(expectUsageError(await run('check', '--property', 'nope'))).toContain("unknown property 'nope'; the properties are: no-lost-wakeup,");
     expect(expectUsageError(await run('check', '--property', 'no-lost-wakeup', '--safety-only'))).toContain('liveness properties');

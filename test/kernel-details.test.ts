@@ -3,11 +3,12 @@
  * against the source and pinned by a run that went otherwise before the fix.
  */
 import { describe, expect, it } from 'vitest';
-import { designByName } from '../machines/design.js';
+import { designByName, withAsyncPfSync } from '../machines/design.js';
 import { applyMutants, mutantById } from '../machines/mutants.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { WAKE_ALL } from '../machines/host.js';
-import { LIVENESS, SAFETY } from '../properties/index.js';
+import { LIVENESS, propertyById, SAFETY } from '../properties/index.js';
+import { runCheck } from '../src/check/check.js';
 import { Judge } from '../src/judge/judge.js';
 import { exhaustiveCheck } from '../src/search/exhaustive.js';
 import { initialState } from '../src/system/system.js';
@@ -127,5 +128,38 @@ describe('SDEI kvm_arch_can_dequeue_async_page_present', () => {
     const result = exhaustiveCheck({ design: designByName('arm64-sdei'), scope: { ...DEFAULT_SCOPE, pages: 2 } }, new Judge({ safety: SAFETY, liveness: LIVENESS }));
     expect(result.counterexample?.violation).toBeUndefined();
     expect(result.complete).toBe(true);
+  });
+});
+
+describe('CONFIG_KVM_ASYNC_PF_SYNC on RFCv1 (locks-and-delivery §6)', () => {
+  const rfcv1 = (sync: boolean, property: string) => {
+    const built = withAsyncPfSync(designByName('arm64-rfcv1'));
+    if (typeof built === 'string') throw new Error(built);
+    return runCheck({
+      design: sync ? built : designByName('arm64-rfcv1'),
+      mutants: [],
+      scope: DEFAULT_SCOPE,
+      mode: 'exhaustive',
+      seed: 1,
+      runs: 1,
+      depth: 1,
+      properties: [propertyById(property)],
+    });
+  };
+
+  it('injects the worker\'s page-ready abort over a not-present the guest has not taken: two data aborts at once', () => {
+    const report = rfcv1(true, 'single-slot');
+    expect(report.message).toBe('vcpu0: a second data abort was injected before the guest took the first: its ELR_EL1/SPSR_EL1 are overwritten');
+    expect(report.trace!.steps.map((s) => s.label)).toEqual(['cpu0: task0 touches page0', 'worker 0x10000: async_pf_execute done (page0 in)']);
+  });
+
+  it('needs no exit to deliver page-ready: the lost wakeup of the scanning RFCv1 is gone', () => {
+    expect(rfcv1(false, 'no-lost-wakeup').result).toBe('violation');
+    expect(rfcv1(true, 'no-lost-wakeup').result).toBe('pass');
+  });
+
+  it('is refused where the design raises page-ready as an interrupt, or is built with it already', () => {
+    expect(withAsyncPfSync(designByName('x86'))).toMatch(/never selected ASYNC_PF_SYNC/);
+    expect(withAsyncPfSync(designByName('s390-pfault'))).toMatch(/built with ASYNC_PF_SYNC already/);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DESIGNS, type DesignOptions } from '../../machines/design.js';
+import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
 import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
@@ -42,12 +42,21 @@ export interface CheckFlags {
   readonly workers?: string;
   readonly safetyOnly?: boolean;
   readonly property: readonly string[];
+  readonly asyncPfSync?: boolean;
   readonly maxStates?: string;
   readonly maxSeconds?: string;
   readonly traceOut: string;
   readonly traceDir: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+}
+
+/** `--async-pf-sync`: the design built with CONFIG_KVM_ASYNC_PF_SYNC, or a usage error saying why not. */
+function syncIfAsked(flags: CheckFlags, design: DesignOptions): DesignOptions {
+  if (flags.asyncPfSync !== true) return design;
+  const built = withAsyncPfSync(design);
+  if (typeof built === 'string') throw new UsageError(`--async-pf-sync: ${built}`);
+  return built;
 }
 
 /** `--property ID` (repeatable) and `--safety-only`: the properties to check, or undefined for all of them. */
@@ -131,8 +140,8 @@ function jsonReport(report: CheckReport, traceFile: string | null) {
 }
 
 export async function checkCommand(flags: CheckFlags): Promise<number> {
-  if (flags.all === true && (flags.design !== undefined || flags.bug.length > 0)) {
-    throw new UsageError('--all checks the built-in designs as published; drop --design and --bug, or drop --all');
+  if (flags.all === true && (flags.design !== undefined || flags.bug.length > 0 || flags.asyncPfSync === true)) {
+    throw new UsageError('--all checks the built-in designs as published; drop --design, --bug and --async-pf-sync, or drop --all');
   }
   if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined || flags.symmetry === true || flags.workers !== undefined)) {
     throw new UsageError('--max-states, --max-seconds, --symmetry and --workers belong to --mode exhaustive');
@@ -170,7 +179,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);
 
   // an exhaustive search runs in a worker thread so that Ctrl-C stops it with a summary (exit 3)
-  const one = request(designForMutants(flags.design, chosen), chosen);
+  const one = request(syncIfAsked(flags, designForMutants(flags.design, chosen)), chosen);
   const report = flags.mode === 'exhaustive' ? await runCheckInterruptible(one) : runCheck(one);
   progress.done();
   const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut);

@@ -41,6 +41,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--pages <n>', 'guest pages, 1-4')
     .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
     .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
+    .option('--async-pf-sync', 'the host is built with CONFIG_KVM_ASYNC_PF_SYNC: the worker raises page-ready itself')
     .option('--nested', 'the guest may run an L2 (x86)')
     .option('--pf-vmexit', 'with --nested: L1 opts into DELIVERY_AS_PF_VMEXIT (not-present for L2 reaches L1 as a #PF VM-exit)')
     .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move to another CPU before kvm_handle_page_fault')
