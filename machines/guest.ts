@@ -115,8 +115,8 @@ export interface GuestContext {
   /** the event of the handler a nested page-ready interrupted (its frame is saved on the stack), or null */
   readonly interrupted: HandledEvent | null;
   /**
-   * The local task `__schedule` is switching to while it holds this CPU's `rq->lock` with IRQs off, or null. Only
-   * where a page-ready can land there (`pageReadyLandsInLockedSections`).
+   * The local task `__schedule` is switching to (-1: the idle task) while it holds this CPU's `rq->lock` with IRQs
+   * off, or null. Only where a page-ready can land there (`pageReadyLandsInLockedSections`).
    */
   readonly rqNext: number | null;
 }
@@ -407,6 +407,8 @@ export function createGuestMachine(design: DesignOptions) {
         const token = (event as Async).token;
         return context.apfEnabled && context.nodes.some((n) => n.task >= 0 && (token === WAKE_ALL || n.token === token) && context.tasks[n.task]?.status === 'sleeping');
       },
+      /** `__schedule` is switching to the idle task */
+      switchesToIdle: ({ context }) => context.rqNext === -1,
       /** the code below this handler is `__schedule`, holding `rq->lock` (a return goes back there) */
       inScheduler: ({ context }) => context.rqNext !== null,
       /** exception return into the offline callback the event interrupted. */
@@ -567,6 +569,10 @@ export function createGuestMachine(design: DesignOptions) {
       switchTo: assign(({ context, event }) => switched(context, (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task)),
       /** `__schedule`: `rq_lock(rq)` with IRQs off, `pick_next_task` chose `task` */
       lockRq: assign(({ event }) => ({ rqNext: (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task })),
+      /** `__schedule` from a task that sleeps: `rq_lock(rq)` with IRQs off, switching to the idle task (`rqNext` -1) */
+      lockRqToIdle: assign({ rqNext: -1 }),
+      /** `context_switch` to the idle task; `finish_task_switch` drops `rq->lock` */
+      switchToIdle: assign({ rqNext: null, current: -1, user: false, irqsOn: true, preemptible: false }),
       /** `context_switch` to the chosen task; `finish_task_switch` drops `rq->lock` and enables IRQs */
       switchToNext: assign(({ context }) => ({ ...switched(context, context.rqNext!), rqNext: null })),
       /** nested #PF VM-exit: `vmx_vcpu_run` reads and resets the flags (`host_apf_flags`), then `vcpu_enter_guest` re-enables IRQs before `handle_exit`. */
@@ -795,6 +801,12 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'returning',
             actions: ['clearReason', 'consumeDummy', { type: 'reportNotPresent', params: { outcome: 'dummy-consumed' } }],
           },
+          /** RFCv1 P6: the waiter's own `schedule()`; `__schedule` holds `rq->lock` while it switches away (to the idle task here) */
+          {
+            guard: and(['isNotPresent', 'canSchedule', 'schedulesUnderLock']),
+            target: 'rqLocked',
+            actions: ['clearReason', { type: 'reportNotPresent', params: { outcome: 'sleeping' } }, 'sleepOnToken', 'releaseEvent', 'lockRqToIdle'],
+          },
           /** `kvm_async_pf_task_wait_schedule`: file the sleeper and `schedule()` */
           {
             guard: and(['isNotPresent', 'canSchedule']),
@@ -847,7 +859,10 @@ export function createGuestMachine(design: DesignOptions) {
             /** a dummy to file, a halted waiter to IPI, or nothing: the handler runs nested (`reason` covers its vector window) */
             { target: 'handlingException', actions: 'holdEvent' },
           ],
-          RQ_UNLOCK: { target: 'running', actions: 'switchToNext' },
+          RQ_UNLOCK: [
+            { guard: 'switchesToIdle', target: 'idle', actions: 'switchToIdle' },
+            { target: 'running', actions: 'switchToNext' },
+          ],
         },
       },
       /** SDEI not-present handler (`kvm_async_pf_sdei_handler`) */

@@ -115,6 +115,10 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     expect(hostOf(s).context.area.reason).toBe(0);
     s = play(s, 'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock');
     expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
+    // the waiter's own schedule(): __schedule switches to the idle task under rq->lock
+    expect(guestOf(s).value).toBe('rqLocked');
+    s = play(s, 'cpu0: context_switch -> idle, raw_spin_unlock(rq->lock)');
+    expect(guestOf(s).value).toBe('idle');
 
     // __schedule holds rq->lock with IRQs off until finish_task_switch
     s = play(s, 'cpu0: schedule() -> task1');

@@ -118,7 +118,7 @@ export const rqUnlock: StepEntry = {
   actor: 'guest',
   side: linux,
   offered: whileIn('rqLocked'),
-  label: (at) => `cpu${at.v}: context_switch -> task${globalTask(at.scope, at.v, at.g.rqNext!)}, raw_spin_unlock(rq->lock)`,
+  label: (at) => `cpu${at.v}: context_switch -> ${at.g.rqNext! < 0 ? 'idle' : `task${globalTask(at.scope, at.v, at.g.rqNext!)}`}, raw_spin_unlock(rq->lock)`,
   apply: (d, v) => d.guest(v, { type: 'RQ_UNLOCK' }),
   fair: always,
 };
