@@ -1,6 +1,7 @@
 /**
- * no-stale-write (S8). Once the guest has turned APF off on a CPU (offline,
- * reboot) or that CPU's kernel is gone (crash into kdump), the host writes
+ * no-stale-write (S8). Once the guest has turned APF off on a CPU (offline;
+ * reboot and hibernation are not steps yet, machines/README.md
+ * "Completeness") or that CPU's kernel is gone (crash into kdump), the host writes
  * nothing more into its `kvm_vcpu_pv_apf_data` and raises no more async
  * events there: the memory may belong to someone else now. Upheld by the
  * guest writing MSR_KVM_ASYNC_PF_EN = 0 on every such path (8b79feffeca2,
