@@ -371,8 +371,8 @@ describe('usage errors', () => {
   });
 
   it.each([
-    ['a missing directory', () => path.join(tmp, 'no-such-dir', 'x.json'), /ENOENT \(does the directory .*no-such-dir exist\?\)/],
-    ['a directory', () => tmp, /EISDIR/],
+    ['a missing directory', () => path.join(tmp, 'no-such-dir', 'x.json'), /--trace-out .*x\.json: the directory .*no-such-dir does not exist/],
+    ['a directory', () => tmp, /that is a directory; name a file in it/],
   ])('reports an unwritable --trace-out (%s) in one line', async (_, target, pattern) => {
     const result = await run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--quiet', '--trace-out', target());
     expect(expectUsageError(result)).toMatch(pattern);
@@ -566,5 +566,80 @@ describe('report', () => {
 
   it('reports an unwritable -o in one line', async () => {
     expect(expectUsageError(await run('report', rfcv1Trace, '-o', path.join(tmp, 'nope', 'r.html')))).toMatch(/cannot write -o .*ENOENT/);
+  });
+});
+
+describe('hostile input and lost results (issue 19)', () => {
+  it('names one command when run with none, in one line', async () => {
+    expect(expectUsageError(await run())).toContain('name a command: list, check, replay, export, inspect or report');
+  });
+
+  it('refuses --trace-dir without --all, --trace-out with --all, a bug given twice, --max-states 0 and --trace-out -', async () => {
+    expect(expectUsageError(await run('check', '--trace-dir', tmpFile('d')))).toContain('--trace-dir goes with --all');
+    expect(expectUsageError(await run('check', '--all', '--trace-out', tmpFile('t.json')))).toContain('--trace-out names one trace');
+    expect(expectUsageError(await run('check', '--bug', 'no-dummy', '--bug', 'no-dummy'))).toContain("bug 'no-dummy' is given twice");
+    expect(expectUsageError(await run('check', '--mode', 'exhaustive', '--max-states', '0'))).toContain('--max-states must be from 1');
+    expect(expectUsageError(await run('check', '--trace-out', '-'))).toContain('a trace goes to a file');
+  });
+
+  it('checks --trace-dir before the work', async () => {
+    const result = await run('check', '--all', '--mode', 'exhaustive', '--trace-dir', path.join(tmp, 'missing', 'deeper'));
+    expect(expectUsageError(result)).toMatch(/--trace-dir .*deeper: the directory .*missing does not exist/);
+  });
+
+  it('prints the verdict and writes the trace elsewhere, named, when writing it fails after the search', async () => {
+    // a name no file system accepts: the directory is writable, so only the write itself can fail
+    const file = path.join(tmp, `${'x'.repeat(300)}.json`);
+    const result = await run('check', '--bug', 'no-dummy', '--mode', 'exhaustive', '--quiet', '--trace-out', file);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('VIOLATED no-lost-wakeup');
+    const fallback = /wrote it to (\S+) instead/.exec(result.stderr)?.[1];
+    expect(fallback).toBeDefined();
+    expect(result.stdout).toContain(`trace written to ${fallback}`);
+    expect(readJson(fallback!).violation.property).toBe('no-lost-wakeup');
+    fs.rmSync(fallback!);
+  });
+
+  it('prints no clock seed for --all in exhaustive mode, so identical runs print the same JSON', async () => {
+    const result = await run('check', '--all', '--mode', 'exhaustive', '--tasks', '1', '--json', '--quiet', '--trace-dir', tmpFile('a'));
+    const designs = JSON.parse(result.stdout) as { seed: unknown }[];
+    expect(designs).toHaveLength(5);
+    expect(designs.map((d) => d.seed)).toEqual([null, null, null, null, null]);
+  });
+
+  describe('edited traces are refused, in one line naming the file and the field', () => {
+    const edited = (edit: (t: Record<string, unknown>) => void, text = (t: unknown) => JSON.stringify(t)): string => {
+      const trace = readJson(path.join(import.meta.dirname, '..', 'examples', 'x86-legacy-no-kick.json')) as Record<string, unknown>;
+      edit(trace);
+      const file = tmpFile('edited.json');
+      fs.writeFileSync(file, text(trace));
+      return file;
+    };
+    it.each([
+      ['no steps but a recorded violation', (t: Record<string, unknown>) => void (t.steps = []), /field 'steps': a recorded violation needs at least one step/],
+      ['an unknown bug', (t: Record<string, unknown>) => void (t.bugs = ['no-such-bug']), /field 'bugs.0': unknown bug 'no-such-bug'/],
+      ['a bug of another design', (t: Record<string, unknown>) => void (t.bugs = ['clear-queue-on-paging-off']), /is a mutant of x86, not of x86-legacy/],
+    ])('%s', async (_, edit, pattern) => {
+      const file = edited(edit);
+      expect(expectUsageError(await run('replay', file))).toMatch(pattern);
+    });
+
+    it('escapes control characters read from the file', async () => {
+      const file = edited((t) => {
+        const steps = t.steps as { digest: string; label: string }[];
+        steps[1]!.digest = '0'.repeat(16);
+        steps[1]!.label = 'evil\u001b[2J';
+      });
+      const result = await run('replay', file);
+      expect(result.code).toBe(2);
+      expect(lines(result.stderr)).toHaveLength(1);
+      expect(result.stderr).toContain('evil\\u001b[2J');
+      expect(`${result.stdout}${result.stderr}`).not.toContain('\u001b');
+    });
+
+    it('reads a file that starts with a byte-order mark', async () => {
+      const file = edited(() => undefined, (t) => `\ufeff${JSON.stringify(t)}`);
+      expect((await run('replay', file)).code).toBe(1);
+    });
   });
 });

@@ -85,7 +85,7 @@ describe('replay through live actors', () => {
     const result = await runCli('inspect', file, '--events-out', path.join(tmp, 'never.jsonl'));
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^apfcheck: the trace diverges at step 2: .*not enabled/);
+    expect(result.stderr).toMatch(/^apfcheck: .*diverged\.json diverges at step 2: .*not enabled/);
     expect(fs.existsSync(path.join(tmp, 'never.jsonl'))).toBe(false);
   });
 });

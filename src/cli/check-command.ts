@@ -2,7 +2,8 @@
  * `apfcheck check`: one design (stops at the first violation, writes its
  * trace) or `--all` (every design, property by property, a table).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
@@ -45,8 +46,8 @@ export interface CheckFlags {
   readonly asyncPfSync?: boolean;
   readonly maxStates?: string;
   readonly maxSeconds?: string;
-  readonly traceOut: string;
-  readonly traceDir: string;
+  readonly traceOut?: string;
+  readonly traceDir?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
 }
@@ -111,19 +112,61 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
   return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
 }
 
-/** Writes a counterexample; an unwritable path is the user's to fix, so it is a UsageError. */
-function writeTrace(report: CheckReport, file: string): string {
+const DEFAULT_TRACE_OUT = './apfcheck-trace.json';
+const DEFAULT_TRACE_DIR = 'traces';
+
+/** A directory the tool can create files in, or a usage error saying why not (checked before a search starts). */
+function writableDirectory(dir: string, what: string): void {
+  if (!existsSync(dir)) throw new UsageError(`${what}: the directory ${dir} does not exist`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`${what}: ${dir} is not a directory`);
   try {
-    writeFileSync(file, `${JSON.stringify(report.trace, null, 2)}\n`);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const hint = code === 'ENOENT' ? ` (does the directory ${dirname(file)} exist?)` : '';
-    throw new UsageError(`cannot write the trace to ${file}: ${code}${hint}`);
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${what}: the directory ${dir} is not writable`);
   }
-  return file;
 }
 
-/** Creates the --trace-dir directory (one level). */
+/** `--trace-out FILE`: a file apfcheck can write, checked before the search. */
+function checkTraceOut(file: string): void {
+  if (file === '-') throw new UsageError('--trace-out - : a trace goes to a file (the report is what goes to stdout); name one');
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`--trace-out ${file}: that is a directory; name a file in it`);
+  writableDirectory(dirname(file), `--trace-out ${file}`);
+}
+
+/** `--trace-dir DIR`: an existing writable directory, or one level to create in a writable one. */
+function checkTraceDir(dir: string): void {
+  if (existsSync(dir)) writableDirectory(dir, `--trace-dir ${dir}`);
+  else writableDirectory(dirname(dir), `--trace-dir ${dir}`);
+}
+
+/** Fallback trace files written by this process (numbers their names). */
+let fallbacks = 0;
+
+/**
+ * Writes a counterexample. The path was checked before the search; if writing still fails (the file system changed,
+ * or a path like /proc/x that no check can foresee), the trace goes to the temporary directory, and stderr says where:
+ * a violation found is never thrown away.
+ */
+function writeTrace(report: CheckReport, file: string): string {
+  const text = `${JSON.stringify(report.trace, null, 2)}\n`;
+  try {
+    writeFileSync(file, text);
+    return file;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    fallbacks += 1;
+    const fallback = join(tmpdir(), `apfcheck-${process.pid}-${fallbacks}.json`);
+    try {
+      writeFileSync(fallback, text);
+    } catch {
+      throw new UsageError(`cannot write the trace to ${file} (${code}) nor to ${fallback}`);
+    }
+    process.stderr.write(`apfcheck: cannot write the trace to ${file} (${code}); wrote it to ${fallback} instead\n`);
+    return fallback;
+  }
+}
+
+/** Creates the --trace-dir directory (one level; checked before the search). */
 function ensureDirectory(dir: string): void {
   if (existsSync(dir)) return;
   try {
@@ -151,6 +194,11 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   }
   const chosen = parseMutants(flags.bug);
   const properties = chosenProperties(flags);
+  if (flags.all !== true && flags.traceDir !== undefined) throw new UsageError('--trace-dir goes with --all; one check writes one trace: --trace-out FILE');
+  if (flags.all === true && flags.traceOut !== undefined) throw new UsageError('--trace-out names one trace; --all writes one per violation into --trace-dir DIR');
+  // outputs are checked before the work, so a found violation is never lost to a bad path
+  if (flags.all === true) checkTraceDir(flags.traceDir ?? DEFAULT_TRACE_DIR);
+  else checkTraceOut(flags.traceOut ?? DEFAULT_TRACE_OUT);
   const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
   const totalRuns = integer('--runs', 10_000_000, 1)(flags.runs);
   const { seed, runs } = flags.shard === undefined ? { seed: baseSeed, runs: totalRuns } : shardOf(flags.shard, flags.mode, baseSeed, totalRuns);
@@ -163,8 +211,8 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     seed,
     runs,
     depth: integer('--depth', 10_000, 1)(flags.depth),
-    ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states')(flags.maxStates) }),
-    ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds')(flags.maxSeconds) }),
+    ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states', undefined, 1)(flags.maxStates) }),
+    ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds', undefined, 1)(flags.maxSeconds) }),
     ...(flags.symmetry === true ? { symmetry: true } : {}),
     ...(flags.workers === undefined ? {} : { workers: integer('--workers', 64, 1)(flags.workers) }),
     ...(properties === undefined ? {} : { properties }),
@@ -182,7 +230,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   const one = request(syncIfAsked(flags, designForMutants(flags.design, chosen)), chosen);
   const report = flags.mode === 'exhaustive' ? await runCheckInterruptible(one) : runCheck(one);
   progress.done();
-  const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut);
+  const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut ?? DEFAULT_TRACE_OUT);
   if (flags.json === true) {
     process.stdout.write(`${JSON.stringify(jsonReport(report, traceFile))}\n`);
   } else {
@@ -266,10 +314,11 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   }
   endProgress();
   const files = new Map<string, string>();
-  if (results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null))) ensureDirectory(flags.traceDir);
+  const traceDir = flags.traceDir ?? DEFAULT_TRACE_DIR;
+  if (results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null))) ensureDirectory(traceDir);
   for (const { design, verdicts } of results) {
     for (const [property, verdict] of verdicts) {
-      if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(flags.traceDir, `${design}--${property}.json`)));
+      if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(traceDir, `${design}--${property}.json`)));
     }
   }
   const cell = (design: string, property: string): string => {
@@ -282,7 +331,8 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   if (flags.json === true) {
     const data = results.map(({ design, verdicts }) => ({
       design,
-      seed,
+      // an exhaustive search uses no randomness: no seed, so two identical runs print the same
+      seed: requests[0]?.mode === 'exhaustive' ? null : seed,
       verdicts: Object.fromEntries(
         PROPERTIES.map((p) => {
           const v = verdicts.get(p.id);

@@ -32,7 +32,7 @@ export async function inspectCommand(file: string, flags: InspectFlags): Promise
   }
   const trace = readTraceFile(file);
   // a trace that no longer replays is refused before anything is written or served
-  replayForView(trace);
+  replayForView(trace, undefined, file);
   if (flags.eventsOut !== undefined) return writeEvents(trace, flags.eventsOut);
   return serveEvents(trace, flags.port === undefined ? DEFAULT_PORT : integer('--port', 65535, 1)(flags.port));
 }

@@ -5,7 +5,7 @@
  * budget without covering its scope.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { UsageError } from '../errors.js';
+import { printable, UsageError } from '../errors.js';
 import { TraceFormatError } from '../trace/trace.js';
 import { checkCommand, type CheckFlags } from './check-command.js';
 import { exportCommand } from './export-command.js';
@@ -61,8 +61,8 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--property <id>', 'check this property (repeatable; default: every property)', collect, [] as string[])
     .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
     .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')
-    .option('--trace-out <file>', 'where to write the counterexample', './apfcheck-trace.json')
-    .option('--trace-dir <dir>', 'with --all: directory for the counterexamples', 'traces')
+    .option('--trace-out <file>', 'where to write the counterexample (default ./apfcheck-trace.json)')
+    .option('--trace-dir <dir>', 'with --all: directory for the counterexamples (default traces)')
     .option('--json', 'print one JSON object')
     .option('--quiet', 'no progress on stderr')
     .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
@@ -103,6 +103,10 @@ function buildProgram(setExit: (code: number) => void): Command {
 
 /** Runs the CLI on `argv` (without node and script); returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.length === 0) {
+    process.stderr.write('apfcheck: name a command: list, check, replay, export, inspect or report (see --help)\n');
+    return 2;
+  }
   let code = 0;
   const program = buildProgram((c) => {
     code = c;
@@ -116,7 +120,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       return error.exitCode === 0 ? 0 : 2;
     }
     if (error instanceof UsageError || error instanceof TraceFormatError) {
-      process.stderr.write(`apfcheck: ${error.message}\n`);
+      process.stderr.write(`apfcheck: ${printable(error.message)}\n`);
       return 2;
     }
     // a broken model invariant is ours, not the user's: say so in one line, with what to send

@@ -27,6 +27,8 @@ export function design(name: string): DesignOptions {
 }
 
 export function mutants(ids: readonly string[]): Mutant[] {
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) throw new UsageError(`bug '${twice}' is given twice; each bug is undone once`);
   return ids.map((id) => {
     const found = mutantById(id);
     if (found === undefined) throw new UsageError(`unknown bug '${id}': valid bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);

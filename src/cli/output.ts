@@ -51,3 +51,4 @@ export function progressLine(enabled: boolean): Progress {
     },
   };
 }
+

@@ -3,6 +3,7 @@
  * the trace now runs clean, 2 for a file that cannot be used or no longer
  * matches the model.
  */
+import { printable } from '../errors.js';
 import { replayTrace } from '../trace/replay.js';
 import { describeCycle, readTraceFile } from '../trace/trace.js';
 import { stepTable } from './output.js';
@@ -39,7 +40,7 @@ export function replayCommand(file: string, json: boolean): number {
   } else if (outcome.status === 'clean') {
     process.stdout.write('the trace runs clean: no property is violated\n');
   } else {
-    process.stderr.write(`apfcheck: ${file}: diverged at step ${outcome.at}: ${outcome.reason}\n`);
+    process.stderr.write(`apfcheck: ${printable(`${file}: diverged at step ${outcome.at}: ${outcome.reason}`)}\n`);
   }
   return code;
 }

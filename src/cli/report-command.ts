@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { replayForView } from '../trace/replay.js';
 import { readTraceFile } from '../trace/trace.js';
 import { buildReport } from '../views/report.js';
 import { design as designNamed } from './options.js';
@@ -20,7 +21,10 @@ export async function reportCommand(file: string | undefined, flags: ReportFlags
   if (file === undefined && flags.design === undefined) {
     throw new UsageError('give a trace file (apfcheck report FILE) or a design to draw (apfcheck report --design NAME)');
   }
-  const html = await buildReport(file !== undefined ? { trace: readTraceFile(file) } : { design: designNamed(flags.design!) });
+  const trace = file === undefined ? undefined : readTraceFile(file);
+  // a trace that no longer replays is refused, naming the file, before anything is built
+  if (trace !== undefined) replayForView(trace, undefined, file);
+  const html = await buildReport(trace !== undefined ? { trace } : { design: designNamed(flags.design!) });
   try {
     writeFileSync(flags.output, html);
   } catch (error) {

@@ -66,7 +66,11 @@ export function replayTrace(trace: Trace, log?: (step: number, record: Component
       // the step reached a state other than the recorded one: say what it changed then and now
       const i = diverged.at;
       const recorded = trace.steps[i - 1]!;
-      diverged.reason = `step ${i} '${recorded.label}' reaches a different state: recorded "${recorded.summary}", now "${rows[i - 1]!.summary}"`;
+      const now = rows[i - 1]!.summary;
+      diverged.reason =
+        now === recorded.summary
+          ? `step ${i} '${recorded.label}' reaches a state whose digest is not the recorded ${recorded.digest}, though it changes the same ("${now}"): the digest was edited, or the model changed where the summary does not show`
+          : `step ${i} '${recorded.label}' reaches a different state: recorded "${recorded.summary}", now "${now}"`;
     }
     return { status: 'diverged', rows: rows.slice(0, Math.max(0, diverged.at - 1)), at: diverged.at, reason: diverged.reason };
   }
@@ -79,10 +83,10 @@ export function replayTrace(trace: Trace, log?: (step: number, record: Component
 }
 
 /** Replays `trace` for a view of it; a trace that diverges is refused with a TraceFormatError saying where. */
-export function replayForView(trace: Trace, log?: (step: number, record: ComponentRecord) => void): Exclude<ReplayOutcome, { status: 'diverged' }> {
+export function replayForView(trace: Trace, log?: (step: number, record: ComponentRecord) => void, source = 'the trace'): Exclude<ReplayOutcome, { status: 'diverged' }> {
   const outcome = replayTrace(trace, log);
   if (outcome.status === 'diverged') {
-    throw new TraceFormatError(`the trace diverges at step ${outcome.at}: ${outcome.reason} (regenerate it with apfcheck check)`);
+    throw new TraceFormatError(`${source} diverges at step ${outcome.at}: ${outcome.reason} (regenerate it with apfcheck check)`);
   }
   return outcome;
 }

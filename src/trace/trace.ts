@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DesignSchema, type DesignOptions } from '../../machines/design.js';
+import { MUTANTS, mutantById } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
@@ -109,11 +110,22 @@ export function readTraceFile(file: string): Trace {
   return parseTrace(text, file);
 }
 
+/** The trace's `bugs` are catalogued mutants, each once, of the design they name (`BASE+bug+...`, `applyMutants`). */
+function checkBugs(bugs: readonly string[], designName: string, source: string): void {
+  bugs.forEach((id, i) => {
+    const mutant = mutantById(id);
+    if (mutant === undefined) throw new TraceFormatError(`${source}: field 'bugs.${i}': unknown bug '${id}'; the bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);
+    if (bugs.indexOf(id) !== i) throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is listed twice`);
+    if (designName.split('+')[0] !== mutant.base) throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is a mutant of ${mutant.base}, not of ${designName}`);
+  });
+}
+
 /** Parses and validates trace text; throws TraceFormatError with a one-line reason. */
 export function parseTrace(text: string, source: string): Trace {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // a byte-order mark (some editors write one) is not part of the JSON
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new TraceFormatError(`${source}: not JSON (${(error as Error).message}); the file may be truncated`);
   }
@@ -142,6 +154,10 @@ export function parseTrace(text: string, source: string): Trace {
   if (parsed.data.design.hash !== designHash(parsed.data.design.options)) {
     throw new TraceFormatError(`${source}: field 'design.hash' does not match design.options (the file was edited)`);
   }
+  if (parsed.data.violation !== null && steps.length === 0) {
+    throw new TraceFormatError(`${source}: field 'steps': a recorded violation needs at least one step (the initial state breaks no property)`);
+  }
+  checkBugs(parsed.data.bugs, parsed.data.design.name, source);
   return parsed.data as Trace;
 }
 
