@@ -163,7 +163,7 @@ describe('a liveness pass that does not finish', () => {
     expect(stopped.search).toEqual({ ...full.search, livenessUnfinished: true });
     expect(stopped.coverage).toEqual(full.coverage);
     expect(incompleteSummary(stopped, 'EFFORT')).toBe(
-      'INCOMPLETE: every state explored and no safety property breaks (EFFORT), but the liveness pass after the search was stopped by Ctrl-C',
+      'INCOMPLETE: every state explored and no safety property breaks (EFFORT), but the liveness pass after the search was stopped by Ctrl-C (or SIGTERM)',
     );
     expect(incompleteSummary({ ...stopped, stoppedBy: 'memory' }, 'EFFORT')).toContain('its graph would not fit (check with --safety-only');
   });

@@ -202,6 +202,22 @@ describe('check', () => {
     expect(result.stdout).toContain('stopped at Ctrl-C: the designs after the interrupted one were not checked');
   }, 60_000);
 
+  it('random mode stops at Ctrl-C with what it covered and exit 3', async () => {
+    // Ctrl-C once the search is under way: random mode yields to the event loop, where the handler runs
+    const pressing = setInterval(() => process.emit('SIGINT'), 300);
+    const result = await run('check', '--vcpus', '2', '--tasks', '3', '--pages', '2', '--runs', '1000000', '--depth', '200', '--seed', '3', '--quiet').finally(() => clearInterval(pressing));
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/INCOMPLETE: stopped at Ctrl-C \(or SIGTERM\) after \d+ schedules, \d+ distinct states; no violation so far/);
+  }, 60_000);
+
+  it('--all in random mode stops at Ctrl-C with the table so far and exit 3', async () => {
+    const pressing = setInterval(() => process.emit('SIGINT'), 300);
+    const dir = tmpFile('all-random-interrupted');
+    const result = await run('check', '--all', '--vcpus', '2', '--tasks', '3', '--pages', '2', '--runs', '1000000', '--depth', '200', '--seed', '3', '--quiet', '--trace-dir', dir).finally(() => clearInterval(pressing));
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(/^no-lost-wakeup +interrupted +not checked/m);
+  }, 60_000);
+
   it('--all leaves a design that refuses a switch "not checked" and says why', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'all-'));
     const result = await run('check', '--all', '--send-always', '--seed', '1', '--runs', '5', '--quiet', '--trace-dir', dir);

@@ -10,7 +10,7 @@ import type { Scope } from '../../machines/scope.js';
 import { LIVENESS, PROPERTIES, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
 import { ModelError } from '../errors.js';
 import { Judge, type PropertySet } from '../judge/judge.js';
-import { STRATEGIES, type Mode, type SearchRequest, type StopReason } from '../search/strategies.js';
+import { STRATEGIES, type Mode, type SearchOutcome, type SearchRequest, type StopReason, type Strategy } from '../search/strategies.js';
 import { coverageOf, type MachineCoverage } from '../system/coverage.js';
 import { validateScope } from '../system/scope.js';
 import { machinesOf, type SystemConfig } from '../system/system.js';
@@ -79,6 +79,23 @@ function propertySet(properties: readonly Property[] | undefined): PropertySet {
 
 /** Runs one check. Throws UsageError for an inconsistent scope. */
 export function runCheck(request: CheckRequest): CheckReport {
+  const check = prepareCheck(request);
+  return finishCheck(check, STRATEGIES[request.mode].run(check.config, check.judge, check.search));
+}
+
+/**
+ * Runs one check, letting the event loop run during the search where the strategy can (random mode), so that a
+ * SIGINT handler can set `shouldStop`: the same report as runCheck. Exhaustive mode is interrupted from its worker.
+ */
+export async function runCheckAsync(request: CheckRequest): Promise<CheckReport> {
+  const check = prepareCheck(request);
+  const strategy: Strategy = STRATEGIES[request.mode];
+  const outcome = strategy.runAsync === undefined ? strategy.run(check.config, check.judge, check.search) : await strategy.runAsync(check.config, check.judge, check.search);
+  return finishCheck(check, outcome);
+}
+
+/** What a check needs before its search and after it. */
+function prepareCheck(request: CheckRequest) {
   const design = applyMutants(request.design, request.mutants);
   const scope = validateScope(request.scope, design);
   const config: SystemConfig = { design, scope };
@@ -96,10 +113,16 @@ export function runCheck(request: CheckRequest): CheckReport {
   };
 
   const judge = new Judge(properties);
-  const outcome = STRATEGIES[request.mode].run(config, judge, {
+  const search: SearchRequest = {
     ...request,
     onProgress: (p) => request.onProgress?.('total' in p ? { design: design.name, ...p } : { design: design.name, ...p, seconds: (Date.now() - started) / 1000 }),
-  });
+  };
+  return { request, design, config, judge, base, started, search };
+}
+
+/** The report of a check from what its search found. */
+function finishCheck(check: ReturnType<typeof prepareCheck>, outcome: SearchOutcome): CheckReport {
+  const { request, design, config, judge, base, started } = check;
   const { runs, steps, statesExplored, counterexample, stoppedBy: incomplete, search } = outcome;
   // only a search that explored every state can say a transition is never taken in this scope
   const machines = machinesOf(design);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
 import { PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
-import { checkEveryProperty, runCheck, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
+import { checkEveryProperty, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Mutant } from '../../machines/mutants.js';
 import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.js';
@@ -226,9 +226,9 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
 
   if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);
 
-  // an exhaustive search runs in a worker thread so that Ctrl-C stops it with a summary (exit 3)
+  // Ctrl-C or SIGTERM stops the search with a summary (exit 3)
   const one = request(syncIfAsked(flags, designForMutants(flags.design, chosen)), chosen);
-  const report = flags.mode === 'exhaustive' ? await runCheckInterruptible(one) : runCheck(one);
+  const report = await runCheckInterruptible(one);
   progress.done();
   const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut ?? DEFAULT_TRACE_OUT);
   if (flags.json === true) {
@@ -266,12 +266,13 @@ function printReport(report: CheckReport, traceFile: string | null): void {
 
 /** Why an incomplete exhaustive run stopped and what it covered (`effort`: its states, transitions, depth and rate). */
 export function incompleteSummary(report: CheckReport, effort: string): string {
-  const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 old-space limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C' : `--${report.stoppedBy}`;
+  const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 old-space limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C (or SIGTERM)' : `--${report.stoppedBy}`;
   if (report.search?.livenessUnfinished === true) {
     const advice = report.stoppedBy === 'memory' ? ': its graph would not fit (check with --safety-only, or on a machine with more memory)' : '';
     return `INCOMPLETE: every state explored and no safety property breaks (${effort}), but the liveness pass after the search was stopped by ${budget}${advice}`;
   }
-  return `INCOMPLETE: stopped at ${budget} after ${effort}; ${report.search?.frontier ?? 0} states found but not yet expanded; no violation so far`;
+  if (report.search === undefined) return `INCOMPLETE: stopped at ${budget} after ${effort}; no violation so far`;
+  return `INCOMPLETE: stopped at ${budget} after ${effort}; ${report.search.frontier} states found but not yet expanded; no violation so far`;
 }
 
 /** Exhaustive runs: per-machine transition coverage, naming what a complete search never took. */
@@ -299,8 +300,8 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
     }
   });
   if (applicable.length === 0) validateScope(requests[0]!.scope, requests[0]!.design); // every design refuses: say why
-  // exhaustive checks run in a worker, so Ctrl-C stops the one running; the designs after it are not checked
-  const run = requests[0]?.mode === 'exhaustive' ? runCheckInterruptible : runCheck;
+  // Ctrl-C stops the check running; the designs after it are not checked
+  const run = runCheckInterruptible;
   let interrupted = false;
   const results: { design: string; verdicts: ReadonlyMap<string, CheckReport | 'holds'> }[] = [];
   for (const request of requests) {

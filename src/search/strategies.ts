@@ -7,7 +7,7 @@ import type { Judge, Violation } from '../judge/judge.js';
 import type { Step, SystemConfig } from '../system/system.js';
 import type { Placement } from '../system/walk.js';
 import { exhaustiveCheck, type StopReason } from './exhaustive.js';
-import { randomCheck } from './random/random.js';
+import { randomCheck, randomCheckAsync, type RandomOptions, type RandomResult } from './random/random.js';
 
 export type { StopReason } from './exhaustive.js';
 
@@ -51,18 +51,30 @@ export interface SearchOutcome {
 
 export interface Strategy {
   run(config: SystemConfig, judge: Judge, request: SearchRequest): SearchOutcome;
+  /** the same search, yielding to the event loop as it goes (so a SIGINT handler can run), where the strategy can */
+  runAsync?(config: SystemConfig, judge: Judge, request: SearchRequest): Promise<SearchOutcome>;
 }
 
+const randomOptions = (request: SearchRequest): RandomOptions => ({
+  seed: request.seed,
+  runs: request.runs,
+  depth: request.depth,
+  onProgress: (done) => request.onProgress?.({ done, total: request.runs }),
+  ...(request.shouldStop === undefined ? {} : { shouldStop: request.shouldStop }),
+});
+
+const randomOutcome = (result: RandomResult): SearchOutcome => ({
+  runs: result.runs,
+  steps: result.steps,
+  statesExplored: result.statesExplored,
+  explored: false,
+  ...(result.stoppedBy === undefined ? {} : { stoppedBy: result.stoppedBy }),
+  ...(result.counterexample === undefined ? {} : { counterexample: result.counterexample }),
+});
+
 const random: Strategy = {
-  run(config, judge, request) {
-    const result = randomCheck(config, judge, {
-      seed: request.seed,
-      runs: request.runs,
-      depth: request.depth,
-      onProgress: (done) => request.onProgress?.({ done, total: request.runs }),
-    });
-    return { runs: result.runs, steps: result.steps, statesExplored: result.statesExplored, explored: false, ...(result.counterexample === undefined ? {} : { counterexample: result.counterexample }) };
-  },
+  run: (config, judge, request) => randomOutcome(randomCheck(config, judge, randomOptions(request))),
+  runAsync: async (config, judge, request) => randomOutcome(await randomCheckAsync(config, judge, randomOptions(request))),
 };
 
 const exhaustive: Strategy = {

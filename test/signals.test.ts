@@ -1,0 +1,45 @@
+/**
+ * The checker as a process (issue 19): SIGTERM ends a search like Ctrl-C
+ * (summary, exit 3), and random mode stops at the memory guard instead of
+ * dying in V8 (`FATAL ERROR: Ineffective mark-compacts`, exit 134).
+ */
+import { spawn } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'apfcheck.js');
+/** A random search that runs for minutes unless stopped: two vCPUs, three tasks, long schedules. */
+const LONG_RANDOM = ['check', '--vcpus', '2', '--tasks', '3', '--pages', '2', '--runs', '1000000', '--depth', '200', '--seed', '3', '--quiet', '--trace-out', join(tmpdir(), 'apfcheck-signals-never.json')];
+
+function apfcheck(args: readonly string[], env: NodeJS.ProcessEnv = process.env) {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exit, output: () => ({ stdout, stderr }) };
+}
+
+describe('apfcheck as a process', () => {
+  it('ends a random search at SIGTERM with its summary and exit 3', async () => {
+    const run = apfcheck(LONG_RANDOM);
+    // once the search has started (its first line is the design), ask it to stop
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
+    run.child.kill('SIGTERM');
+    const { code, signal } = await run.exit;
+    expect(signal).toBeNull();
+    expect(code).toBe(3);
+    expect(run.output().stdout).toMatch(/INCOMPLETE: stopped at Ctrl-C \(or SIGTERM\) after \d+ schedules/);
+  }, 30_000);
+
+  it('stops a random search at the memory guard, with a small heap, instead of crashing', async () => {
+    const env = { ...process.env, NODE_OPTIONS: '--max-old-space-size=110' };
+    const run = apfcheck(['check', '--vcpus', '2', '--tasks', '3', '--pages', '2', '--depth', '10000', '--runs', '20000', '--seed', '1', '--quiet', '--trace-out', join(tmpdir(), 'apfcheck-signals-never.json')], env);
+    const { code } = await run.exit;
+    expect(run.output().stderr).not.toContain('FATAL ERROR');
+    expect(code).toBe(3);
+    expect(run.output().stdout).toMatch(/INCOMPLETE: stopped at the memory guard .* after \d+ schedules, \d+ distinct states/);
+  }, 60_000);
+});
