@@ -21,7 +21,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('Model checker for the KVM asynchronous page fault protocol')
     .exitOverride()
     // one line, like every other usage error: "apfcheck: <what was wrong>"
-    .configureOutput({ outputError: (text, write) => write(`apfcheck: ${text.replace(/^error: /, '').trimEnd()} (see --help)\n`) });
+    .configureOutput({ outputError: (text, write) => write(`apfcheck: ${printable(text.replace(/^error: /, '').trimEnd())} (see --help)\n`) });
 
   program
     .command('list')
