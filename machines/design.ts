@@ -307,12 +307,12 @@ export function pageReadyLandsInLockedSections(design: DesignOptions): boolean {
  * The design built with `CONFIG_KVM_ASYNC_PF_SYNC` (locks-and-delivery §6): the worker raises page-ready itself
  * (`async_pf_execute` -> `kvm_arch_async_page_present`) and the vCPU's scan only frees items. s390 selects it (built
  * in); RFCv1 left it off ("the exception injection can't work in nested mode"). The model raises from the worker for
- * s390's floating interrupt and for a page-ready exception; a design whose page-ready is an interrupt (x86, SDEI) never
- * selected it and is refused.
+ * s390's floating interrupt and RFCv1's data abort; x86 (either design) and the SDEI design never selected it and are
+ * refused.
  */
 export function withAsyncPfSync(design: DesignOptions): DesignOptions | string {
   if (design.completion === 'direct') return `${design.name} is built with ASYNC_PF_SYNC already`;
-  if (design.pageReady !== 'exception') return `${design.name} raises page-ready as an interrupt and never selected ASYNC_PF_SYNC; the model raises from the worker for s390-pfault and for page-ready as an exception (arm64-rfcv1, x86-legacy)`;
+  if (design.pageReady !== 'exception' || design.x86PlatformEvents) return `x86 and the SDEI design never selected ASYNC_PF_SYNC; the model raises page-ready from the worker for s390-pfault (built in) and arm64-rfcv1`;
   return { ...design, name: `${design.name}+async-pf-sync`, completion: 'direct' };
 }
 

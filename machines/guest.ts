@@ -985,7 +985,8 @@ export function createGuestMachine(design: DesignOptions) {
         { guard: 'hasAwayWaiter', actions: [{ type: 'reportAwayNotPresent', params: { outcome: 'sleeping' } }, 'sleepAway'] },
       ],
       /** #DF delivered: `exc_double_fault` -> panic */
-      DOUBLE_FAULT: { target: '.panicked', actions: [{ type: 'panic', params: { cause: 'double-fault' } }, 'crashShutdown'] },
+      /** x86: #DF from two #PFs (`kvm_multiple_exception`); arm64: the second injected abort rewrote the first's ELR_EL1/SPSR_EL1 (`inject_abt64`) */
+      DOUBLE_FAULT: { target: '.panicked', actions: [{ type: 'panic', params: { cause: design.exceptionEntryWindow ? 'elr-clobbered' : 'double-fault' } }, 'crashShutdown'] },
     },
   });
 }

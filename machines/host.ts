@@ -297,13 +297,15 @@ export function createHostMachine(design: DesignOptions) {
    * (page-ready an exception): reason READY into the area and the data abort injected, without
    * `kvm_arch_can_inject_async_page_present`'s `reason == 0` / vector-page checks (locks-and-delivery §6).
    */
-  const raiseFrom = (enqueue: RaiseQueue, vcpu: number, item: WorkItem): void => {
+  const raiseFrom = (enqueue: RaiseQueue, context: HostContext, item: WorkItem): void => {
     if (design.pageReady !== 'exception') {
-      for (const effect of raised(vcpu, item)) enqueue.emit(effect);
+      for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
       return;
     }
-    enqueue.assign(({ context }) => ({ area: { reason: REASON_PAGE_READY, token: 0 }, exception: pageReadyException(context, item.token) }));
-    enqueue.emit({ type: 'send', address: { to: 'token', vcpu, token: item.token }, event: { type: 'RAISED' } });
+    // the same gates as the scan's kvm_arch_async_page_present: APF on, and (2a18b7e7cd88) a not-present announced
+    if (!context.msrEnabled || (design.pageReadyNeedsNotPresent && !item.injected && !item.wakeAll)) return;
+    enqueue.assign(({ context: now }) => ({ area: { reason: REASON_PAGE_READY, token: 0 }, exception: pageReadyException(now, item.token) }));
+    enqueue.emit({ type: 'send', address: { to: 'token', vcpu: context.vcpu, token: item.token }, event: { type: 'RAISED' } });
   };
 
   const canDequeue = (c: HostContext): boolean => {
@@ -458,7 +460,7 @@ export function createHostMachine(design: DesignOptions) {
        */
       raiseFromWorker: enqueueActions(({ context, event, enqueue }) => {
         const item = context.items.find((w) => w.token === (event as Extract<HostEvent, { type: 'WORKER_DONE' }>).token)!;
-        raiseFrom(enqueue, context.vcpu, item);
+        raiseFrom(enqueue, context, item);
       }),
       /**
        * ASYNC_PF_SYNC `kvm_clear_async_pf_completion_queue` (`kvm_arch_vcpu_ioctl_normal_reset`): `flush_work` on every
@@ -471,7 +473,7 @@ export function createHostMachine(design: DesignOptions) {
         for (const item of context.items) {
           if (item.completed || item.wakeAll) continue;
           enqueue.emit({ type: 'fault.sync' as const, gfn: item.gfn });
-          raiseFrom(enqueue, context.vcpu, item);
+          raiseFrom(enqueue, context, item);
           enqueue.emit({ type: 'send' as const, address: { to: 'token' as const, vcpu: context.vcpu, token: item.token }, event: { type: 'COMPLETED' } });
         }
       }),

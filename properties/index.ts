@@ -14,7 +14,7 @@ import { noStaleWrite } from './no-stale-write.js';
 import { noStuckGuest } from './no-stuck-guest.js';
 import { singleSlot } from './single-slot.js';
 import { tokenUnique } from './token-unique.js';
-import type { LivenessProperty, Property, SafetyProperty } from './types.js';
+import type { LivenessProperty, Property, PropertyId, SafetyProperty } from './types.js';
 import { workLifetime } from './work-lifetime.js';
 
 export type { LivenessProperty, Property, PropertyId, SafetyProperty } from './types.js';
@@ -46,3 +46,9 @@ export function propertyById(id: string): Property {
   }
   return found;
 }
+
+/**
+ * The safety properties that report a guest's death (they read its panic cause): a path ends where a guest dies, and
+ * the liveness properties leave such a state to these, so a check without them leaves those paths unjudged.
+ */
+export const DEATH_REPORTERS: readonly PropertyId[] = ['single-slot', 'injection-context', 'no-self-deadlock', 'no-dummy-leak'];

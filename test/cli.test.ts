@@ -186,9 +186,30 @@ describe('check', () => {
     expect(expectUsageError(await run('check', '--all', '--async-pf-sync'))).toContain('--async-pf-sync');
   });
 
+  it('--property: the trace records the properties judged, and replay judges those', async () => {
+    const file = tmpFile('subset.json');
+    expect((await run('check', '--design', 'arm64-rfcv1', '--mode', 'exhaustive', '--property', 'single-slot', '--quiet', '--trace-out', file)).code).toBe(1);
+    expect(readJson(file).properties).toEqual(['single-slot']);
+    const replayed = await run('replay', file);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toContain('VIOLATED single-slot');
+  });
+
+  it('--property without the properties that report deaths says which paths it leaves unjudged', async () => {
+    const result = await run('check', '--bug', 'ready-without-not-present', '--mode', 'exhaustive', '--property', 'no-lost-wakeup', '--quiet');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("paths that end in a guest's death are judged by single-slot, injection-context, no-self-deadlock, no-dummy-leak, not checked here");
+  });
+
+  it('--property with --symmetry, when it names safety properties only', async () => {
+    expect((await run('check', '--mode', 'exhaustive', '--symmetry', '--property', 'single-slot', '--quiet')).code).toBe(0);
+    expect(expectUsageError(await run('check', '--mode', 'exhaustive', '--symmetry', '--property', 'no-lost-wakeup'))).toContain('--symmetry');
+  });
+
   it('--property refuses an unknown id, liveness ids with --safety-only, and --all', async () => {
     expect(expectUsageError(await run('check', '--property', 'nope'))).toContain("unknown property 'nope'; the properties are: no-lost-wakeup,");
     expect(expectUsageError(await run('check', '--property', 'no-lost-wakeup', '--safety-only'))).toContain('liveness properties');
+    expect(expectUsageError(await run('check', '--property', 'single-slot', '--property', 'no-lost-wakeup', '--safety-only'))).toContain('names no-lost-wakeup');
     expect(expectUsageError(await run('check', '--all', '--property', 'single-slot'))).toContain('--all');
   });
 

@@ -125,7 +125,7 @@ describe(`fuzz (seed ${SEED}, ${RUNS} cases each)`, () => {
     const argv = fc.tuple(fc.constantFrom('check', 'list', 'export', 'nonsense'), fc.array(fc.tuple(flags, fc.option(values, { nil: undefined })), { maxLength: 6 }));
     await fc.assert(
       fc.asyncProperty(argv, async ([command, pairs]) => {
-        const args = [command, ...pairs.flatMap(([f, v]) => (v === undefined ? [f] : [f, v]))];
+        const args: string[] = [command, ...pairs.flatMap(([f, v]) => (v === undefined ? [f] : [f, v]))];
         // bound the work (the last value of a flag wins) and keep files out of the repository
         if (command === 'check') {
           args.push('--quiet', '--runs', '20', '--depth', '20', '--max-seconds', '2');

@@ -153,6 +153,29 @@ describe('CONFIG_KVM_ASYNC_PF_SYNC on RFCv1 (locks-and-delivery §6)', () => {
     expect(report.trace!.steps.map((s) => s.label)).toEqual(['cpu0: task0 touches page0', 'worker 0x10000: async_pf_execute done (page0 in)']);
   });
 
+  it('disabling APF flushes the worker without a page-ready landing in the guest', () => {
+    const built = withAsyncPfSync(designByName('arm64-rfcv1'));
+    if (typeof built === 'string') throw new Error(built);
+    let s = initialState({ design: built, scope: { ...DEFAULT_SCOPE, hotplug: true } });
+    for (const label of [
+      'cpu0: task0 touches page0',
+      'cpu0: takes data abort (token 0x10000)',
+      'cpu0: branches out of the vector table',
+      'cpu0: kernel_entry saved ELR_EL1',
+      'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock',
+      'cpu0: context_switch -> idle, raw_spin_unlock(rq->lock)',
+      "cpu0: CPU offline starts: local_irq_save, the callback's first exits",
+      'cpu0: APF off (no wake), local_irq_restore',
+    ]) {
+      s = play(s, label);
+    }
+    // disabling flushes the worker (kvm_clear_async_pf_completion_queue), whose page-ready finds APF already off
+    expect(hostOf(s).context.msrEnabled).toBe(false);
+    expect(hostOf(s).context.items).toEqual([]);
+    expect(hostOf(s).context.exception).toBeNull();
+    expect(hostOf(s).context.area.reason).toBe(0);
+  });
+
   it('needs no exit to deliver page-ready: the lost wakeup of the scanning RFCv1 is gone', () => {
     expect(rfcv1(false, 'no-lost-wakeup').result).toBe('violation');
     expect(rfcv1(true, 'no-lost-wakeup').result).toBe('pass');
@@ -160,6 +183,8 @@ describe('CONFIG_KVM_ASYNC_PF_SYNC on RFCv1 (locks-and-delivery §6)', () => {
 
   it('is refused where the design raises page-ready as an interrupt, or is built with it already', () => {
     expect(withAsyncPfSync(designByName('x86'))).toMatch(/never selected ASYNC_PF_SYNC/);
+    expect(withAsyncPfSync(designByName('x86-legacy'))).toMatch(/never selected ASYNC_PF_SYNC/);
+    expect(withAsyncPfSync(designByName('arm64-sdei'))).toMatch(/never selected ASYNC_PF_SYNC/);
     expect(withAsyncPfSync(designByName('s390-pfault'))).toMatch(/built with ASYNC_PF_SYNC already/);
   });
 });

@@ -156,7 +156,8 @@ function finishCheck(check: ReturnType<typeof prepareCheck>, outcome: SearchOutc
       throw new ModelError(`the fair cycle found for ${violation.property} is not one by the judge of lassos (${judged?.message ?? 'no violation'})`);
     }
   }
-  const meta = { bugs: base.bugs, mode: request.mode, seed: request.mode === 'random' ? request.seed : null, ...(cycleStart === undefined ? {} : { cycleStart }) };
+  const subset = base.properties.length < PROPERTIES.length ? { properties: base.properties } : {};
+  const meta = { bugs: base.bugs, mode: request.mode, seed: request.mode === 'random' ? request.seed : null, ...(cycleStart === undefined ? {} : { cycleStart }), ...subset };
   const trace = buildTrace(config, meta, walked.steps, walked.states, violation);
   return {
     ...base,

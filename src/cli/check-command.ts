@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
-import { PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
+import { DEATH_REPORTERS, PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
 import { checkEveryProperty, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Mutant } from '../../machines/mutants.js';
@@ -68,9 +68,9 @@ function chosenProperties(flags: CheckFlags): readonly Property[] | undefined {
   for (const id of ids) {
     if (!PROPERTIES.some((p) => p.id === id)) throw new UsageError(`unknown property '${id}'; the properties are: ${PROPERTIES.map((p) => p.id).join(', ')}`);
   }
-  const chosen = (flags.safetyOnly === true ? SAFETY : PROPERTIES).filter((p) => ids.has(p.id));
-  if (chosen.length === 0) throw new UsageError(`--safety-only leaves none of --property ${[...ids].join(', ')}: they are liveness properties`);
-  return chosen;
+  const liveness = [...ids].filter((id) => !SAFETY.some((p) => p.id === id));
+  if (flags.safetyOnly === true && liveness.length > 0) throw new UsageError(`--safety-only excludes the liveness properties, but --property names ${liveness.join(', ')}: drop one or the other`);
+  return PROPERTIES.filter((p) => ids.has(p.id));
 }
 
 /**
@@ -189,8 +189,8 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined || flags.symmetry === true || flags.workers !== undefined)) {
     throw new UsageError('--max-states, --max-seconds, --symmetry and --workers belong to --mode exhaustive');
   }
-  if (flags.symmetry === true && flags.safetyOnly !== true) {
-    throw new UsageError('--symmetry is sound for the safety properties only here (liveness on the reduced graph is not implemented): add --safety-only');
+  if (flags.symmetry === true && flags.safetyOnly !== true && !(flags.property.length > 0 && flags.property.every((id) => SAFETY.some((p) => p.id === id)))) {
+    throw new UsageError('--symmetry is sound for the safety properties only here (liveness on the reduced graph is not implemented): add --safety-only, or name only safety properties with --property');
   }
   const chosen = parseMutants(flags.bug);
   const properties = chosenProperties(flags);
@@ -250,8 +250,11 @@ function printReport(report: CheckReport, traceFile: string | null): void {
       : `${report.statesExplored} states, ${report.steps} transitions, depth ${report.search!.depth}, ${rate} states/s, ~${report.search!.bytesPerState} bytes/state, ${report.symmetry ? 'symmetry reduction (vCPUs, pages, tasks)' : 'no reductions'}`;
   const checked =
     report.properties.length === PROPERTIES.length ? '' : report.safetyOnly && report.properties.length === SAFETY.length ? ' (safety properties only)' : ` (checked: ${report.properties.join(', ')})`;
+  // a subset without the properties that report deaths leaves the paths ending in one unjudged: say so
+  const unjudged = DEATH_REPORTERS.filter((id) => !report.properties.includes(id));
+  const deaths = unjudged.length === 0 ? '' : `paths that end in a guest's death are judged by ${unjudged.join(', ')}, not checked here\n`;
   if (report.result === 'pass') {
-    process.stdout.write(`${where}\nevery property holds${checked} (${effort}, ${report.durationMs} ms)\n${describeCoverage(report)}`);
+    process.stdout.write(`${where}\nevery property holds${checked} (${effort}, ${report.durationMs} ms)\n${deaths}${describeCoverage(report)}`);
     return;
   }
   if (report.result === 'incomplete') {

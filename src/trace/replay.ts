@@ -3,7 +3,7 @@
  * step's digest, and judges the path again with every property. A trace made
  * before a model change fails loudly at the first step that differs.
  */
-import { LIVENESS, SAFETY } from '../../properties/index.js';
+import { LIVENESS, SAFETY, type PropertyId } from '../../properties/index.js';
 import { TraceFormatError } from '../errors.js';
 import { Judge, type Violation } from '../judge/judge.js';
 import type { ComponentRecord, Step, SystemConfig, SystemState } from '../system/system.js';
@@ -77,8 +77,10 @@ export function replayTrace(trace: Trace, log?: (step: number, record: Component
   const lasso = trace.cycleStart === undefined ? undefined : { steps, cycleStart: trace.cycleStart };
   // the recorded property is judged first: a lasso found for one liveness property may break another too
   const recorded = trace.violation?.property;
-  const liveness = [...LIVENESS].sort((a, b) => Number(b.id === recorded) - Number(a.id === recorded));
-  const violation = new Judge({ safety: SAFETY, liveness }).path(states, lasso);
+  // the properties the check judged (all, unless the trace names fewer)
+  const judged = (p: { id: PropertyId }) => trace.properties === undefined || trace.properties.includes(p.id);
+  const liveness = LIVENESS.filter(judged).sort((a, b) => Number(b.id === recorded) - Number(a.id === recorded));
+  const violation = new Judge({ safety: SAFETY.filter(judged), liveness }).path(states, lasso);
   return violation === undefined ? { status: 'clean', rows, states, steps } : { status: 'violation', rows, states, steps, violation };
 }
 

@@ -53,6 +53,8 @@ export interface Trace {
    * if 0), and repeat forever.
    */
   readonly cycleStart?: number;
+  /** the properties the check judged, when it judged fewer than all (`--property`, `--safety-only`): replay judges these */
+  readonly properties?: readonly PropertyId[];
   readonly violation: { readonly property: PropertyId; readonly message: string } | null;
 }
 
@@ -96,6 +98,7 @@ export const traceSchema = z.object({
     }),
   ),
   cycleStart: z.number().int().min(0).optional(),
+  properties: z.array(z.enum(propertyIds)).min(1).optional(),
   violation: z.object({ property: z.enum(propertyIds), message: z.string() }).nullable(),
 });
 
@@ -158,6 +161,10 @@ export function parseTrace(text: string, source: string): Trace {
     throw new TraceFormatError(`${source}: field 'steps': a recorded violation needs at least one step (the initial state breaks no property)`);
   }
   checkBugs(parsed.data.bugs, parsed.data.design.name, source);
+  const { properties, violation } = parsed.data;
+  if (properties !== undefined && violation !== null && !properties.includes(violation.property)) {
+    throw new TraceFormatError(`${source}: field 'violation.property' ('${violation.property}') is not one of the properties the check judged (field 'properties')`);
+  }
   return parsed.data as Trace;
 }
 
@@ -226,7 +233,7 @@ export function describeCycle(cycleStart: number | undefined, steps: number): st
 /** Builds a trace from a path of steps and the states it went through. */
 export function buildTrace(
   config: SystemConfig,
-  meta: { readonly bugs: readonly string[]; readonly mode: Trace['mode']; readonly seed: number | null; readonly cycleStart?: number },
+  meta: { readonly bugs: readonly string[]; readonly mode: Trace['mode']; readonly seed: number | null; readonly cycleStart?: number; readonly properties?: readonly PropertyId[] },
   steps: readonly Step[],
   states: readonly SystemState[],
   violation: Trace['violation'],
@@ -250,6 +257,7 @@ export function buildTrace(
       digest: digestOf(states[i + 1]!),
     })),
     ...(meta.cycleStart === undefined ? {} : { cycleStart: meta.cycleStart }),
+    ...(meta.properties === undefined ? {} : { properties: meta.properties }),
     violation,
   };
 }

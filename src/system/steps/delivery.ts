@@ -17,7 +17,8 @@ const delivery = (): GuestSide => 'delivery';
 function exceptionName(at: VcpuView): string {
   const e = at.h.exception!;
   if (at.design.notPresent === 'external-interrupt') return 'PFAULT_INIT';
-  return e.kind === 'df' ? '#DF' : e.toL1 ? '#PF VM-exit to L1' : at.design.exceptionEntryWindow ? 'data abort' : '#PF';
+  if (e.kind === 'df') return at.design.exceptionEntryWindow ? 'data abort (its ELR_EL1 overwritten)' : '#DF';
+  return e.toL1 ? '#PF VM-exit to L1' : at.design.exceptionEntryWindow ? 'data abort' : '#PF';
 }
 
 /** x86 exception delivery writes the frame to the guest stack (an EPT violation can hit it); arm64 exception entry only sets registers. */
