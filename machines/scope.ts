@@ -5,8 +5,8 @@
  * constant of a run, never an edit of the model. `ScopeSchema` is the one
  * definition: the `Scope` type is inferred from it, and its ranges and
  * descriptions are what the command line, trace files and `apfcheck list`
- * check against and print. Cross-field rules (tasks >= vcpus, switches a
- * design does not model) are in src/system/scope.ts.
+ * check against and print. Cross-field rules (switches that need one
+ * another, switches a design does not model) are in src/system/scope.ts.
  */
 import { z } from 'zod';
 

@@ -37,7 +37,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--all', 'check every built-in design, property by property, and print a table')
     .option('--bug <id>', 'undo one catalogued fix (repeatable)', collect, [] as string[])
     .option('--vcpus <n>', 'vCPUs, 1-4')
-    .option('--tasks <n>', 'guest tasks, 1-6 (at least one per vCPU)')
+    .option('--tasks <n>', 'guest tasks, 1-6 (every placement on the vCPUs is a start; a vCPU may have none)')
     .option('--pages <n>', 'guest pages, 1-4')
     .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
     .option('--send-always', 'the guest enables APF with SEND_ALWAYS')

@@ -10,7 +10,8 @@ import { MUTANTS, mutantById } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
-import { TraceFormatError } from '../errors.js';
+import { TraceFormatError, UsageError } from '../errors.js';
+import { validateScope } from '../system/scope.js';
 import { canonicalJson } from '../system/canonical-json.js';
 import { formatToken, placementOf, placementsOf, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
 
@@ -147,6 +148,13 @@ export function parseTrace(text: string, source: string): Trace {
     throw new TraceFormatError(`${source}: field 'design.name' ('${parsed.data.design.name}') does not match design.options.name`);
   }
   const { cycleStart, steps, placement, scope } = parsed.data;
+  try {
+    // the command line's cross-field rules: switches that need one another, switches the design does not model
+    validateScope(scope, parsed.data.design.options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    throw new TraceFormatError(`${source}: field 'scope': ${error.message}`);
+  }
   const placements = placementsOf(scope);
   if (!placements.some((p) => p.join() === placement.join())) {
     throw new TraceFormatError(`${source}: field 'placement' ([${placement.join(',')}]) is not a placement of ${scope.tasks} tasks on ${scope.vcpus} vCPUs: one of ${placements.map((p) => `[${p.join(',')}]`).join(' ')}`);
