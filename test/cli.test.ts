@@ -637,6 +637,17 @@ describe('hostile input and lost results (issue 19)', () => {
     fs.rmSync(fallback!);
   });
 
+  it('--all keeps its table and writes the traces elsewhere, named, when the trace directory cannot be made', async () => {
+    const dir = path.join(tmp, 'd'.repeat(300));
+    const result = await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^no-lost-wakeup +holds +VIOLATED/m);
+    const fallback = /writing the traces to (\S+) instead/.exec(result.stderr)?.[1];
+    expect(fallback).toBeDefined();
+    expect(fs.readdirSync(fallback!).length).toBeGreaterThan(0);
+    fs.rmSync(fallback!, { recursive: true, force: true });
+  });
+
   it('prints no clock seed for --all in exhaustive mode, so identical runs print the same JSON', async () => {
     const result = await run('check', '--all', '--mode', 'exhaustive', '--tasks', '1', '--json', '--quiet', '--trace-dir', tmpFile('a'));
     const designs = JSON.parse(result.stdout) as { seed: unknown }[];

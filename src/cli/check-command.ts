@@ -2,7 +2,7 @@
  * `apfcheck check`: one design (stops at the first violation, writes its
  * trace) or `--all` (every design, property by property, a table).
  */
-import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
@@ -166,13 +166,20 @@ function writeTrace(report: CheckReport, file: string): string {
   }
 }
 
-/** Creates the --trace-dir directory (one level; checked before the search). */
-function ensureDirectory(dir: string): void {
-  if (existsSync(dir)) return;
+/**
+ * Creates the --trace-dir directory (one level; checked before the search) and returns it; if that still fails
+ * (e.g. /proc/x), a directory in the temporary directory instead, named on stderr: the table is never lost.
+ */
+function ensureDirectory(dir: string): string {
+  if (existsSync(dir)) return dir;
   try {
     mkdirSync(dir);
+    return dir;
   } catch (error) {
-    throw new UsageError(`cannot create the trace directory ${dir}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const fallback = mkdtempSync(join(tmpdir(), 'apfcheck-traces-'));
+    process.stderr.write(`apfcheck: cannot create the trace directory ${dir} (${code}); writing the traces to ${fallback} instead\n`);
+    return fallback;
   }
 }
 
@@ -318,8 +325,8 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   }
   endProgress();
   const files = new Map<string, string>();
-  const traceDir = flags.traceDir ?? DEFAULT_TRACE_DIR;
-  if (results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null))) ensureDirectory(traceDir);
+  const wanted = flags.traceDir ?? DEFAULT_TRACE_DIR;
+  const traceDir = results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null)) ? ensureDirectory(wanted) : wanted;
   for (const { design, verdicts } of results) {
     for (const [property, verdict] of verdicts) {
       if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(traceDir, `${design}--${property}.json`)));
