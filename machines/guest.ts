@@ -112,13 +112,19 @@ export interface GuestContext {
    * (`pageReadyLandsInLockedSections`).
    */
   readonly bucketHeld: number | null;
-  /** the event of the handler a nested page-ready interrupted (its frame is saved on the stack), or null */
-  readonly interrupted: HandledEvent | null;
+  /** the frames of the handlers nested page-readies interrupted, innermost last (saved on the stack) */
+  readonly interrupted: readonly InterruptedFrame[];
   /**
    * The local task `__schedule` is switching to (-1: the idle task) while it holds this CPU's `rq->lock` with IRQs
    * off, or null. Only where a page-ready can land there (`pageReadyLandsInLockedSections`).
    */
   readonly rqNext: number | null;
+}
+
+/** A handler a nested page-ready interrupted: its event, and where it was (before or after taking its bucket lock). */
+export interface InterruptedFrame {
+  readonly event: HandledEvent;
+  readonly at: 'reasonRead' | 'bucketLocked';
 }
 
 export type GuestEvent =
@@ -156,6 +162,8 @@ export type GuestEvent =
   | { type: 'DUMMY_ALLOCATED' }
   | { type: 'PREEMPT_OFF' }
   | { type: 'PREEMPT_ON' }
+  /** RFCv1 P1 / waker step 2: the handler takes its sleeper-bucket lock */
+  | { type: 'BUCKET_LOCK' }
   /** the handler has done its work under the sleeper-bucket lock and `raw_spin_unlock`s it */
   | { type: 'BUCKET_UNLOCK' }
   /** `context_switch` to the task `__schedule` picked, then `finish_task_switch` unlocks `rq->lock` */
@@ -225,7 +233,7 @@ export function initialGuestContext(input: GuestInput): GuestContext {
     panic: null,
     cpuhp: false,
     bucketHeld: null,
-    interrupted: null,
+    interrupted: [],
     rqNext: null,
   };
 }
@@ -265,7 +273,7 @@ export function guestTokens(c: GuestContext): number[] {
   if (c.nestedToken !== null) out.push(c.nestedToken);
   if (c.awayWaiter !== null) out.push(c.awayWaiter.token);
   if (c.bucketHeld !== null) out.push(c.bucketHeld);
-  if (c.interrupted !== null) out.push(c.interrupted.token);
+  for (const frame of c.interrupted) out.push(frame.event.token);
   return out;
 }
 
@@ -283,7 +291,7 @@ export function renameGuest(c: GuestContext, r: Renaming): GuestContext {
     nestedToken: c.nestedToken === null ? null : r.token(c.nestedToken),
     awayWaiter: c.awayWaiter === null ? null : { task: task(c.awayWaiter.task), token: r.token(c.awayWaiter.token) },
     bucketHeld: c.bucketHeld === null ? null : r.token(c.bucketHeld),
-    interrupted: c.interrupted === null ? null : { ...c.interrupted, token: r.token(c.interrupted.token) },
+    interrupted: c.interrupted.map((f) => ({ ...f, event: { ...f.event, token: r.token(f.event.token) } })),
     rqNext: c.rqNext === null ? null : task(c.rqNext),
   };
 }
@@ -393,8 +401,10 @@ export function createGuestMachine(design: DesignOptions) {
         const token = (event as Async).token;
         return context.apfEnabled && (token === context.bucketHeld || token === WAKE_ALL || context.bucketHeld === WAKE_ALL);
       },
+      /** return from a nested handler into the one it interrupted, before its bucket lock */
+      returnsToReasonRead: ({ context }) => context.interrupted.at(-1)?.at === 'reasonRead',
       /** return from a nested handler into the one it interrupted, still holding its bucket lock */
-      returnsToInterruptedHandler: ({ context }) => context.interrupted !== null,
+      returnsToLockHolder: ({ context }) => context.interrupted.at(-1)?.at === 'bucketLocked',
       /** `__schedule` takes `rq->lock` with IRQs off, where a page-ready can still land (RFCv1 P6, locks-and-delivery §2.2) */
       schedulesUnderLock: () => pageReadyLandsInLockedSections(design),
       /**
@@ -552,13 +562,19 @@ export function createGuestMachine(design: DesignOptions) {
       holdEvent: assign(({ event }) => ({ handling: { token: (event as Async).token, reason: (event as Async).reason } })),
       /** `raw_spin_lock(&b->lock)` for the handled token's bucket */
       takeBucket: assign(({ context }) => ({ bucketHeld: tokenOf(context) })),
-      /** a nested page-ready: the interrupted handler's frame is saved, the new event handled */
-      nestHandler: assign(({ context, event }) => ({
-        interrupted: context.handling,
+      /** a nested page-ready: the interrupted handler's frame (and where it was) is saved, the new event handled */
+      nestHandler: assign(({ context, event }, params: { at: InterruptedFrame['at'] }) => ({
+        interrupted: [...context.interrupted, { event: context.handling!, at: params.at }],
         handling: { token: (event as Async).token, reason: (event as Async).reason },
       })),
-      /** the nested handler returns: the interrupted one goes on with its own event */
-      resumeInterrupted: assign(({ context }) => ({ handling: context.interrupted, interrupted: null })),
+      /**
+       * The nested handler returns: the interrupted one goes on with its own event. A frame interrupted before its
+       * lock holds none (the nested one took and dropped its own); one interrupted under its lock still holds it.
+       */
+      resumeInterrupted: assign(({ context }) => {
+        const frame = context.interrupted.at(-1)!;
+        return { handling: frame.event, interrupted: context.interrupted.slice(0, -1), ...(frame.at === 'reasonRead' ? { bucketHeld: null } : {}) };
+      }),
       /** the `cpuhp/N` thread enters the offline callback */
       enterCpuhp: assign({ cpuhp: true }),
       /** `local_irq_restore` at the end of the offline callback */
@@ -793,8 +809,8 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'panicked',
             actions: [{ type: 'panic', params: { cause: 'kernel-mode' } }, 'crashShutdown'],
           },
-          /** RFCv1 `kvm_pv_async_pf_wait` P1: `raw_spin_lock(&b->lock)`, reason already zeroed: a page-ready can land (locks-and-delivery §2.2) */
-          { guard: and(['isNotPresent', 'locksInWindow']), target: 'bucketLocked', actions: ['clearReason', 'takeBucket'] },
+          /** RFCv1 `do_lockdown` D1: reason read and zeroed; `kvm_pv_async_pf_wait` has still to take its lock (locks-and-delivery §2.2) */
+          { guard: and(['isNotPresent', 'locksInWindow']), target: 'reasonRead', actions: 'clearReason' },
           /** wake came first: consume the dummy and return */
           {
             guard: and(['isNotPresent', 'dummyFiled']),
@@ -833,6 +849,21 @@ export function createGuestMachine(design: DesignOptions) {
        * The handler holds the sleeper-bucket lock of its token, the async reason already zeroed (RFCv1 P1-P3 and waker
        * steps 2-5, locks-and-delivery §2.2): the host may inject the next page-ready data abort here.
        */
+      /**
+       * RFCv1 between D1 and P1: `do_lockdown` has zeroed `reason`, the wait or wake has not yet taken its bucket lock
+       * (locks-and-delivery §2.2): a page-ready can land, and its handler runs nested and returns here.
+       */
+      reasonRead: {
+        on: {
+          ASYNC_EXCEPTION: [
+            /** a frame nested in `__schedule`: the outer frame holds `rq->lock`, which this waker's `try_to_wake_up` needs */
+            { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
+            { target: 'handlingException', actions: { type: 'nestHandler', params: { at: 'reasonRead' } } },
+          ],
+          /** P1 (waker step 2): `raw_spin_lock(&b->lock)` */
+          BUCKET_LOCK: { target: 'bucketLocked', actions: 'takeBucket' },
+        },
+      },
       bucketLocked: {
         on: {
           ASYNC_EXCEPTION: [
@@ -841,7 +872,7 @@ export function createGuestMachine(design: DesignOptions) {
             /** a frame nested in `__schedule`: the outer frame still holds `rq->lock`, which this waker's `try_to_wake_up` needs */
             { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
             /** another bucket: the nested handler runs (its entry is not the vector-window race: `reason` covers it) */
-            { target: 'handlingException', actions: 'nestHandler' },
+            { target: 'handlingException', actions: { type: 'nestHandler', params: { at: 'bucketLocked' } } },
           ],
           /** the work under the lock (the handler's own, which finds the lock taken), then `raw_spin_unlock` at its end */
           BUCKET_UNLOCK: [{ guard: 'isNotPresent', target: 'handlingException' }, { target: 'handlingPageReady' }],
@@ -903,8 +934,8 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'returning',
             actions: { type: 'reportPageReady', params: { outcome: 'ignored' } },
           },
-          /** RFCv1 `kvm_pv_async_pf_wake`: `raw_spin_lock(&b->lock)` (wake-all: each bucket in turn), reason already zeroed */
-          { guard: 'locksInWindow', target: 'bucketLocked', actions: 'takeBucket' },
+          /** RFCv1 `kvm_pv_async_pf_wake`, reason already zeroed (D1), before `raw_spin_lock(&b->lock)` (wake-all: each bucket in turn) */
+          { guard: 'locksInWindow', target: 'reasonRead' },
           /** `~0`: `apf_task_wake_all` */
           { guard: 'isWakeAll', target: 'acking', actions: ['reportWakeAll', 'wakeAllLocal', 'clearToken'] },
           /** a dummy found (a second page-ready for the token): unhash it */
@@ -954,7 +985,8 @@ export function createGuestMachine(design: DesignOptions) {
       /** exception / interrupt return to the interrupted code */
       returning: {
         always: [
-          { guard: 'returnsToInterruptedHandler', target: 'bucketLocked', actions: 'resumeInterrupted' },
+          { guard: 'returnsToReasonRead', target: 'reasonRead', actions: 'resumeInterrupted' },
+          { guard: 'returnsToLockHolder', target: 'bucketLocked', actions: 'resumeInterrupted' },
           { guard: 'inScheduler', target: 'rqLocked', actions: 'releaseEvent' },
           { guard: 'returnsToCpuhp', target: 'cpuhpOffline', actions: 'releaseEvent' },
           { guard: 'returnsToNestedExit', target: 'l1ExitPending', actions: 'releaseEvent' },

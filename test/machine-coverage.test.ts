@@ -105,7 +105,7 @@ function directCases(): { machine: MachineName; design?: string; state: Componen
       machine: 'guest',
       design: 'arm64-rfcv1',
       state: { value: 'rqLocked', context: { ...rfcv1Guest.context, current: -1, tasks: [{ status: 'runnable', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }], rqNext: 1 } },
-      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject],
+      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_LOCK' } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject],
     },
     // RFCv1: a page-ready nested in __schedule takes a bucket lock, and a second one lands there to wake task0 of this
     // CPU: the outer frame still holds rq->lock (no scope here nests three frames)
@@ -121,6 +121,24 @@ function directCases(): { machine: MachineName; design?: string; state: Componen
           nodes: [{ token: 0x10000, task: 0 }],
           rqNext: 1,
           bucketHeld: 0x20000,
+          handling: { token: 0x20000, reason: 0 },
+        },
+      },
+      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject],
+    },
+    // RFCv1: a page-ready nested in __schedule has read its reason (before its lock), and another lands there to wake
+    // task0 of this CPU: __schedule below still holds rq->lock
+    {
+      machine: 'guest',
+      design: 'arm64-rfcv1',
+      state: {
+        value: 'reasonRead',
+        context: {
+          ...rfcv1Guest.context,
+          current: -1,
+          tasks: [{ status: 'sleeping', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }],
+          nodes: [{ token: 0x10000, task: 0 }],
+          rqNext: 1,
           handling: { token: 0x20000, reason: 0 },
         },
       },

@@ -110,9 +110,11 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'cpu0: branches out of the vector table');
     expect(guestOf(s).value).toBe('kernelEntry');
     s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
-    // do_lockdown read and zeroed the reason; kvm_pv_async_pf_wait holds the bucket lock (locks-and-delivery §2.2)
-    expect(guestOf(s).value).toBe('bucketLocked');
+    // do_lockdown read and zeroed the reason (D1); kvm_pv_async_pf_wait then takes the bucket lock (P1, locks-and-delivery §2.2)
+    expect(guestOf(s).value).toBe('reasonRead');
     expect(hostOf(s).context.area.reason).toBe(0);
+    s = play(s, 'cpu0: raw_spin_lock (bucket of token 0x10000)');
+    expect(guestOf(s).value).toBe('bucketLocked');
     s = play(s, 'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock');
     expect(taskStatuses(s)).toEqual(['sleeping', 'runnable']);
     // the waiter's own schedule(): __schedule switches to the idle task under rq->lock
@@ -133,6 +135,7 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     s = play(s, 'cpu0: branches out of the vector table');
     s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
+    s = play(s, 'cpu0: raw_spin_lock (bucket of token 0x10000)');
     s = play(s, 'cpu0: wakes (token 0x10000), raw_spin_unlock');
     expect(taskStatuses(s)).toEqual(['runnable', 'running']);
     expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });

@@ -94,7 +94,7 @@ export function guestView(g: ComponentState<GuestContext>): GuestView {
   const inTask = exec === 'running';
   if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false };
   if (exec === 'l1ExitPending') return { user: false, irqsOn: true, pcInVectors: false };
-  if (exec === 'cpuhpOffline' || exec === 'bucketLocked' || exec === 'rqLocked') return { user: false, irqsOn: false, pcInVectors: false };
+  if (exec === 'cpuhpOffline' || exec === 'reasonRead' || exec === 'bucketLocked' || exec === 'rqLocked') return { user: false, irqsOn: false, pcInVectors: false };
   return {
     user: inTask && g.context.user,
     irqsOn: exec === 'idle' || exec === 'apfHalt' || (inTask && g.context.irqsOn),

@@ -97,6 +97,17 @@ export const kernelEntryDone: StepEntry = {
   fair: always,
 };
 
+/** RFCv1 P1 / waker step 2: after `do_lockdown` zeroed `reason`, the handler takes its bucket's `raw_spin_lock(&b->lock)`. */
+export const bucketLock: StepEntry = {
+  kind: 'bucket-lock',
+  actor: 'guest',
+  side: linux,
+  offered: whileIn('reasonRead'),
+  label: (at) => `cpu${at.v}: raw_spin_lock (bucket of token ${formatToken(at.g.handling!.token)})`,
+  apply: (d, v) => d.guest(v, { type: 'BUCKET_LOCK' }),
+  fair: always,
+};
+
 /** The handler's work under the sleeper-bucket lock, then `raw_spin_unlock(&b->lock)` (RFCv1 P2-P3, waker steps 3-5). */
 export const bucketUnlock: StepEntry = {
   kind: 'bucket-unlock',
@@ -184,4 +195,4 @@ export const touch: StepEntry = {
 };
 
 /** The guest-code steps, in offer order. */
-export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, bucketUnlock, rqUnlock, lockedSectionFault, ack, schedule, touch];
+export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, bucketLock, bucketUnlock, rqUnlock, lockedSectionFault, ack, schedule, touch];
