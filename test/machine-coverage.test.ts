@@ -77,6 +77,15 @@ function directCases(): { machine: MachineName; design?: string; state: Componen
   const s390 = machinesOf(designByName('s390-pfault'));
   const rfcv1 = machinesOf(designByName('arm64-rfcv1'));
   const rfcv1Guest = rfcv1.guest.initial({ vcpu: 0, taskCount: 2 }) as ComponentState<GuestContext>;
+  // __schedule (switching to task1) interrupted by a page-ready for 0x20000; task0 sleeps on 0x10000
+  const inSchedulerWithSleeper: GuestContext = {
+    ...rfcv1Guest.context,
+    current: -1,
+    tasks: [{ status: 'sleeping', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }],
+    nodes: [{ token: 0x10000, task: 0 }],
+    rqNext: 1,
+    handling: { token: 0x20000, reason: 0 },
+  };
   const guest0 = x86.guest.initial({ vcpu: 0, taskCount: 2 }) as ComponentState<GuestContext>;
   const withNodes = (nodes: GuestContext['nodes']): ComponentState<GuestContext> => ({
     value: guest0.value,
@@ -107,43 +116,14 @@ function directCases(): { machine: MachineName; design?: string; state: Componen
       state: { value: 'rqLocked', context: { ...rfcv1Guest.context, current: -1, tasks: [{ status: 'runnable', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }], rqNext: 1 } },
       events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_LOCK' } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject],
     },
-    // RFCv1: a page-ready nested in __schedule takes a bucket lock, and a second one lands there to wake task0 of this
-    // CPU: the outer frame still holds rq->lock (no scope here nests three frames)
-    {
-      machine: 'guest',
+    // RFCv1: a page-ready nested in __schedule, under its bucket lock or before it, and a second one lands there to wake
+    // task0 of this CPU: __schedule below still holds rq->lock (no scope here nests three frames)
+    ...(['bucketLocked', 'reasonRead'] as const).map((value) => ({
+      machine: 'guest' as const,
       design: 'arm64-rfcv1',
-      state: {
-        value: 'bucketLocked',
-        context: {
-          ...rfcv1Guest.context,
-          current: -1,
-          tasks: [{ status: 'sleeping', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }],
-          nodes: [{ token: 0x10000, task: 0 }],
-          rqNext: 1,
-          bucketHeld: 0x20000,
-          handling: { token: 0x20000, reason: 0 },
-        },
-      },
+      state: { value, context: { ...inSchedulerWithSleeper, ...(value === 'bucketLocked' ? { bucketHeld: 0x20000 } : {}) } },
       events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject],
-    },
-    // RFCv1: a page-ready nested in __schedule has read its reason (before its lock), and another lands there to wake
-    // task0 of this CPU: __schedule below still holds rq->lock
-    {
-      machine: 'guest',
-      design: 'arm64-rfcv1',
-      state: {
-        value: 'reasonRead',
-        context: {
-          ...rfcv1Guest.context,
-          current: -1,
-          tasks: [{ status: 'sleeping', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }],
-          nodes: [{ token: 0x10000, task: 0 }],
-          rqNext: 1,
-          handling: { token: 0x20000, reason: 0 },
-        },
-      },
-      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject],
-    },
+    })),
     // token observer: dummy first, then the not-present consumes it / files a sleeper beside it (0547758a6de3)
     { machine: 'token', state: token, events: [pr('dummy-filed'), np('dummy-consumed'), np('sleeping')] },
     { machine: 'token', state: token, events: [pr('dummy-filed'), np('sleeping'), pr('woken')] },
