@@ -3,36 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { designByName } from '../machines/design.js';
-import { main } from '../src/cli/main.js';
 import { applyStep, enabledSteps, initialState, type SystemConfig } from '../src/system/system.js';
 import { designHash, digestOf, parseTrace, type Trace } from '../src/trace/trace.js';
+import { run, type Run } from './support/cli.js';
 
 // ---------------------------------------------------------------------------
 // helpers
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs the CLI in-process with stdout and stderr captured. */
-async function run(...argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
-    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as typeof process.stdout.write);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
-  try {
-    const code = await main(argv);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 afterEach(() => {
   vi.restoreAllMocks();

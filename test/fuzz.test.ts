@@ -10,31 +10,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { run } from './support/cli.js';
 
 const RUNS = Number(process.env.APFCHECK_FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.APFCHECK_FUZZ_SEED ?? 1);
 const EXAMPLES = path.join(import.meta.dirname, '..', 'examples');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-fuzz-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-
-/** Runs the CLI in-process with stdout and stderr captured. */
-async function run(argv: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
-    into.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  vi.spyOn(process.stdout, 'write').mockImplementation(capture(out) as typeof process.stdout.write);
-  vi.spyOn(process.stderr, 'write').mockImplementation(capture(err) as typeof process.stderr.write);
-  try {
-    return { code: await main(argv), stdout: out.join(''), stderr: err.join('') };
-  } finally {
-    vi.restoreAllMocks();
-  }
-}
 
 /** What every run must satisfy, whatever its input. */
 function expectWellBehaved(result: { code: number; stdout: string; stderr: string }, input: string): void {
@@ -109,7 +92,7 @@ describe(`fuzz (seed ${SEED}, ${RUNS} cases each)`, () => {
         const mutated = list.reduce(applyEdit, traces[which]);
         const target = path.join(tmp, `t${(file += 1)}.json`);
         fs.writeFileSync(target, JSON.stringify(mutated));
-        expectWellBehaved(await run(['replay', target]), `${JSON.stringify(list).slice(0, 300)}`);
+        expectWellBehaved(await run('replay', target), `${JSON.stringify(list).slice(0, 300)}`);
       }),
       { seed: SEED, numRuns: RUNS },
     );
@@ -131,7 +114,7 @@ describe(`fuzz (seed ${SEED}, ${RUNS} cases each)`, () => {
           args.push('--quiet', '--runs', '20', '--depth', '20', '--max-seconds', '2');
           args.push(...(args.includes('--all') ? ['--trace-dir', path.join(tmp, 'dir')] : ['--trace-out', path.join(tmp, 'trace.json')]));
         }
-        expectWellBehaved(await run(args), args.join(' '));
+        expectWellBehaved(await run(...args), args.join(' '));
       }),
       { seed: SEED, numRuns: RUNS },
     );
