@@ -583,6 +583,12 @@ describe('report', () => {
 });
 
 describe('hostile input and lost results (issue 19)', () => {
+  it('prints its version', async () => {
+    const result = await run('--version');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe((JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
   it('names one command when run with none, in one line', async () => {
     expect(expectUsageError(await run())).toContain('name a command: list, check, replay, export, inspect or report');
   });
@@ -629,6 +635,10 @@ describe('hostile input and lost results (issue 19)', () => {
     const designs = JSON.parse(result.stdout) as { seed: unknown }[];
     expect(designs).toHaveLength(5);
     expect(designs.map((d) => d.seed)).toEqual([null, null, null, null, null]);
+    // one vocabulary with check --json
+    const results = new Set(designs.flatMap((d) => Object.values((d as unknown as { verdicts: Record<string, { result: string }> }).verdicts).map((v) => v.result)));
+    expect([...results].every((r) => ['pass', 'violation', 'incomplete', 'not checked'].includes(r))).toBe(true);
+    expect(results.has('pass')).toBe(true);
   });
 
   describe('edited traces are refused, in one line naming the file and the field', () => {

@@ -348,7 +348,8 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
         PROPERTIES.map((p) => {
           const v = verdicts.get(p.id);
           if (v === undefined) return [p.id, { result: 'not checked', reason: refused.get(design) ?? 'interrupted' }];
-          if (v === 'holds') return [p.id, { result: 'holds' }];
+          // the same words as `check --json`: pass, violation, incomplete
+          if (v === 'holds') return [p.id, { result: 'pass' }];
           return [p.id, { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: files.get(`${design}/${p.id}`) ?? null }];
         }),
       ),

@@ -4,6 +4,7 @@
  * a replayed violation recurs), 2 bad input or usage, 3 a search stopped at a
  * budget without covering its scope.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { printable, UsageError } from '../errors.js';
 import { TraceFormatError } from '../trace/trace.js';
@@ -16,9 +17,13 @@ import { reportCommand, type ReportFlags } from './report-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** The package's version (package.json is the one place it is written). */
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('apfcheck')
     .description('Model checker for the KVM asynchronous page fault protocol')
+    .version(VERSION, '--version', 'print the version')
     .exitOverride()
     // one line, like every other usage error: "apfcheck: <what was wrong>"
     .configureOutput({ outputError: (text, write) => write(`apfcheck: ${printable(text.replace(/^error: /, '').trimEnd())} (see --help)\n`) });
