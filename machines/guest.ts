@@ -846,10 +846,6 @@ export function createGuestMachine(design: DesignOptions) {
         ],
       },
       /**
-       * The handler holds the sleeper-bucket lock of its token, the async reason already zeroed (RFCv1 P1-P3 and waker
-       * steps 2-5, locks-and-delivery §2.2): the host may inject the next page-ready data abort here.
-       */
-      /**
        * RFCv1 between D1 and P1: `do_lockdown` has zeroed `reason`, the wait or wake has not yet taken its bucket lock
        * (locks-and-delivery §2.2): a page-ready can land, and its handler runs nested and returns here.
        */
@@ -864,6 +860,10 @@ export function createGuestMachine(design: DesignOptions) {
           BUCKET_LOCK: { target: 'bucketLocked', actions: 'takeBucket' },
         },
       },
+      /**
+       * The handler holds the sleeper-bucket lock of its token, the async reason already zeroed (RFCv1 P1-P3 and waker
+       * steps 2-5, locks-and-delivery §2.2): the host may inject the next page-ready data abort here.
+       */
       bucketLocked: {
         on: {
           ASYNC_EXCEPTION: [

@@ -8,6 +8,7 @@ import { applyMutants, mutantById } from '../machines/mutants.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { LIVENESS, SAFETY } from '../properties/index.js';
 import { Judge } from '../src/judge/judge.js';
+import { checkEveryProperty, runCheck, type CheckRequest } from '../src/check/check.js';
 import { randomCheck, randomCheckAsync } from '../src/search/random/random.js';
 
 const mutant = mutantById('clear-queue-on-paging-off')!;
@@ -42,11 +43,25 @@ describe('random search, asked to stop', () => {
     expect(stopped.statesExplored).toBeGreaterThan(0);
   });
 
-  it('while shrinking: keeps the violation already found', () => {
+  it('while shrinking: keeps the violation already found, and says it was stopped (so --all checks no more)', () => {
     const stopped = randomCheck(config, judge, { ...options, ...stopAfter(whole.runs + 1) });
-    expect(stopped.stoppedBy).toBeUndefined();
+    expect(stopped.stoppedBy).toBe('interrupted');
     expect(stopped.counterexample?.violation.property).toBe('no-lost-wakeup');
     expect(stopped.counterexample!.steps.length).toBeGreaterThanOrEqual(whole.counterexample!.steps.length);
+  });
+
+  it('checkEveryProperty checks no more properties after a check that was stopped while it minimised', async () => {
+    const request = { design: config.design, mutants: [], scope: config.scope, mode: 'random' as const, seed: 1, runs: 500, depth: 60 };
+    // every check of the design stops one evaluation after its first violation
+    const stoppedEarly = (r: CheckRequest) => {
+      let evaluated = 0;
+      return runCheck({ ...r, onProgress: () => void (evaluated += 1), shouldStop: () => evaluated > whole.runs });
+    };
+    const { verdicts, reports } = await checkEveryProperty(request, stoppedEarly);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.result).toBe('violation');
+    expect(reports[0]!.stoppedBy).toBe('interrupted');
+    expect([...verdicts.keys()]).toEqual(['no-lost-wakeup']);
   });
 
   it('the async search takes the same schedules: the same verdict and counterexample', async () => {

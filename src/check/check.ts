@@ -170,6 +170,8 @@ function finishCheck(check: ReturnType<typeof prepareCheck>, outcome: SearchOutc
     durationMs,
     counterexampleLength: walked.steps.length,
     trace,
+    // a violation found before Ctrl-C stopped the search: the stop still ends what comes after (checkEveryProperty)
+    ...(incomplete === undefined ? {} : { stoppedBy: incomplete }),
     ...(search === undefined ? {} : { search }),
     ...(coverage === undefined ? {} : { coverage }),
   };
@@ -196,6 +198,8 @@ export async function checkEveryProperty(
     }
     verdicts.set(report.property!, report);
     remaining = remaining.filter((p) => p.id !== report.property);
+    // stopped while it minimised the violation: the rest is not checked
+    if (report.stoppedBy !== undefined) break;
   }
   return { verdicts, reports };
 }

@@ -31,7 +31,7 @@ export interface RandomResult {
   /** distinct states seen (by key) */
   readonly statesExplored: number;
   readonly counterexample?: { readonly steps: readonly Step[]; readonly violation: Violation; readonly placement: Placement };
-  /** why the search stopped before trying every schedule: Ctrl-C, or the memory guard */
+  /** why the search stopped before trying every schedule: Ctrl-C, or the memory guard (also with a violation found before) */
   readonly stoppedBy?: 'interrupted' | 'memory';
 }
 
@@ -84,14 +84,15 @@ function randomSearch(config: SystemConfig, judge: Judge, options: RandomOptions
     const summary = { runs: schedulesTried, steps: stepsExecuted, statesExplored: seen.size };
     // stopped: a violation already found is still reported (shrunk as far as it got), else what was covered
     const failing = stopped === undefined ? (outcome.failed ? outcome.counterexample?.[0] : undefined) : lastFailing;
-    if (failing === undefined) return stopped === undefined ? { ...summary, runs: outcome.numRuns } : { ...summary, stoppedBy: stopped.reason };
+    const stop = stopped === undefined ? {} : { stoppedBy: stopped.reason };
+    if (failing === undefined) return stopped === undefined ? { ...summary, runs: outcome.numRuns } : { ...summary, ...stop };
     const [placement, schedule] = failing;
     const walked = followSchedule(config, schedule, placement);
     const violation = judge.path(walked.states);
     if (violation === undefined) throw new Error(`seed ${options.seed}: fast-check's counterexample does not fail on replay`);
     const shortest = minimise(config, walked.steps.slice(0, violation.length), violation, judge, placement);
     const replayed = walkSteps(config, shortest.steps, placement)!;
-    return { ...summary, runs: stopped === undefined ? outcome.numRuns : schedulesTried, counterexample: { steps: replayed.steps, violation: shortest.violation, placement } };
+    return { ...summary, runs: stopped === undefined ? outcome.numRuns : schedulesTried, counterexample: { steps: replayed.steps, violation: shortest.violation, placement }, ...stop };
   };
 
   return { runs, holds, result, parameters: { seed: options.seed, numRuns: options.runs } };

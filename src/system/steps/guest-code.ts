@@ -134,8 +134,16 @@ export const rqUnlock: StepEntry = {
   fair: always,
 };
 
+/** The guest code around the locks that touches memory, by guest state: what the fault label calls it. */
+const LOCKED_SECTIONS: Readonly<Record<string, string>> = {
+  reasonRead: 'do_lockdown (before raw_spin_lock)',
+  bucketLocked: 'the sleeper-table code (bucket lock held)',
+  rqLocked: '__schedule (rq->lock held)',
+};
+
 /**
- * The code under a lock touches a swapped-out page: the sleeper-table bucket and node (`kvm_pv_async_pf_wait` /
+ * The code under a lock, or on its way to one (`do_lockdown` after D1, `raw_spin_lock`'s own access to the table),
+ * touches a swapped-out page: the sleeper-table bucket and node (`kvm_pv_async_pf_wait` /
  * `_wake`), the run queue (`__schedule`). Guest kernel data is host memory like any other; the stage-2 fault is an
  * exit (synchronous without SEND_ALWAYS), and the re-entry's completion poll may inject page-ready into the section.
  */
@@ -145,8 +153,8 @@ export const lockedSectionFault: StepEntry = {
   side: () => 'access',
   // with SEND_ALWAYS that fault would be an async not-present nested in the lock holder, whose halted wait
   // (`preempt_count() > 1`) the model does not follow: not offered then (machines/README.md 3a)
-  offered: (at) => (at.phase === 'runs' && !at.scope.sendAlways && (at.exec === 'bucketLocked' || at.exec === 'rqLocked') ? swappedOut(at.state) : []),
-  label: (at, page) => `cpu${at.v}: ${at.exec === 'rqLocked' ? '__schedule (rq->lock held)' : 'the sleeper-table code (bucket lock held)'} faults on page${page}`,
+  offered: (at) => (at.phase === 'runs' && !at.scope.sendAlways && LOCKED_SECTIONS[at.exec] !== undefined ? swappedOut(at.state) : []),
+  label: (at, page) => `cpu${at.v}: ${LOCKED_SECTIONS[at.exec]} faults on page${page}`,
   apply: (d, v, page) => faultOn(d, v, page as number),
   fair: () => false,
   awaitsPage: (page) => page as number,
