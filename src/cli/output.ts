@@ -34,20 +34,26 @@ export interface Progress {
   done(): void;
 }
 
-/** A single self-overwriting status line on stderr when it is a terminal; silent otherwise. */
+/** Without a terminal (CI logs, pipes), a plain progress line this often, the first at once. */
+const PLAIN_EVERY_MS = 5_000;
+
+/**
+ * Progress on stderr: a single self-overwriting status line when it is a terminal; otherwise a plain line at the start
+ * and every PLAIN_EVERY_MS (a CI log shows the run is alive without filling up). Nothing with `enabled` false (--quiet).
+ */
 export function progressLine(enabled: boolean): Progress {
-  const active = enabled && process.stderr.isTTY === true;
-  let last = 0;
+  const terminal = process.stderr.isTTY === true;
+  let last: number | undefined;
   return {
     update(line) {
-      if (!active) return;
+      if (!enabled) return;
       const now = Date.now();
-      if (now - last < 100) return;
+      if (last !== undefined && now - last < (terminal ? 100 : PLAIN_EVERY_MS)) return;
       last = now;
-      process.stderr.write(`\r\x1b[K${line}`);
+      process.stderr.write(terminal ? `\r\x1b[K${line}` : `${line}\n`);
     },
     done() {
-      if (active) process.stderr.write('\r\x1b[K');
+      if (enabled && terminal) process.stderr.write('\r\x1b[K');
     },
   };
 }
