@@ -17,6 +17,8 @@ afterEach(() => {
 let tmp: string;
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-'));
+  // the outputs below are the plain ones, even when the suite itself runs on GitHub Actions
+  vi.stubEnv('GITHUB_ACTIONS', '');
 });
 afterAll(() => {
   fs.rmSync(tmp, { recursive: true, force: true });
@@ -587,6 +589,31 @@ describe('hostile input and lost results (issue 19)', () => {
     const result = await run('--version');
     expect(result.code).toBe(0);
     expect(result.stdout.trim()).toBe((JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('check --all --strict exits 1 when a property is violated, 0 without --strict', async () => {
+    const dir = tmpFile('strict');
+    expect((await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', dir)).code).toBe(0);
+    expect((await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--strict', '--trace-dir', dir)).code).toBe(1);
+    // nothing violated: 0 with --strict too
+    expect((await run('check', '--all', '--tasks', '1', '--seed', '1', '--runs', '5', '--depth', '2', '--quiet', '--strict', '--trace-dir', dir)).code).toBe(0);
+  });
+
+  it('annotates each violation for GitHub Actions when GITHUB_ACTIONS=true, and only then', async () => {
+    const dir = tmpFile('annotations');
+    vi.stubEnv('GITHUB_ACTIONS', 'true');
+    try {
+      const annotated = await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', dir);
+      const errors = lines(annotated.stdout).filter((l) => l.startsWith('::error '));
+      expect(errors.length).toBeGreaterThan(0);
+      expect(errors[0]).toMatch(/^::error title=apfcheck x86-legacy%3A no-lost-wakeup::task0 \(cpu0\) sleeps on token 0x1000 .* \(3 steps\) replay: npx apfcheck replay .*x86-legacy--no-lost-wakeup\.json$/);
+      // one JSON object stays one JSON object
+      const json = await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--json', '--trace-dir', dir);
+      expect(lines(json.stdout)).toHaveLength(1);
+    } finally {
+      vi.stubEnv('GITHUB_ACTIONS', '');
+    }
+    expect((await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', dir)).stdout).not.toContain('::error');
   });
 
   it('names one command when run with none, in one line', async () => {

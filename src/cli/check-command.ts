@@ -50,6 +50,7 @@ export interface CheckFlags {
   readonly traceDir?: string;
   readonly json?: boolean;
   readonly quiet?: boolean;
+  readonly strict?: boolean;
 }
 
 /** `--async-pf-sync`: the design built with CONFIG_KVM_ASYNC_PF_SYNC, or a usage error saying why not. */
@@ -242,6 +243,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     process.stdout.write(`${JSON.stringify(jsonReport(report, traceFile))}\n`);
   } else {
     printReport(report, traceFile);
+    if (report.result === 'violation') annotate([{ design: [report.design, ...report.bugs].join('+'), property: report.property!, report, file: traceFile }]);
   }
   return report.result === 'pass' ? 0 : report.result === 'violation' ? 1 : 3;
 }
@@ -332,6 +334,12 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
       if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(traceDir, `${design}--${property}.json`)));
     }
   }
+  // --strict: a CI gate fails on any violation without parsing the output
+  const violated = results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.result === 'violation'));
+  const exitCode = interrupted ? 3 : flags.strict === true && violated ? 1 : 0;
+  if (flags.json !== true) {
+    annotate(results.flatMap(({ design, verdicts }) => [...verdicts].flatMap(([property, v]) => (v !== 'holds' && v.result === 'violation' ? [{ design, property, report: v, file: files.get(`${design}/${property}`) ?? null }] : []))));
+  }
   const cell = (design: string, property: string): string => {
     const verdict = results.find((r) => r.design === design)!.verdicts.get(property);
     if (verdict === undefined) return 'not checked';
@@ -355,7 +363,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
       ),
     }));
     process.stdout.write(`${JSON.stringify(data)}\n`);
-    return interrupted ? 3 : 0;
+    return exitCode;
   }
   const scope = requests[0] === undefined ? '' : describeScope(requests[0].scope);
   const mode = requests[0]?.mode ?? 'random';
@@ -368,5 +376,19 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
     process.stdout.write(`\ncounterexamples:\n${[...files].map(([what, file]) => `  ${what}: ${file}`).join('\n')}\n`);
   }
   if (interrupted) process.stdout.write('\nstopped at Ctrl-C: the designs after the interrupted one were not checked\n');
-  return interrupted ? 3 : 0;
+  return exitCode;
+}
+
+/**
+ * On GitHub Actions (GITHUB_ACTIONS=true), one workflow-command error annotation per violation on stdout, which the
+ * job page shows: the design, the property, the message, the counterexample's length and how to replay it.
+ */
+function annotate(violations: readonly { design: string; property: string; report: CheckReport; file: string | null }[]): void {
+  if (process.env.GITHUB_ACTIONS !== 'true') return;
+  // workflow commands end at a newline and treat '%' specially: escape both (GitHub's documented encoding)
+  const escape = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  for (const { design, property, report, file } of violations) {
+    const replay = file === null ? '' : ` replay: npx apfcheck replay ${file}`;
+    process.stdout.write(`::error title=${escape(`apfcheck ${design}: ${property}`).replace(/[:,]/g, (c) => (c === ':' ? '%3A' : '%2C'))}::${escape(`${report.message} (${report.counterexampleLength} steps)${replay}`)}\n`);
+  }
 }

@@ -70,6 +70,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--trace-dir <dir>', 'with --all: directory for the counterexamples (default traces)')
     .option('--json', 'print one JSON object')
     .option('--quiet', 'no progress on stderr')
+    .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
     .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
 
   program
