@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { designByName } from '../machines/design.js';
 import { applyStep, enabledSteps, initialState, type SystemConfig } from '../src/system/system.js';
 import { designHash, digestOf, parseTrace, type Trace } from '../src/trace/trace.js';
+import { parse } from 'junit2json';
 import { run, type Run } from './support/cli.js';
 
 // ---------------------------------------------------------------------------
@@ -614,6 +615,49 @@ describe('hostile input and lost results (issue 19)', () => {
       vi.stubEnv('GITHUB_ACTIONS', '');
     }
     expect((await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', dir)).stdout).not.toContain('::error');
+  });
+
+  describe('--junit', () => {
+    interface Case { name: string; classname: string; failure?: { message: string; inner?: string }[]; skipped?: { message: string }[]; error?: unknown[] }
+    interface Suite { name: string; tests: number; failures: number; skipped: number; testcase: Case[] }
+    const parseJunit = async (file: string) => (await parse(fs.readFileSync(file, 'utf8'))) as unknown as { tests: number; failures: number; testsuite: Suite[] };
+
+    it('writes one testcase per design and property for --all, a violation as a failure with its steps and replay command', async () => {
+      const file = tmpFile('all.xml');
+      const result = await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', tmpFile('junit-traces'), '--junit', file);
+      expect(result.code).toBe(0);
+      const junit = await parseJunit(file);
+      expect(junit.testsuite.map((s) => s.name.split(' ')[0])).toEqual(DESIGN_NAMES);
+      expect(junit.tests).toBe(DESIGN_NAMES.length * PROPERTY_IDS.length);
+      const legacy = junit.testsuite.find((s) => s.name.startsWith('x86-legacy '))!;
+      expect(legacy.testcase.map((c) => c.name)).toEqual(PROPERTY_IDS);
+      const lost = legacy.testcase.find((c) => c.name === 'no-lost-wakeup')!;
+      expect(lost.failure![0]!.message).toMatch(/^task0 \(cpu0\) sleeps on token 0x1000/);
+      expect(lost.failure![0]!.inner).toMatch(/^counterexample: 3 steps\n1 guest0 cpu0: task0 touches page0\n[\s\S]*replay: npx apfcheck replay .*x86-legacy--no-lost-wakeup\.json$/);
+      expect(junit.failures).toBe(junit.testsuite.reduce((n, s) => n + s.failures, 0));
+      expect(junit.testsuite.find((s) => s.name.startsWith('x86 '))!.failures).toBe(0);
+    });
+
+    it('marks the properties a refused switch leaves unchecked as skipped, with the reason', async () => {
+      const file = tmpFile('skipped.xml');
+      expect((await run('check', '--all', '--smm', '--seed', '1', '--runs', '5', '--quiet', '--trace-dir', tmpFile('junit-traces'), '--junit', file)).code).toBe(0);
+      const rfcv1 = (await parseJunit(file)).testsuite.find((s) => s.name.startsWith('arm64-rfcv1 '))!;
+      expect(rfcv1.skipped).toBe(PROPERTY_IDS.length);
+      expect(rfcv1.testcase[0]!.skipped![0]!.message).toMatch(/^not checked: smm is an x86 switch/);
+    });
+
+    it('writes a single check: its violation failed, the properties after it not judged', async () => {
+      const file = tmpFile('one.xml');
+      expect((await run('check', '--bug', 'no-dummy', '--mode', 'exhaustive', '--quiet', '--trace-out', tmpFile('one.json'), '--junit', file)).code).toBe(1);
+      const [suite] = (await parseJunit(file)).testsuite;
+      expect(suite!.name).toMatch(/^x86\+no-dummy \(/);
+      expect(suite!.testcase.find((c) => c.name === 'no-lost-wakeup')!.failure).toHaveLength(1);
+      expect(suite!.skipped).toBe(PROPERTY_IDS.length - 1);
+    });
+
+    it('checks the file before the work', async () => {
+      expect(expectUsageError(await run('check', '--junit', path.join(tmp, 'missing', 'x.xml')))).toMatch(/--junit .*x\.xml: the directory .*missing does not exist/);
+    });
   });
 
   it('names one command when run with none, in one line', async () => {

@@ -14,6 +14,7 @@ import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.j
 import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { describeCycle } from '../trace/trace.js';
+import { junitXml, type JunitCase, type JunitSuite } from './junit.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -51,6 +52,7 @@ export interface CheckFlags {
   readonly json?: boolean;
   readonly quiet?: boolean;
   readonly strict?: boolean;
+  readonly junit?: string;
 }
 
 /** `--async-pf-sync`: the design built with CONFIG_KVM_ASYNC_PF_SYNC, or a usage error saying why not. */
@@ -130,8 +132,40 @@ function writableDirectory(dir: string, what: string): void {
 /** `--trace-out FILE`: a file apfcheck can write, checked before the search. */
 function checkTraceOut(file: string): void {
   if (file === '-') throw new UsageError('--trace-out - : a trace goes to a file (the report is what goes to stdout); name one');
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`--trace-out ${file}: that is a directory; name a file in it`);
-  writableDirectory(dirname(file), `--trace-out ${file}`);
+  checkOutputFile(file, '--trace-out');
+}
+
+/** An output file in an existing writable directory, checked before the search. */
+function checkOutputFile(file: string, flag: string): void {
+  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: that is a directory; name a file in it`);
+  writableDirectory(dirname(file), `${flag} ${file}`);
+}
+
+/** Writes the --junit file (checked before the search); failing still, it is the user's to fix: one line, after the verdict. */
+function writeJunit(file: string, suites: readonly JunitSuite[]): void {
+  try {
+    writeFileSync(file, junitXml(suites));
+  } catch (error) {
+    throw new UsageError(`cannot write the JUnit file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** A failure's text: the counterexample's steps, and the command that replays it. */
+function failureDetail(report: CheckReport, file: string | null): string {
+  const steps = report.trace!.steps.map((step, i) => `${i + 1} ${step.actor} ${step.label}`);
+  return [`counterexample: ${report.counterexampleLength} steps`, ...steps, ...(file === null ? [] : [`replay: npx apfcheck replay ${file}`])].join('\n');
+}
+
+/** One check's verdicts as a JUnit suite: the checked properties, each passed, failed, errored or not judged. */
+function junitSuite(report: CheckReport, traceFile: string | null): JunitSuite {
+  const context = `${describeScope(report.scope)}, ${report.mode} mode`;
+  const cases = report.properties.map((property): JunitCase => {
+    if (report.result === 'pass') return { property, outcome: 'pass' };
+    if (report.result === 'incomplete') return { property, outcome: 'error', message: incompleteSummary(report, `${report.statesExplored} states`) };
+    if (property === report.property) return { property, outcome: 'failure', message: report.message!, detail: failureDetail(report, traceFile) };
+    return { property, outcome: 'skipped', message: `not judged: the check stops at its first violation (${report.property}); check --all judges each property` };
+  });
+  return { design: [report.design, ...report.bugs].join('+'), context, seconds: report.durationMs / 1000, cases };
 }
 
 /** `--trace-dir DIR`: an existing writable directory, or one level to create in a writable one. */
@@ -207,6 +241,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   // outputs are checked before the work, so a found violation is never lost to a bad path
   if (flags.all === true) checkTraceDir(flags.traceDir ?? DEFAULT_TRACE_DIR);
   else checkTraceOut(flags.traceOut ?? DEFAULT_TRACE_OUT);
+  if (flags.junit !== undefined) checkOutputFile(flags.junit, '--junit');
   const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
   const totalRuns = integer('--runs', 10_000_000, 1)(flags.runs);
   const { seed, runs } = flags.shard === undefined ? { seed: baseSeed, runs: totalRuns } : shardOf(flags.shard, flags.mode, baseSeed, totalRuns);
@@ -245,6 +280,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
     printReport(report, traceFile);
     if (report.result === 'violation') annotate([{ design: [report.design, ...report.bugs].join('+'), property: report.property!, report, file: traceFile }]);
   }
+  if (flags.junit !== undefined) writeJunit(flags.junit, [junitSuite(report, traceFile)]);
   return report.result === 'pass' ? 0 : report.result === 'violation' ? 1 : 3;
 }
 
@@ -315,15 +351,15 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   // Ctrl-C stops the check running; the designs after it are not checked
   const run = runCheckInterruptible;
   let interrupted = false;
-  const results: { design: string; verdicts: ReadonlyMap<string, CheckReport | 'holds'> }[] = [];
+  const results: { design: string; verdicts: ReadonlyMap<string, CheckReport | 'holds'>; ms: number }[] = [];
   for (const request of requests) {
     if (!applicable.includes(request) || interrupted) {
-      results.push({ design: request.design.name, verdicts: new Map() });
+      results.push({ design: request.design.name, verdicts: new Map(), ms: 0 });
       continue;
     }
     const checked = await checkEveryProperty(request, run);
     interrupted = checked.reports.some((r) => r.stoppedBy === 'interrupted');
-    results.push({ design: request.design.name, verdicts: checked.verdicts });
+    results.push({ design: request.design.name, verdicts: checked.verdicts, ms: checked.reports.reduce((sum, r) => sum + r.durationMs, 0) });
   }
   endProgress();
   const files = new Map<string, string>();
@@ -337,6 +373,24 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   // --strict: a CI gate fails on any violation without parsing the output
   const violated = results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.result === 'violation'));
   const exitCode = interrupted ? 3 : flags.strict === true && violated ? 1 : 0;
+  if (flags.junit !== undefined) {
+    const context = requests[0] === undefined ? '' : `${describeScope(requests[0].scope)}, ${requests[0].mode} mode`;
+    writeJunit(
+      flags.junit,
+      results.map(({ design, verdicts, ms }) => ({
+        design,
+        context,
+        seconds: ms / 1000,
+        cases: PROPERTIES.map(({ id }): JunitCase => {
+          const v = verdicts.get(id);
+          if (v === undefined) return { property: id, outcome: 'skipped', message: `not checked: ${refused.get(design) ?? 'interrupted'}` };
+          if (v === 'holds') return { property: id, outcome: 'pass' };
+          if (v.result === 'incomplete') return { property: id, outcome: 'error', message: incompleteSummary(v, `${v.statesExplored} states`) };
+          return { property: id, outcome: 'failure', message: v.message!, detail: failureDetail(v, files.get(`${design}/${id}`) ?? null) };
+        }),
+      })),
+    );
+  }
   if (flags.json !== true) {
     annotate(results.flatMap(({ design, verdicts }) => [...verdicts].flatMap(([property, v]) => (v !== 'holds' && v.result === 'violation' ? [{ design, property, report: v, file: files.get(`${design}/${property}`) ?? null }] : []))));
   }

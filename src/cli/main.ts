@@ -71,6 +71,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print one JSON object')
     .option('--quiet', 'no progress on stderr')
     .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
+    .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
     .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
 
   program
