@@ -617,6 +617,38 @@ describe('hostile input and lost results (issue 19)', () => {
     expect((await run('check', '--all', '--seed', '1', '--runs', '20', '--quiet', '--trace-dir', dir)).stdout).not.toContain('::error');
   });
 
+  describe('--json-lines', () => {
+    const parsed = (stdout: string) => lines(stdout).map((l) => JSON.parse(l) as { type: string } & Record<string, unknown>);
+
+    it('streams progress, then the result, one JSON object per line', async () => {
+      const result = await run('check', '--vcpus', '2', '--tasks', '2', '--runs', '50', '--seed', '1', '--json-lines', '--trace-out', tmpFile('jl.json'));
+      expect(result.code).toBe(0);
+      const out = parsed(result.stdout);
+      expect(out[0]).toMatchObject({ type: 'progress' });
+      expect(out.at(-1)).toMatchObject({ type: 'result', result: 'pass', design: 'x86', runs: 50 });
+      expect(out.slice(0, -1).every((l) => l.type === 'progress')).toBe(true);
+    });
+
+    it('streams each design\'s verdicts as it is checked, then a summary with the exit code', async () => {
+      const result = await run('check', '--all', '--seed', '1', '--runs', '20', '--json-lines', '--strict', '--trace-dir', tmpFile('jl-traces'));
+      expect(result.code).toBe(1);
+      const out = parsed(result.stdout);
+      const verdicts = out.filter((l) => l.type === 'verdict');
+      expect(verdicts).toHaveLength(DESIGN_NAMES.length * PROPERTY_IDS.length);
+      expect(verdicts.slice(0, PROPERTY_IDS.length).map((v) => v.property)).toEqual(PROPERTY_IDS);
+      expect(verdicts.find((v) => v.design === 'x86-legacy' && v.property === 'no-lost-wakeup')).toMatchObject({ result: 'violation', counterexampleLength: 3 });
+      expect(out.at(-1)).toMatchObject({ type: 'summary', exitCode: 1 });
+      // each design's verdicts come before the next design's progress: they are written as it finishes
+      const firstLegacyVerdict = out.findIndex((l) => l.type === 'verdict' && l.design === 'x86-legacy');
+      const lastX86Verdict = out.map((l) => l.type === 'verdict' && l.design === 'x86').lastIndexOf(true);
+      expect(lastX86Verdict).toBeLessThan(firstLegacyVerdict);
+    });
+
+    it('is refused beside --json', async () => {
+      expect(expectUsageError(await run('check', '--json', '--json-lines'))).toContain('give one of them');
+    });
+  });
+
   describe('--junit', () => {
     interface Case { name: string; classname: string; failure?: { message: string; inner?: string }[]; skipped?: { message: string }[]; error?: unknown[] }
     interface Suite { name: string; tests: number; failures: number; skipped: number; testcase: Case[] }

@@ -53,6 +53,33 @@ export interface CheckFlags {
   readonly quiet?: boolean;
   readonly strict?: boolean;
   readonly junit?: string;
+  readonly jsonLines?: boolean;
+}
+
+/** `--json-lines` progress: a `{type: 'progress', line}` line at once and then at most every second. */
+function jsonProgress(): { update(line: string): void; done(): void } {
+  let last: number | undefined;
+  return {
+    update(line) {
+      const now = Date.now();
+      if (last !== undefined && now - last < 1_000) return;
+      last = now;
+      jsonLine({ type: 'progress', line });
+    },
+    done: () => undefined,
+  };
+}
+
+/** One line of `--json-lines` output on stdout. */
+function jsonLine(value: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** One property's verdict for `--all --json` and `--json-lines`, in `check --json`'s words. */
+function verdictJson(v: CheckReport | 'holds', traceFile: string | undefined) {
+  // the same words as `check --json`: pass, violation, incomplete
+  if (v === 'holds') return { result: 'pass' };
+  return { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: traceFile ?? null };
 }
 
 /** `--async-pf-sync`: the design built with CONFIG_KVM_ASYNC_PF_SYNC, or a usage error saying why not. */
@@ -245,7 +272,8 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
   const totalRuns = integer('--runs', 10_000_000, 1)(flags.runs);
   const { seed, runs } = flags.shard === undefined ? { seed: baseSeed, runs: totalRuns } : shardOf(flags.shard, flags.mode, baseSeed, totalRuns);
-  const progress = progressLine(flags.quiet !== true);
+  if (flags.json === true && flags.jsonLines === true) throw new UsageError('--json prints one object at the end and --json-lines streams lines as the run goes: give one of them');
+  const progress = flags.jsonLines === true ? jsonProgress() : progressLine(flags.quiet !== true);
   const request = (design: DesignOptions, mutantList: readonly Mutant[]): CheckRequest => ({
     design,
     mutants: mutantList,
@@ -276,6 +304,8 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut ?? DEFAULT_TRACE_OUT);
   if (flags.json === true) {
     process.stdout.write(`${JSON.stringify(jsonReport(report, traceFile))}\n`);
+  } else if (flags.jsonLines === true) {
+    jsonLine({ type: 'result', ...jsonReport(report, traceFile) });
   } else {
     printReport(report, traceFile);
     if (report.result === 'violation') annotate([{ design: [report.design, ...report.bugs].join('+'), property: report.property!, report, file: traceFile }]);
@@ -352,24 +382,31 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   const run = runCheckInterruptible;
   let interrupted = false;
   const results: { design: string; verdicts: ReadonlyMap<string, CheckReport | 'holds'>; ms: number }[] = [];
+  // each design's traces are written as soon as it is checked (the directory made at the first), so a later stop loses none
+  const files = new Map<string, string>();
+  let traceDir: string | undefined;
   for (const request of requests) {
+    const design = request.design.name;
     if (!applicable.includes(request) || interrupted) {
-      results.push({ design: request.design.name, verdicts: new Map(), ms: 0 });
+      results.push({ design, verdicts: new Map(), ms: 0 });
       continue;
     }
     const checked = await checkEveryProperty(request, run);
     interrupted = checked.reports.some((r) => r.stoppedBy === 'interrupted');
-    results.push({ design: request.design.name, verdicts: checked.verdicts, ms: checked.reports.reduce((sum, r) => sum + r.durationMs, 0) });
-  }
-  endProgress();
-  const files = new Map<string, string>();
-  const wanted = flags.traceDir ?? DEFAULT_TRACE_DIR;
-  const traceDir = results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.trace !== null)) ? ensureDirectory(wanted) : wanted;
-  for (const { design, verdicts } of results) {
-    for (const [property, verdict] of verdicts) {
-      if (verdict !== 'holds' && verdict.trace !== null) files.set(`${design}/${property}`, writeTrace(verdict, join(traceDir, `${design}--${property}.json`)));
+    results.push({ design, verdicts: checked.verdicts, ms: checked.reports.reduce((sum, r) => sum + r.durationMs, 0) });
+    for (const [property, verdict] of checked.verdicts) {
+      if (verdict === 'holds' || verdict.trace === null) continue;
+      traceDir ??= ensureDirectory(flags.traceDir ?? DEFAULT_TRACE_DIR);
+      files.set(`${design}/${property}`, writeTrace(verdict, join(traceDir, `${design}--${property}.json`)));
+    }
+    if (flags.jsonLines === true) {
+      for (const { id } of PROPERTIES) {
+        const verdict = checked.verdicts.get(id);
+        if (verdict !== undefined) jsonLine({ type: 'verdict', design, property: id, ...verdictJson(verdict, files.get(`${design}/${id}`)) });
+      }
     }
   }
+  endProgress();
   // --strict: a CI gate fails on any violation without parsing the output
   const violated = results.some((r) => [...r.verdicts.values()].some((v) => v !== 'holds' && v.result === 'violation'));
   const exitCode = interrupted ? 3 : flags.strict === true && violated ? 1 : 0;
@@ -391,7 +428,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
       })),
     );
   }
-  if (flags.json !== true) {
+  if (flags.json !== true && flags.jsonLines !== true) {
     annotate(results.flatMap(({ design, verdicts }) => [...verdicts].flatMap(([property, v]) => (v !== 'holds' && v.result === 'violation' ? [{ design, property, report: v, file: files.get(`${design}/${property}`) ?? null }] : []))));
   }
   const cell = (design: string, property: string): string => {
@@ -401,7 +438,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
     if (verdict.result === 'incomplete') return verdict.stoppedBy === 'interrupted' ? 'interrupted' : 'incomplete';
     return `VIOLATED (${verdict.counterexampleLength} steps)`;
   };
-  if (flags.json === true) {
+  if (flags.json === true || flags.jsonLines === true) {
     const data = results.map(({ design, verdicts }) => ({
       design,
       // an exhaustive search uses no randomness: no seed, so two identical runs print the same
@@ -411,12 +448,12 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
           const v = verdicts.get(p.id);
           if (v === undefined) return [p.id, { result: 'not checked', reason: refused.get(design) ?? 'interrupted' }];
           // the same words as `check --json`: pass, violation, incomplete
-          if (v === 'holds') return [p.id, { result: 'pass' }];
-          return [p.id, { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: files.get(`${design}/${p.id}`) ?? null }];
+          return [p.id, verdictJson(v, files.get(`${design}/${p.id}`))];
         }),
       ),
     }));
-    process.stdout.write(`${JSON.stringify(data)}\n`);
+    if (flags.jsonLines === true) jsonLine({ type: 'summary', designs: data, exitCode });
+    else process.stdout.write(`${JSON.stringify(data)}\n`);
     return exitCode;
   }
   const scope = requests[0] === undefined ? '' : describeScope(requests[0].scope);

@@ -69,6 +69,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--trace-out <file>', 'where to write the counterexample (default ./apfcheck-trace.json)')
     .option('--trace-dir <dir>', 'with --all: directory for the counterexamples (default traces)')
     .option('--json', 'print one JSON object')
+    .option('--json-lines', 'stream JSON lines on stdout as the run goes: progress, each verdict (--all), the result or summary')
     .option('--quiet', 'no progress on stderr')
     .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
     .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
