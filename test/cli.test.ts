@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { designByName } from '../machines/design.js';
+import { designByName, DesignSchema, type DesignOptions } from '../machines/design.js';
 import { applyStep, enabledSteps, initialState, type SystemConfig } from '../src/system/system.js';
 import { designHash, digestOf, parseTrace, type Trace } from '../src/trace/trace.js';
 import { parse } from 'junit2json';
@@ -111,6 +111,22 @@ describe('list', () => {
     expect(Array.isArray(data)).toBe(true);
     expect(data.map((d) => d.name)).toEqual(DESIGN_NAMES);
     expect(data.map((d) => d.options.name)).toEqual(DESIGN_NAMES);
+  });
+
+  it('lists every design option with its type, what it models and its value in each design, from the schema', async () => {
+    const json = await run('list', 'options', '--json');
+    expect(json.code).toBe(0);
+    const options = JSON.parse(json.stdout) as { option: string; type: string; models: string; values?: string[]; designs: Record<string, unknown> }[];
+    const fields = Object.keys(DesignSchema.shape).filter((f) => !['name', 'summary', 'section'].includes(f));
+    expect(options.map((o) => o.option)).toEqual(fields);
+    for (const o of options) {
+      expect(o.models.length, o.option).toBeGreaterThan(20);
+      for (const name of DESIGN_NAMES) expect(o.designs[name], `${o.option} ${name}`).toEqual(designByName(name)[o.option as keyof DesignOptions]);
+    }
+    expect(options.find((o) => o.option === 'completion')!.values).toEqual(['scan', 'direct']);
+    const text = await run('list', 'options');
+    expect(lines(text.stdout)[0]).toMatch(/^option +type +x86 +x86-legacy +arm64-rfcv1 +arm64-sdei +s390-pfault$/);
+    expect(text.stdout).toMatch(/^completion +scan \| direct +scan +scan +scan +scan +direct$/m);
   });
 
   it('lists the thirteen properties as JSON', async () => {

@@ -30,8 +30,8 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('list')
-    .description('list the built-in designs, the properties or the bug catalogue')
-    .argument('<what>', 'designs | properties | bugs')
+    .description('list the built-in designs, the properties, the bug catalogue or the design options')
+    .argument('<what>', 'designs | properties | bugs | options')
     .option('--json', 'print JSON')
     .action((what: string, flags: { json?: boolean }) => setExit(listCommand(what, flags.json === true)));
 
