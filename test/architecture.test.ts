@@ -2,7 +2,8 @@
  * The structure as a reader checks it (README "Architecture"): every import
  * between the project's own modules goes from a higher room to a lower one,
  * or stays in its room, and no file's value imports lead back to it. Rooms,
- * lowest first: errors (and the worker bootstrap), machines, system, then
+ * lowest first: errors (and the worker bootstrap), machines, system and
+ * design files side by side, then
  * properties and packed side by side (neither imports the other), the judge,
  * the search's stores, its BFS partitions, the liveness pass, the worker
  * threads, random search, the search's top (strategies, the exhaustive
@@ -20,6 +21,7 @@ const ROOMS: readonly (readonly [room: string, rank: number])[] = [
   ['src/worker-boot.mjs', 0],
   ['machines/', 1],
   ['src/system/', 2],
+  ['src/design/', 2],
   ['properties/', 3],
   ['src/packed/', 3],
   ['src/judge/', 4],

@@ -12,6 +12,7 @@ import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Mutant } from '../../machines/mutants.js';
 import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
+import { loadDesignFile } from '../design/design-file.js';
 import { validateScope } from '../system/scope.js';
 import { describeCycle } from '../trace/trace.js';
 import { junitXml, type JunitCase, type JunitSuite } from './junit.js';
@@ -54,6 +55,7 @@ export interface CheckFlags {
   readonly strict?: boolean;
   readonly junit?: string;
   readonly jsonLines?: boolean;
+  readonly designFile?: string;
 }
 
 /** `--json-lines` progress: a `{type: 'progress', line}` line at once and then at most every second. */
@@ -261,6 +263,9 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.symmetry === true && flags.safetyOnly !== true && !(flags.property.length > 0 && flags.property.every((id) => SAFETY.some((p) => p.id === id)))) {
     throw new UsageError('--symmetry is sound for the safety properties only here (liveness on the reduced graph is not implemented): add --safety-only, or name only safety properties with --property');
   }
+  if (flags.designFile !== undefined && (flags.design !== undefined || flags.bug.length > 0 || flags.all === true)) {
+    throw new UsageError("--design-file names the design: drop --design, --all and --bug (a file undoes fixes with its 'bugs' field)");
+  }
   const chosen = parseMutants(flags.bug);
   const properties = chosenProperties(flags);
   if (flags.all !== true && flags.traceDir !== undefined) throw new UsageError('--trace-dir goes with --all; one check writes one trace: --trace-out FILE');
@@ -298,7 +303,7 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);
 
   // Ctrl-C or SIGTERM stops the search with a summary (exit 3)
-  const one = request(syncIfAsked(flags, designForMutants(flags.design, chosen)), chosen);
+  const one = request(syncIfAsked(flags, flags.designFile === undefined ? designForMutants(flags.design, chosen) : loadDesignFile(flags.designFile)), chosen);
   const report = await runCheckInterruptible(one);
   progress.done();
   const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut ?? DEFAULT_TRACE_OUT);

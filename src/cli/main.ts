@@ -39,6 +39,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('check')
     .description('check a design (or every design) against the properties')
     .option('--design <name>', 'design to check (default x86, or the base design of --bug)')
+    .option('--design-file <file>', 'check the design described in this JSON file (format apfcheck-design/1)')
     .option('--all', 'check every built-in design, property by property, and print a table')
     .option('--bug <id>', 'undo one catalogued fix (repeatable)', collect, [] as string[])
     .option('--vcpus <n>', 'vCPUs, 1-4')

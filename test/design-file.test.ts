@@ -1,0 +1,102 @@
+/**
+ * Design files (issue 17): a design as data, resolved through `extends` down
+ * to a built-in design; every bad file gets one line naming the file, the
+ * JSON path and the fix, never a stack trace.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { designByName } from '../machines/design.js';
+import { loadDesignFile } from '../src/design/design-file.js';
+import { UsageError } from '../src/errors.js';
+import { run } from './support/cli.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-designs-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const EXAMPLE = path.join(import.meta.dirname, '..', 'examples', 'designs', 'rfcv1-irq-ack.json');
+
+let counter = 0;
+function write(content: unknown, name = `d${(counter += 1)}.json`): string {
+  const file = path.join(tmp, name);
+  fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+  return file;
+}
+const base = { format: 'apfcheck-design/1', name: 'mine', extends: 'arm64-rfcv1' };
+
+/** The one-line message a bad file gets. */
+function refusal(file: string): string {
+  try {
+    loadDesignFile(file);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as Error).message.split('\n')).toHaveLength(1);
+    return (error as Error).message;
+  }
+  throw new Error(`${file} was accepted`);
+}
+
+describe('design files', () => {
+  it('resolve to the built-in design they extend, with their options', () => {
+    const design = loadDesignFile(EXAMPLE);
+    expect(design).toEqual({ ...designByName('arm64-rfcv1'), name: 'rfcv1-irq-ack', summary: expect.stringContaining('interrupt') as string, pageReady: 'interrupt', ack: 'hypercall', interruptsGate: true });
+  });
+
+  it('extend another design file, relative to themselves, and apply bugs of the built-in design the chain starts from', () => {
+    write({ ...base, name: 'first', extends: 'x86', options: { kickBarriers: false } }, 'first.json');
+    const second = loadDesignFile(write({ format: 'apfcheck-design/1', name: 'second', extends: './first.json', bugs: ['missed-kick'] }));
+    expect(second.name).toBe('second');
+    expect(second.kickBarriers).toBe(false);
+  });
+
+  it.each([
+    ['an unknown option, with the nearest', { ...base, options: { pagReady: 'interrupt' } }, /field 'options.pagReady' is not a design option; did you mean 'pageReady'\?/],
+    ['a value outside the allowed set, listing it', { ...base, options: { pageReady: 'irq' } }, /field 'options.pageReady' must be one of "exception", "interrupt", "floating-interrupt", got "irq"/],
+    ['a wrong type', { ...base, options: { interruptsGate: 'yes' } }, /field 'options.interruptsGate': .*boolean/],
+    ['an unknown top-level field', { ...base, extend: 'x86' }, /field 'extend' is not a design file field; did you mean 'extends'\?/],
+    ['an unknown built-in design', { ...base, extends: 'arm64-rfc1' }, /field 'extends': no built-in design 'arm64-rfc1'; did you mean 'arm64-rfcv1'\?/],
+    ['a wrong format', { ...base, format: 'apfcheck-design/2' }, /field 'format' must be "apfcheck-design\/1", got "apfcheck-design\/2"/],
+    ['an unknown bug', { ...base, bugs: ['missed-kik'] }, /field 'bugs.0': unknown bug 'missed-kik'; did you mean 'missed-kick'\?/],
+    ['a bug of another design', { ...base, bugs: ['missed-kick'] }, /bug 'missed-kick' undoes a fix of x86; this design starts from arm64-rfcv1/],
+  ])('refuses %s', (_, content, pattern) => {
+    expect(refusal(write(content))).toMatch(pattern);
+  });
+
+  it('refuses an extends cycle, not JSON, and a missing file', () => {
+    write({ ...base, name: 'a', extends: './b.json' }, 'a.json');
+    write({ ...base, name: 'b', extends: './a.json' }, 'b.json');
+    expect(refusal(path.join(tmp, 'a.json'))).toMatch(/'extends' makes a cycle: .*a\.json -> .*b\.json -> .*a\.json/);
+    expect(refusal(write('{"format": '))).toMatch(/not JSON/);
+    expect(refusal(path.join(tmp, 'nope.json'))).toMatch(/cannot read the design file .*nope\.json: ENOENT/);
+  });
+
+  it('never throws anything but a one-line usage error for random or mutated files (fast-check)', () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
+    const file = fc.record(
+      { format: fc.oneof(fc.constant('apfcheck-design/1'), fc.string()), name: value, extends: fc.oneof(fc.constantFrom('x86', 'arm64-rfcv1', 'nope', './x.json'), value), options: fc.oneof(fc.dictionary(fc.constantFrom('pageReady', 'ack', 'tokenShift', 'bogus', 'interruptsGate'), value), value), bugs: fc.oneof(fc.array(fc.constantFrom('missed-kick', 'no-dummy', 'x'), { maxLength: 2 }), value) },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(file, (content) => {
+        const target = write(content);
+        try {
+          loadDesignFile(target);
+        } catch (error) {
+          if (!(error instanceof UsageError)) throw error;
+          expect(error.message).not.toContain('\n');
+        }
+      }),
+      { seed: 1, numRuns: 300 },
+    );
+  });
+
+  it('check --design-file runs the design, and refuses --design beside it', async () => {
+    const result = await run('check', '--design-file', EXAMPLE, '--mode', 'exhaustive', '--timer-exits', '--quiet', '--trace-out', path.join(tmp, 't.json'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^rfcv1-irq-ack \(/);
+    const both = await run('check', '--design-file', EXAMPLE, '--design', 'x86');
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/^apfcheck: --design-file names the design/);
+  });
+});
