@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DESIGNS, designByName } from '../machines/design.js';
 import { propertyById } from '../properties/index.js';
-import { incompleteSummary } from '../src/cli/check-command.js';
+import { incompleteSummary } from '../src/cli/ci-output.js';
 import { runCheck, type CheckRequest } from '../src/check/check.js';
 import { runCheckInterruptible } from '../src/check/interruptible.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';

@@ -2,20 +2,20 @@
  * `apfcheck check`: one design (stops at the first violation, writes its
  * trace) or `--all` (every design, property by property, a table).
  */
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
 import { DEATH_REPORTERS, PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
 import { checkEveryProperty, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Mutant } from '../../machines/mutants.js';
 import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.js';
-import { UsageError } from '../errors.js';
 import { loadDesignFile } from '../design/design-file.js';
+import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { describeCycle } from '../trace/trace.js';
-import { junitXml, type JunitCase, type JunitSuite } from './junit.js';
+import { annotate, failureDetail, incompleteSummary, jsonLine, jsonProgress, junitSuite, verdictJson, writeJunit } from './ci-output.js';
+import type { JunitCase } from './junit.js';
+import { checkOutputFile, checkTraceDir, checkTraceOut, DEFAULT_TRACE_DIR, DEFAULT_TRACE_OUT, ensureDirectory, writeTrace } from './output-files.js';
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -56,32 +56,6 @@ export interface CheckFlags {
   readonly junit?: string;
   readonly jsonLines?: boolean;
   readonly designFile?: string;
-}
-
-/** `--json-lines` progress: a `{type: 'progress', line}` line at once and then at most every second. */
-function jsonProgress(): { update(line: string): void; done(): void } {
-  let last: number | undefined;
-  return {
-    update(line) {
-      const now = Date.now();
-      if (last !== undefined && now - last < 1_000) return;
-      last = now;
-      jsonLine({ type: 'progress', line });
-    },
-    done: () => undefined,
-  };
-}
-
-/** One line of `--json-lines` output on stdout. */
-function jsonLine(value: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
-}
-
-/** One property's verdict for `--all --json` and `--json-lines`, in `check --json`'s words. */
-function verdictJson(v: CheckReport | 'holds', traceFile: string | undefined) {
-  // the same words as `check --json`: pass, violation, incomplete
-  if (v === 'holds') return { result: 'pass' };
-  return { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: traceFile ?? null };
 }
 
 /** `--async-pf-sync`: the design built with CONFIG_KVM_ASYNC_PF_SYNC, or a usage error saying why not. */
@@ -142,109 +116,6 @@ function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
     ...(flags.timerExits ? { timerExits: true } : {}),
   };
   return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
-}
-
-const DEFAULT_TRACE_OUT = './apfcheck-trace.json';
-const DEFAULT_TRACE_DIR = 'traces';
-
-/** A directory the tool can create files in, or a usage error saying why not (checked before a search starts). */
-function writableDirectory(dir: string, what: string): void {
-  if (!existsSync(dir)) throw new UsageError(`${what}: the directory ${dir} does not exist`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`${what}: ${dir} is not a directory`);
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`${what}: the directory ${dir} is not writable`);
-  }
-}
-
-/** `--trace-out FILE`: a file apfcheck can write, checked before the search. */
-function checkTraceOut(file: string): void {
-  if (file === '-') throw new UsageError('--trace-out - : a trace goes to a file (the report is what goes to stdout); name one');
-  checkOutputFile(file, '--trace-out');
-}
-
-/** An output file in an existing writable directory, checked before the search. */
-function checkOutputFile(file: string, flag: string): void {
-  if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag} ${file}: that is a directory; name a file in it`);
-  writableDirectory(dirname(file), `${flag} ${file}`);
-}
-
-/** Writes the --junit file (checked before the search); failing still, it is the user's to fix: one line, after the verdict. */
-function writeJunit(file: string, suites: readonly JunitSuite[]): void {
-  try {
-    writeFileSync(file, junitXml(suites));
-  } catch (error) {
-    throw new UsageError(`cannot write the JUnit file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-}
-
-/** A failure's text: the counterexample's steps, and the command that replays it. */
-function failureDetail(report: CheckReport, file: string | null): string {
-  const steps = report.trace!.steps.map((step, i) => `${i + 1} ${step.actor} ${step.label}`);
-  return [`counterexample: ${report.counterexampleLength} steps`, ...steps, ...(file === null ? [] : [`replay: npx apfcheck replay ${file}`])].join('\n');
-}
-
-/** One check's verdicts as a JUnit suite: the checked properties, each passed, failed, errored or not judged. */
-function junitSuite(report: CheckReport, traceFile: string | null): JunitSuite {
-  const context = `${describeScope(report.scope)}, ${report.mode} mode`;
-  const cases = report.properties.map((property): JunitCase => {
-    if (report.result === 'pass') return { property, outcome: 'pass' };
-    if (report.result === 'incomplete') return { property, outcome: 'error', message: incompleteSummary(report, `${report.statesExplored} states`) };
-    if (property === report.property) return { property, outcome: 'failure', message: report.message!, detail: failureDetail(report, traceFile) };
-    return { property, outcome: 'skipped', message: `not judged: the check stops at its first violation (${report.property}); check --all judges each property` };
-  });
-  return { design: [report.design, ...report.bugs].join('+'), context, seconds: report.durationMs / 1000, cases };
-}
-
-/** `--trace-dir DIR`: an existing writable directory, or one level to create in a writable one. */
-function checkTraceDir(dir: string): void {
-  if (existsSync(dir)) writableDirectory(dir, `--trace-dir ${dir}`);
-  else writableDirectory(dirname(dir), `--trace-dir ${dir}`);
-}
-
-/** Fallback trace files written by this process (numbers their names). */
-let fallbacks = 0;
-
-/**
- * Writes a counterexample. The path was checked before the search; if writing still fails (the file system changed,
- * or a path like /proc/x that no check can foresee), the trace goes to the temporary directory, and stderr says where:
- * a violation found is never thrown away.
- */
-function writeTrace(report: CheckReport, file: string): string {
-  const text = `${JSON.stringify(report.trace, null, 2)}\n`;
-  try {
-    writeFileSync(file, text);
-    return file;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    fallbacks += 1;
-    const fallback = join(tmpdir(), `apfcheck-${process.pid}-${fallbacks}.json`);
-    try {
-      writeFileSync(fallback, text);
-    } catch {
-      throw new UsageError(`cannot write the trace to ${file} (${code}) nor to ${fallback}`);
-    }
-    process.stderr.write(`apfcheck: cannot write the trace to ${file} (${code}); wrote it to ${fallback} instead\n`);
-    return fallback;
-  }
-}
-
-/**
- * Creates the --trace-dir directory (one level; checked before the search) and returns it; if that still fails
- * (e.g. /proc/x), a directory in the temporary directory instead, named on stderr: the table is never lost.
- */
-function ensureDirectory(dir: string): string {
-  if (existsSync(dir)) return dir;
-  try {
-    mkdirSync(dir);
-    return dir;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    const fallback = mkdtempSync(join(tmpdir(), 'apfcheck-traces-'));
-    process.stderr.write(`apfcheck: cannot create the trace directory ${dir} (${code}); writing the traces to ${fallback} instead\n`);
-    return fallback;
-  }
 }
 
 function jsonReport(report: CheckReport, traceFile: string | null) {
@@ -345,17 +216,6 @@ function printReport(report: CheckReport, traceFile: string | null): void {
   process.stdout.write(`${where}\nVIOLATED ${report.property}: ${report.message}\ncounterexample: ${report.counterexampleLength} steps (${effort})\n\n`);
   const cycle = describeCycle(report.trace!.cycleStart, rows.length);
   process.stdout.write(`${stepTable(rows)}\n${cycle === undefined ? '' : `${cycle}\n`}\ntrace written to ${traceFile} (replay: apfcheck replay ${traceFile})\n`);
-}
-
-/** Why an incomplete exhaustive run stopped and what it covered (`effort`: its states, transitions, depth and rate). */
-export function incompleteSummary(report: CheckReport, effort: string): string {
-  const budget = report.stoppedBy === 'memory' ? 'the memory guard (70% of the V8 old-space limit, or 80% of the machine\'s memory)' : report.stoppedBy === 'interrupted' ? 'Ctrl-C (or SIGTERM)' : `--${report.stoppedBy}`;
-  if (report.search?.livenessUnfinished === true) {
-    const advice = report.stoppedBy === 'memory' ? ': its graph would not fit (check with --safety-only, or on a machine with more memory)' : '';
-    return `INCOMPLETE: every state explored and no safety property breaks (${effort}), but the liveness pass after the search was stopped by ${budget}${advice}`;
-  }
-  if (report.search === undefined) return `INCOMPLETE: stopped at ${budget} after ${effort}; no violation so far`;
-  return `INCOMPLETE: stopped at ${budget} after ${effort}; ${report.search.frontier} states found but not yet expanded; no violation so far`;
 }
 
 /** Exhaustive runs: per-machine transition coverage, naming what a complete search never took. */
@@ -473,18 +333,4 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   }
   if (interrupted) process.stdout.write('\nstopped at Ctrl-C: the designs after the interrupted one were not checked\n');
   return exitCode;
-}
-
-/**
- * On GitHub Actions (GITHUB_ACTIONS=true), one workflow-command error annotation per violation on stdout, which the
- * job page shows: the design, the property, the message, the counterexample's length and how to replay it.
- */
-function annotate(violations: readonly { design: string; property: string; report: CheckReport; file: string | null }[]): void {
-  if (process.env.GITHUB_ACTIONS !== 'true') return;
-  // workflow commands end at a newline and treat '%' specially: escape both (GitHub's documented encoding)
-  const escape = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  for (const { design, property, report, file } of violations) {
-    const replay = file === null ? '' : ` replay: npx apfcheck replay ${file}`;
-    process.stdout.write(`::error title=${escape(`apfcheck ${design}: ${property}`).replace(/[:,]/g, (c) => (c === ':' ? '%3A' : '%2C'))}::${escape(`${report.message} (${report.counterexampleLength} steps)${replay}`)}\n`);
-  }
 }
