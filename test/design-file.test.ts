@@ -100,3 +100,33 @@ describe('design files', () => {
     expect(both.stderr).toMatch(/^apfcheck: --design-file names the design/);
   });
 });
+
+describe('export --format design', () => {
+  it.each(['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei', 's390-pfault'])('writes %s as a complete design file that loads back to the same design', async (name) => {
+    const result = await run('export', '--design', name, '--format', 'design');
+    expect(result.code).toBe(0);
+    const file = write(result.stdout);
+    expect(loadDesignFile(file)).toEqual(designByName(name));
+    expect(Object.keys((JSON.parse(result.stdout) as { options: object }).options)).toHaveLength(Object.keys(designByName(name)).length - 3);
+  });
+
+  it('writes a design file resolved, and it loads back to the same design', async () => {
+    const result = await run('export', '--design-file', EXAMPLE, '--format', 'design');
+    expect(JSON.parse(result.stdout)).toMatchObject({ name: 'rfcv1-irq-ack', extends: 'arm64-rfcv1' });
+    expect(loadDesignFile(write(result.stdout))).toEqual(loadDesignFile(EXAMPLE));
+  });
+
+  it('needs --machine for a graph and refuses it for a design', async () => {
+    expect((await run('export', '--format', 'dot')).stderr).toMatch(/^apfcheck: --machine is needed for --format dot/);
+    expect((await run('export', '--machine', 'host', '--format', 'design')).stderr).toMatch(/^apfcheck: --format design writes the design, not a machine/);
+  });
+});
+
+describe('report --design-file', () => {
+  it('draws the machines of a design file', async () => {
+    const out = path.join(tmp, 'report.html');
+    const result = await run('report', '--design-file', EXAMPLE, '-o', out);
+    expect(result.code).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toContain('rfcv1-irq-ack');
+  });
+});

@@ -78,11 +78,12 @@ function buildProgram(setExit: (code: number) => void): Command {
 
   program
     .command('export')
-    .description("print one machine's static graph (Graphviz DOT, mermaid stateDiagram-v2, or the XState definition)")
-    .requiredOption('--machine <name>', 'host | guest | token')
-    .option('--design <name>', 'design whose machine to draw', 'x86')
-    .option('--format <format>', 'dot | mermaid | json', 'dot')
-    .action((flags: { machine: string; design: string; format: string }) => setExit(exportCommand(flags)));
+    .description("print one machine's static graph (Graphviz DOT, mermaid stateDiagram-v2, or the XState definition), or a design as a design file")
+    .option('--machine <name>', 'host | guest | token (not with --format design)')
+    .option('--design <name>', 'design whose machine to draw (default x86)')
+    .option('--design-file <file>', 'a design file instead of a built-in design')
+    .option('--format <format>', 'dot | mermaid | json | design (the design as a complete design file)', 'dot')
+    .action((flags: { machine?: string; design?: string; designFile?: string; format: string }) => setExit(exportCommand(flags)));
 
   program
     .command('replay')
@@ -104,6 +105,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('write a self-contained HTML report of a trace (machines, message sequence, steps), or of a design\'s machines')
     .argument('[file]', 'trace file written by apfcheck check')
     .option('--design <name>', 'without a trace: draw this design\'s machines')
+    .option('--design-file <file>', 'without a trace: draw the machines of the design in this file')
     .option('-o, --output <file>', 'where to write the HTML', 'report.html')
     .action(async (file: string | undefined, flags: ReportFlags) => setExit(await reportCommand(file, flags)));
 

@@ -74,6 +74,11 @@ export function loadDesignFile(file: string): DesignOptions {
   return load(resolve(file), file, []).design;
 }
 
+/** The built-in design the `extends` chain of `file` starts from. */
+export function designFileRoot(file: string): string {
+  return load(resolve(file), file, []).root;
+}
+
 /** A design file resolved, and the built-in design its `extends` chain starts from (whose bugs it may undo). */
 function load(path: string, shown: string, chain: readonly string[]): { design: DesignOptions; root: string } {
   if (chain.includes(path)) throw new UsageError(`${shown}: 'extends' makes a cycle: ${[...chain, path].join(' -> ')}`);
@@ -111,4 +116,13 @@ function load(path: string, shown: string, chain: readonly string[]): { design: 
     return mutant;
   });
   return { design: bugs.length === 0 ? merged.data : { ...applyMutants(merged.data, bugs), name: spec.name }, root };
+}
+
+/**
+ * `design` as a complete design file (`export --format design`): every option written out, `extends` the built-in
+ * design `root` it comes from; loading the file gives `design` back. The way to start a design of one's own.
+ */
+export function toDesignFile(design: DesignOptions, root: string): string {
+  const { name, summary, section: _section, ...options } = design;
+  return `${JSON.stringify({ format: DESIGN_FORMAT, name, summary, extends: root, options }, null, 2)}\n`;
 }
