@@ -130,3 +130,30 @@ describe('report --design-file', () => {
     expect(fs.readFileSync(out, 'utf8')).toContain('rfcv1-irq-ack');
   });
 });
+
+describe('diff', () => {
+  it('shows the options that differ, both verdict columns, and the counterexample of each property that changes verdict', async () => {
+    const result = await run('diff', 'arm64-rfcv1', EXAMPLE, '--timer-exits', '--trace-dir', path.join(tmp, 'diff-traces'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^pageReady +exception +interrupt$/m);
+    expect(result.stdout).toMatch(/^no-self-deadlock +VIOLATED \(8 steps\) +holds$/m);
+    expect(result.stdout).toContain('no-self-deadlock breaks in arm64-rfcv1 only: cpu0: a page-ready landed while the code it interrupted held the sleeper-bucket lock');
+  });
+
+  it('prints one JSON object with --json', async () => {
+    const result = await run('diff', 'arm64-rfcv1', EXAMPLE, '--timer-exits', '--json', '--trace-dir', path.join(tmp, 'diff-traces'));
+    const data = JSON.parse(result.stdout) as { differences: { option: string }[]; changed: string[]; verdicts: { property: string; a: { result: string }; b: { result: string } }[] };
+    expect(data.differences.map((d) => d.option)).toEqual(['pageReady', 'ack', 'interruptsGate']);
+    expect(data.changed).toEqual(['single-slot', 'no-self-deadlock']);
+    expect(data.verdicts.find((v) => v.property === 'no-self-deadlock')).toMatchObject({ a: { result: 'violation' }, b: { result: 'pass' } });
+  });
+
+  it('says when two designs have the same options, and refuses an unknown design in one line', async () => {
+    const same = await run('diff', 'x86', 'x86', '--tasks', '1', '--trace-dir', path.join(tmp, 'diff-traces'));
+    expect(same.stdout).toMatch(/^x86 and x86 have the same options/);
+    expect(same.stdout).toContain('no property changes verdict');
+    const unknown = await run('diff', 'x86', 'x87');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});

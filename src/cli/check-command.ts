@@ -19,10 +19,8 @@ import { checkOutputFile, checkTraceDir, checkTraceOut, DEFAULT_TRACE_DIR, DEFAU
 import { designForMutants, integer, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
-export interface CheckFlags {
-  readonly design?: string;
-  readonly all?: boolean;
-  readonly bug: readonly string[];
+/** The scope's flags (check and diff). */
+export interface ScopeFlags {
   readonly vcpus?: string;
   readonly tasks?: string;
   readonly pages?: string;
@@ -36,6 +34,12 @@ export interface CheckFlags {
   readonly lapic?: boolean;
   readonly idlePoll?: boolean;
   readonly timerExits?: boolean;
+}
+
+export interface CheckFlags extends ScopeFlags {
+  readonly design?: string;
+  readonly all?: boolean;
+  readonly bug: readonly string[];
   readonly mode: Mode;
   readonly seed?: string;
   readonly runs: string;
@@ -98,7 +102,7 @@ function shardOf(text: string, mode: Mode, seed: number, runs: number): { seed: 
 }
 
 /** Default scope, then the mutants' smallest scope, then what the user typed. */
-function scopeFrom(flags: CheckFlags, chosen: readonly Mutant[]): Scope {
+export function scopeFrom(flags: ScopeFlags, chosen: readonly Mutant[]): Scope {
   const fromMutants = chosen.reduce<Partial<Scope>>((acc, m) => ({ ...acc, ...m.scope }), {});
   const typed: Partial<Scope> = {
     ...(flags.vcpus === undefined ? {} : { vcpus: integer('--vcpus')(flags.vcpus) }),

@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { printable, UsageError } from '../errors.js';
 import { TraceFormatError } from '../trace/trace.js';
 import { checkCommand, type CheckFlags } from './check-command.js';
+import { diffCommand, type DiffFlags } from './diff-command.js';
 import { exportCommand } from './export-command.js';
 import { inspectCommand, type InspectFlags } from './inspect-command.js';
 import { listCommand } from './list-command.js';
@@ -75,6 +76,33 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
     .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
     .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
+
+  program
+    .command('diff')
+    .description('check two designs (built-in names or design files) at the same scope and show what differs: options, verdicts, counterexamples')
+    .argument('<a>', 'design name or design file')
+    .argument('<b>', 'design name or design file')
+    .option('--vcpus <n>', 'vCPUs, 1-4')
+    .option('--tasks <n>', 'guest tasks, 1-6')
+    .option('--pages <n>', 'guest pages, 1-4')
+    .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
+    .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
+    .option('--nested', 'the guest may run an L2 (x86)')
+    .option('--pf-vmexit', 'with --nested: L1 opts into DELIVERY_AS_PF_VMEXIT')
+    .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move')
+    .option('--hotplug', 'the guest may take CPUs offline and online')
+    .option('--smm', 'SMIs may clear CR0.PG (x86)')
+    .option('--lapic', 'the guest may software-disable its LAPIC (x86)')
+    .option('--idle-poll', 'the guest idles with idle=poll')
+    .option('--timer-exits', 'the host timer makes the vCPU exit now and then')
+    .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('exhaustive'))
+    .option('--seed <n>', 'random seed')
+    .option('--runs <n>', 'random mode: schedules to try', '500')
+    .option('--depth <n>', 'random mode: steps per schedule', '60')
+    .option('--max-seconds <n>', 'exhaustive mode: stop each check after this many seconds')
+    .option('--trace-dir <dir>', 'directory for the counterexamples (default traces)')
+    .option('--json', 'print one JSON object')
+    .action(async (a: string, b: string, flags: DiffFlags) => setExit(await diffCommand(a, b, flags)));
 
   program
     .command('export')
