@@ -18,6 +18,7 @@ const root = path.resolve(import.meta.dirname, '..');
 /** Rooms from the bottom up; a file belongs to the first whose prefix it has (the longest prefixes come first where they nest). */
 const ROOMS: readonly (readonly [room: string, rank: number])[] = [
   ['src/errors.ts', 0],
+  ['src/version.ts', 0],
   ['src/worker-boot.mjs', 0],
   ['machines/', 1],
   ['src/system/', 2],

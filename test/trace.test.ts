@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { propertyById } from '../properties/index.js';
 import { designByName, type DesignOptions } from '../machines/design.js';
@@ -89,6 +91,8 @@ describe('the trace runCheck returns', () => {
     expect(trace.mode).toBe('exhaustive');
     expect(trace.seed).toBeNull();
     expect(trace.violation?.property).toBe('single-slot');
+    // the apfcheck that wrote it
+    expect(trace.writtenBy).toBe(`apfcheck ${(JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string }).version}`);
     expect(trace.steps.length).toBeGreaterThan(0);
     expect(trace.initialDigest).toMatch(HEX16);
     for (const step of trace.steps) {

@@ -4,9 +4,9 @@
  * a replayed violation recurs), 2 bad input or usage, 3 a search stopped at a
  * budget without covering its scope.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { printable, UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { TraceFormatError } from '../trace/trace.js';
 import { checkCommand, type CheckFlags } from './check-command.js';
 import { diffCommand, type DiffFlags } from './diff-command.js';
@@ -17,9 +17,6 @@ import { replayCommand } from './replay-command.js';
 import { reportCommand, type ReportFlags } from './report-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** The package's version (package.json is the one place it is written). */
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('apfcheck')

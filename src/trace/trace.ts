@@ -11,6 +11,7 @@ import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { TraceFormatError, UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { validateScope } from '../system/scope.js';
 import { canonicalJson } from '../system/canonical-json.js';
 import { formatToken, placementOf, placementsOf, stateKey, type Step, type SystemConfig, type SystemState } from '../system/system.js';
@@ -39,6 +40,8 @@ export interface TraceStep {
 
 export interface Trace {
   readonly format: typeof TRACE_FORMAT;
+  /** the apfcheck that wrote it (`apfcheck VERSION`); absent in traces written before it was recorded */
+  readonly writtenBy?: string;
   readonly design: { readonly name: string; readonly options: DesignOptions; readonly hash: string };
   readonly scope: SystemConfig['scope'];
   /** how many tasks each vCPU runs: which of the initial states (placementsOf) the trace starts from */
@@ -80,6 +83,7 @@ const hex16 = z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits');
 
 export const traceSchema = z.object({
   format: z.literal(TRACE_FORMAT),
+  writtenBy: z.string().max(100).optional(),
   design: z.object({ name: z.string(), options: DesignSchema, hash: hex16 }),
   scope: ScopeSchema,
   placement: z.array(z.number().int().min(0)),
@@ -248,6 +252,7 @@ export function buildTrace(
 ): Trace {
   return {
     format: TRACE_FORMAT,
+    writtenBy: `apfcheck ${VERSION}`,
     design: { name: config.design.name, options: config.design, hash: designHash(config.design) },
     scope: config.scope,
     placement: placementOf(states[0]!),

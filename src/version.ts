@@ -1,0 +1,4 @@
+/** apfcheck's version, read from package.json (the one place it is written): `--version`, and the traces it writes. */
+import { readFileSync } from 'node:fs';
+
+export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
