@@ -18,6 +18,24 @@ import { reportCommand, type ReportFlags } from './report-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
+/** The scope's sizes and environment switches, the same for `check` and `diff`. */
+function withScope(command: Command): Command {
+  return command
+    .option('--vcpus <n>', 'vCPUs, 1-4')
+    .option('--tasks <n>', 'guest tasks, 1-6 (every placement on the vCPUs is a start; a vCPU may have none)')
+    .option('--pages <n>', 'guest pages, 1-4')
+    .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
+    .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
+    .option('--nested', 'the guest may run an L2 (x86)')
+    .option('--pf-vmexit', 'with --nested: L1 opts into DELIVERY_AS_PF_VMEXIT (not-present for L2 reaches L1 as a #PF VM-exit)')
+    .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move to another CPU before kvm_handle_page_fault')
+    .option('--hotplug', 'the guest may take CPUs offline and online')
+    .option('--smm', 'SMIs may clear CR0.PG (x86)')
+    .option('--lapic', 'the guest may software-disable its LAPIC, and the boot CPU starts before setup_local_APIC (x86)')
+    .option('--idle-poll', 'the guest idles with idle=poll (an idle vCPU leaves guest mode only when kicked)')
+    .option('--timer-exits', 'the host timer makes the vCPU exit now and then (every entry path runs eventually)');
+}
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('apfcheck')
     .description('Model checker for the KVM asynchronous page fault protocol')
@@ -33,27 +51,13 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--json', 'print JSON')
     .action((what: string, flags: { json?: boolean }) => setExit(listCommand(what, flags.json === true)));
 
-  program
-    .command('check')
+  withScope(program.command('check'))
     .description('check a design (or every design) against the properties')
     .option('--design <name>', 'design to check (default x86, or the base design of --bug)')
     .option('--design-file <file>', 'check the design described in this JSON file (format apfcheck-design/1)')
     .option('--all', 'check every built-in design, property by property, and print a table')
     .option('--bug <id>', 'undo one catalogued fix (repeatable)', collect, [] as string[])
-    .option('--vcpus <n>', 'vCPUs, 1-4')
-    .option('--tasks <n>', 'guest tasks, 1-6 (every placement on the vCPUs is a start; a vCPU may have none)')
-    .option('--pages <n>', 'guest pages, 1-4')
-    .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
-    .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
     .option('--async-pf-sync', 'the host is built with CONFIG_KVM_ASYNC_PF_SYNC: the worker raises page-ready itself')
-    .option('--nested', 'the guest may run an L2 (x86)')
-    .option('--pf-vmexit', 'with --nested: L1 opts into DELIVERY_AS_PF_VMEXIT (not-present for L2 reaches L1 as a #PF VM-exit)')
-    .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move to another CPU before kvm_handle_page_fault')
-    .option('--hotplug', 'the guest may take CPUs offline and online')
-    .option('--smm', 'SMIs may clear CR0.PG (x86)')
-    .option('--lapic', 'the guest may software-disable its LAPIC, and the boot CPU starts before setup_local_APIC (x86)')
-    .option('--idle-poll', 'the guest idles with idle=poll (an idle vCPU leaves guest mode only when kicked)')
-    .option('--timer-exits', 'the host timer makes the vCPU exit now and then (every entry path runs eventually)')
     .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('random'))
     .option('--seed <n>', 'random seed (printed; default: from the clock)')
     .option('--runs <n>', 'random mode: schedules to try', '500')
@@ -74,24 +78,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
     .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
 
-  program
-    .command('diff')
+  withScope(program.command('diff'))
     .description('check two designs (built-in names or design files) at the same scope and show what differs: options, verdicts, counterexamples')
     .argument('<a>', 'design name or design file')
     .argument('<b>', 'design name or design file')
-    .option('--vcpus <n>', 'vCPUs, 1-4')
-    .option('--tasks <n>', 'guest tasks, 1-6')
-    .option('--pages <n>', 'guest pages, 1-4')
-    .option('--limit <n>', 'ASYNC_PF_PER_VCPU, 1-64')
-    .option('--send-always', 'the guest enables APF with SEND_ALWAYS')
-    .option('--nested', 'the guest may run an L2 (x86)')
-    .option('--pf-vmexit', 'with --nested: L1 opts into DELIVERY_AS_PF_VMEXIT')
-    .option('--migration', 'with --pf-vmexit and 2+ vCPUs: L1\'s vCPU thread may move')
-    .option('--hotplug', 'the guest may take CPUs offline and online')
-    .option('--smm', 'SMIs may clear CR0.PG (x86)')
-    .option('--lapic', 'the guest may software-disable its LAPIC (x86)')
-    .option('--idle-poll', 'the guest idles with idle=poll')
-    .option('--timer-exits', 'the host timer makes the vCPU exit now and then')
     .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('exhaustive'))
     .option('--seed <n>', 'random seed')
     .option('--runs <n>', 'random mode: schedules to try', '500')
