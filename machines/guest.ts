@@ -320,6 +320,16 @@ export function createGuestMachine(design: DesignOptions) {
    * Entry into the design's async-PF handlers, holding the event for the handler (§2.4 guest column).
    * Not-present only ever interrupts the task that faulted; page-ready can interrupt anything.
    */
+  /**
+   * A page-ready landing in `__schedule`, or in a handler nested above it: its waker's `try_to_wake_up` needs this CPU's
+   * `rq->lock`, which the code below holds (locks-and-delivery §2.3).
+   */
+  const RQ_SELF_DEADLOCK = {
+    guard: and(['inScheduler', 'wakesTaskHere']),
+    target: 'panicked',
+    actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } },
+  } as const;
+
   const handlerEntries = (from: 'running' | 'idle' | 'apfHalt' | 'irqsMasked') => {
     const exceptionTarget = design.exceptionEntryWindow ? 'vectors' : 'handlingException';
     const entries: Record<string, { target: string; actions: 'holdEvent' }> = {};
@@ -587,8 +597,8 @@ export function createGuestMachine(design: DesignOptions) {
       lockRq: assign(({ event }) => ({ rqNext: (event as Extract<GuestEvent, { type: 'SCHEDULE' }>).task })),
       /** `__schedule` from a task that sleeps: `rq_lock(rq)` with IRQs off, switching to the idle task (`rqNext` -1) */
       lockRqToIdle: assign({ rqNext: -1 }),
-      /** `context_switch` to the idle task; `finish_task_switch` drops `rq->lock` */
-      switchToIdle: assign({ rqNext: null, current: -1, user: false, irqsOn: true, preemptible: false }),
+      /** `finish_task_switch` drops `rq->lock` (after `context_switch` to the idle task: with 'enterIdle') */
+      unlockRq: assign({ rqNext: null }),
       /** `context_switch` to the chosen task; `finish_task_switch` drops `rq->lock` and enables IRQs */
       switchToNext: assign(({ context }) => ({ ...switched(context, context.rqNext!), rqNext: null })),
       /** nested #PF VM-exit: `vmx_vcpu_run` reads and resets the flags (`host_apf_flags`), then `vcpu_enter_guest` re-enables IRQs before `handle_exit`. */
@@ -852,8 +862,7 @@ export function createGuestMachine(design: DesignOptions) {
       reasonRead: {
         on: {
           ASYNC_EXCEPTION: [
-            /** a frame nested in `__schedule`: the outer frame holds `rq->lock`, which this waker's `try_to_wake_up` needs */
-            { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
+            RQ_SELF_DEADLOCK,
             { target: 'handlingException', actions: { type: 'nestHandler', params: { at: 'reasonRead' } } },
           ],
           /** P1 (waker step 2): `raw_spin_lock(&b->lock)` */
@@ -869,8 +878,7 @@ export function createGuestMachine(design: DesignOptions) {
           ASYNC_EXCEPTION: [
             /** its handler spins on the lock the interrupted code holds (locks-and-delivery §2.3) */
             { guard: 'needsHeldBucket', target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'bucket-self-deadlock' } } },
-            /** a frame nested in `__schedule`: the outer frame still holds `rq->lock`, which this waker's `try_to_wake_up` needs */
-            { guard: and(['inScheduler', 'wakesTaskHere']), target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
+            RQ_SELF_DEADLOCK,
             /** another bucket: the nested handler runs (its entry is not the vector-window race: `reason` covers it) */
             { target: 'handlingException', actions: { type: 'nestHandler', params: { at: 'bucketLocked' } } },
           ],
@@ -885,13 +893,12 @@ export function createGuestMachine(design: DesignOptions) {
       rqLocked: {
         on: {
           ASYNC_EXCEPTION: [
-            /** its waker's `try_to_wake_up` spins on `rq->lock` (locks-and-delivery §2.3) */
-            { guard: 'wakesTaskHere', target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } } },
+            RQ_SELF_DEADLOCK,
             /** a dummy to file, a halted waiter to IPI, or nothing: the handler runs nested (`reason` covers its vector window) */
             { target: 'handlingException', actions: 'holdEvent' },
           ],
           RQ_UNLOCK: [
-            { guard: 'switchesToIdle', target: 'idle', actions: 'switchToIdle' },
+            { guard: 'switchesToIdle', target: 'idle', actions: ['unlockRq', 'enterIdle'] },
             { target: 'running', actions: 'switchToNext' },
           ],
         },

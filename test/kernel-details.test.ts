@@ -7,11 +7,11 @@ import { designByName, withAsyncPfSync } from '../machines/design.js';
 import { applyMutants, mutantById } from '../machines/mutants.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { WAKE_ALL } from '../machines/host.js';
-import { LIVENESS, propertyById, SAFETY } from '../properties/index.js';
-import { runCheck } from '../src/check/check.js';
+import { LIVENESS, SAFETY } from '../properties/index.js';
 import { Judge } from '../src/judge/judge.js';
 import { exhaustiveCheck } from '../src/search/exhaustive.js';
 import { initialState } from '../src/system/system.js';
+import { checkOne } from './support/check-one.js';
 import { guestOf, hostOf, play, start } from './support/script.js';
 
 describe('kvm_vcpu_reset (INIT)', () => {
@@ -135,16 +135,7 @@ describe('CONFIG_KVM_ASYNC_PF_SYNC on RFCv1 (locks-and-delivery §6)', () => {
   const rfcv1 = (sync: boolean, property: string) => {
     const built = withAsyncPfSync(designByName('arm64-rfcv1'));
     if (typeof built === 'string') throw new Error(built);
-    return runCheck({
-      design: sync ? built : designByName('arm64-rfcv1'),
-      mutants: [],
-      scope: DEFAULT_SCOPE,
-      mode: 'exhaustive',
-      seed: 1,
-      runs: 1,
-      depth: 1,
-      properties: [propertyById(property)],
-    });
+    return checkOne(sync ? built : designByName('arm64-rfcv1'), property);
   };
 
   it('injects the worker\'s page-ready abort over a not-present the guest has not taken: two data aborts at once', () => {

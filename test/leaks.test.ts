@@ -7,23 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
-import { mutantById } from '../machines/mutants.js';
-import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
-import { propertyById } from '../properties/index.js';
-import { runCheck } from '../src/check/check.js';
-import type { Mutant } from '../machines/mutants.js';
+import { mutantById, type Mutant } from '../machines/mutants.js';
+import type { Scope } from '../machines/scope.js';
+import { checkOne } from './support/check-one.js';
 
-const check = (design: string, mutants: readonly Mutant[], scope: Partial<Scope>, property: string) =>
-  runCheck({
-    design: designByName(design),
-    mutants,
-    scope: { ...DEFAULT_SCOPE, ...scope },
-    mode: 'exhaustive',
-    seed: 1,
-    runs: 1,
-    depth: 1,
-    properties: [propertyById(property)],
-  });
+const check = (design: string, mutants: readonly Mutant[], scope: Partial<Scope>, property: string) => checkOne(designByName(design), property, scope, mutants);
 
 describe('no-dummy-leak', () => {
   it('ready-without-not-present: every synthetic-halt page-ready files a dummy nobody consumes', () => {

@@ -16,6 +16,7 @@ import { loadDesignFile } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { scopeFrom, type ScopeFlags } from './check-command.js';
+import { verdictJson } from './ci-output.js';
 import { checkTraceDir, DEFAULT_TRACE_DIR, ensureDirectory, writeTrace } from './output-files.js';
 import { design as designNamed, integer } from './options.js';
 import { stepTable, table } from './output.js';
@@ -78,8 +79,7 @@ export async function diffCommand(a: string, b: string, flags: DiffFlags): Promi
   const changed = PROPERTIES.map((p) => p.id).filter((id) => broken(left.verdicts.get(id)) !== broken(right.verdicts.get(id)));
 
   if (flags.json === true) {
-    const json = (v: Verdict, i: number, id: string) =>
-      v === undefined ? { result: 'not checked' } : v === 'holds' ? { result: 'pass' } : { result: v.result, message: v.message, counterexampleLength: v.counterexampleLength, traceFile: files.get(`${i}/${id}`) ?? null };
+    const json = (v: Verdict, i: number, id: string) => (v === undefined ? { result: 'not checked' } : verdictJson(v, files.get(`${i}/${id}`)));
     const verdicts = PROPERTIES.map(({ id }) => ({ property: id, a: json(left.verdicts.get(id), 0, id), b: json(right.verdicts.get(id), 1, id) }));
     process.stdout.write(`${JSON.stringify({ a: designs[0].name, b: designs[1].name, scope, mode: flags.mode, seed: flags.mode === 'random' ? seed : null, differences, statesExplored: { a: states[0], b: states[1] }, verdicts, changed })}\n`);
     return interrupted ? 3 : 0;
