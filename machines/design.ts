@@ -138,6 +138,9 @@ export type DesignOptions = Readonly<z.infer<typeof DesignSchema>>;
 /** The option fields (every key of `DesignSchema` but the name, summary and section). */
 export type DesignOptionName = Exclude<keyof DesignOptions, 'name' | 'summary' | 'section'>;
 
+/** Some design options set over a design: a design file's `options`, a bug's override (mutants.ts). */
+export const DesignOverrideSchema = DesignSchema.omit({ name: true, summary: true, section: true }).partial().strict();
+
 const x86: DesignOptions = DesignSchema.parse({
   name: 'x86',
   summary: 'mainline x86 (v5.8+): #PF not-present, APIC-interrupt page-ready, ACK MSR, user mode only',

@@ -4,25 +4,53 @@
  * a forked machine), and names the smallest scope that shows it. Design data,
  * like the designs themselves (design.ts).
  */
-import type { DesignOptions } from './design.js';
-import type { Scope } from './scope.js';
+import { z } from 'zod';
+import { DesignOverrideSchema, type DesignOptions } from './design.js';
+import { ScopeSchema, type Scope } from './scope.js';
 
-export interface Mutant {
+/** A bug as data: design options set over a design, and the smallest scope that shows what they break. */
+export interface Bug {
   /** the id users type (`--bug`) */
   readonly id: string;
-  /** design the fix belongs to */
-  readonly base: string;
-  /** upstream commit of the fix (or of the change that introduced the bug) */
-  readonly commit: string;
-  /** what the fix prevented, in one line */
+  /** what goes wrong, in one line */
   readonly description: string;
-  /** the id of the property the mutant breaks (test/mutants.test.ts checks it names one) */
-  readonly breaks: string;
-  /** the design options the fix changed, set back */
+  /** the design options the bug sets (for a catalogued bug: those its fix changed, set back) */
   readonly override: Partial<DesignOptions>;
   /** the smallest scope that shows the bug (switches and sizes on top of the default scope) */
   readonly scope: Partial<Scope>;
 }
+
+/** A catalogued kernel bug: a Bug with its history. */
+export interface Mutant extends Bug {
+  /** design the fix belongs to */
+  readonly base: string;
+  /** upstream commit of the fix (or of the change that introduced the bug) */
+  readonly commit: string;
+  /** the id of the property the mutant breaks (test/mutants.test.ts checks it names one) */
+  readonly breaks: string;
+}
+
+/** Bug ids: what `--bug` takes and trace and design files record. */
+const BUG_ID = /^[a-z0-9][a-z0-9-]*$/;
+
+/**
+ * A bug a user writes down, in a design file's `bugs` (and a trace's `bugDefinitions`): `{id, description, options,
+ * scope}`, the same data as a catalogued mutant without its history.
+ */
+export const BugDefinitionSchema = z
+  .object({
+    id: z.string().regex(BUG_ID, 'a bug id is lower-case letters, digits and dashes'),
+    description: z.string().min(1),
+    options: DesignOverrideSchema,
+    scope: ScopeSchema.partial().strict().optional(),
+  })
+  .strict();
+
+export type BugDefinition = z.infer<typeof BugDefinitionSchema>;
+
+export const bugFromDefinition = (d: BugDefinition): Bug => ({ id: d.id, description: d.description, override: d.options, scope: d.scope ?? {} });
+
+export const definitionOf = (b: Bug): BugDefinition => ({ id: b.id, description: b.description, options: b.override, scope: b.scope });
 
 export const MUTANTS: readonly Mutant[] = [
   {
@@ -141,8 +169,8 @@ export function mutantById(id: string): Mutant | undefined {
   return MUTANTS.find((m) => m.id === id);
 }
 
-/** The design with the mutants' fixes undone, in order; the name records them. */
-export function applyMutants(design: DesignOptions, mutants: readonly Mutant[]): DesignOptions {
+/** The design with the bugs' options set, in order (a catalogued bug's fix undone); the name records them. */
+export function applyMutants(design: DesignOptions, mutants: readonly Bug[]): DesignOptions {
   if (mutants.length === 0) return design;
   return mutants.reduce<DesignOptions>(
     (d, m) => ({ ...d, ...m.override }),

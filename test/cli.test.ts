@@ -201,11 +201,19 @@ describe('check', () => {
     expect(expectUsageError(await run('check', '--mode', 'exhaustive', '--symmetry', '--property', 'no-lost-wakeup'))).toContain('--symmetry');
   });
 
-  it('--property refuses an unknown id, liveness ids with --safety-only, and --all', async () => {
+  it('--property refuses an unknown id and liveness ids with --safety-only', async () => {
     expect(expectUsageError(await run('check', '--property', 'nope'))).toContain("unknown property 'nope'; the properties are: no-lost-wakeup,");
     expect(expectUsageError(await run('check', '--property', 'no-lost-wakeup', '--safety-only'))).toContain('liveness properties');
     expect(expectUsageError(await run('check', '--property', 'single-slot', '--property', 'no-lost-wakeup', '--safety-only'))).toContain('names no-lost-wakeup');
-    expect(expectUsageError(await run('check', '--all', '--property', 'single-slot'))).toContain('--all');
+  });
+
+  it('--all with --property or --safety-only has a row per property checked, none "not checked"', async () => {
+    const dir = tmpFile('rows');
+    const one = await run('check', '--all', '--property', 'single-slot', '--mode', 'exhaustive', '--quiet', '--trace-dir', dir, '--json');
+    expect((JSON.parse(one.stdout) as { verdicts: object }[]).map((d) => Object.keys(d.verdicts))).toEqual(Array(5).fill(['single-slot']));
+    const safety = await run('check', '--all', '--safety-only', '--runs', '5', '--seed', '1', '--quiet', '--trace-dir', dir);
+    expect(safety.stdout).not.toMatch(/no-lost-wakeup|not checked/);
+    expect(safety.stdout).toMatch(/^no-self-deadlock /m);
   });
 
   it('--all in exhaustive mode stops at Ctrl-C with the table so far and exit 3', async () => {

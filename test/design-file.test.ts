@@ -9,7 +9,8 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { designByName } from '../machines/design.js';
-import { loadDesignFile } from '../src/design/design-file.js';
+import { mutantById } from '../machines/mutants.js';
+import { loadDesignFile, readDesignFile } from '../src/design/design-file.js';
 import { UsageError } from '../src/errors.js';
 import { run } from './support/cli.js';
 
@@ -74,7 +75,7 @@ describe('design files', () => {
   it('never throws anything but a one-line usage error for random or mutated files (fast-check)', () => {
     const value = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }));
     const file = fc.record(
-      { format: fc.oneof(fc.constant('apfcheck-design/1'), fc.string()), name: value, extends: fc.oneof(fc.constantFrom('x86', 'arm64-rfcv1', 'nope', './x.json'), value), options: fc.oneof(fc.dictionary(fc.constantFrom('pageReady', 'ack', 'tokenShift', 'bogus', 'interruptsGate'), value), value), bugs: fc.oneof(fc.array(fc.constantFrom('missed-kick', 'no-dummy', 'x'), { maxLength: 2 }), value) },
+      { format: fc.oneof(fc.constant('apfcheck-design/1'), fc.string()), name: value, extends: fc.oneof(fc.constantFrom('x86', 'arm64-rfcv1', 'nope', './x.json'), value), options: fc.oneof(fc.dictionary(fc.constantFrom('pageReady', 'ack', 'tokenShift', 'bogus', 'interruptsGate'), value), value), bugs: fc.oneof(fc.array(fc.oneof(fc.constantFrom('missed-kick', 'no-dummy', 'x'), fc.record({ id: fc.oneof(fc.constantFrom('mine', 'missed-kick'), value), description: value, options: fc.oneof(fc.dictionary(fc.constantFrom('ack', 'kickBarriers', 'bogus'), value), value), scope: fc.oneof(fc.dictionary(fc.constantFrom('vcpus', 'pages', 'bogus'), value), value) }, { requiredKeys: [] })), { maxLength: 2 }), value) },
       { requiredKeys: [] },
     );
     fc.assert(
@@ -98,6 +99,69 @@ describe('design files', () => {
     const both = await run('check', '--design-file', EXAMPLE, '--design', 'x86');
     expect(both.code).toBe(2);
     expect(both.stderr).toMatch(/^apfcheck: --design-file names the design/);
+  });
+});
+
+describe('bugs as data', () => {
+  const mine = { format: 'apfcheck-design/1', name: 'legacy-mine', extends: 'x86-legacy' };
+  const df = mutantById('pending-exception-df')!;
+  const ownBug = { id: 'no-pending-check', description: 'async PF while an exception is pending', options: df.override, scope: { tasks: 1 } };
+
+  it('a bug a file defines is applied by check --bug, like the catalogued bug with the same options, and its trace needs no file', async () => {
+    const file = write({ ...mine, bugs: [ownBug] });
+    const traceFile = path.join(tmp, 'own-bug.json');
+    const own = await run('check', '--design-file', file, '--bug', 'no-pending-check', '--mode', 'exhaustive', '--property', 'single-slot', '--json', '--trace-out', traceFile);
+    const catalogued = await run('check', '--bug', 'pending-exception-df', '--tasks', '1', '--mode', 'exhaustive', '--property', 'single-slot', '--json', '--trace-out', path.join(tmp, 'catalogued.json'));
+    expect(own.code).toBe(1);
+    const [a, b] = [JSON.parse(own.stdout), JSON.parse(catalogued.stdout)] as { result: string; statesExplored: number; counterexampleLength: number; scope: object; bugs: string[] }[];
+    expect({ ...a, bugs: b!.bugs }).toMatchObject({ result: 'violation', statesExplored: b!.statesExplored, counterexampleLength: b!.counterexampleLength, scope: b!.scope });
+    expect(a!.bugs).toEqual(['no-pending-check']);
+    const trace = JSON.parse(fs.readFileSync(traceFile, 'utf8')) as { design: { name: string }; bugDefinitions: unknown };
+    expect(trace.design.name).toBe('legacy-mine+no-pending-check');
+    expect(trace.bugDefinitions).toEqual([ownBug]);
+    fs.rmSync(file);
+    const replayed = await run('replay', traceFile);
+    expect(replayed.code).toBe(1);
+    expect(replayed.stdout).toMatch(/bugs: no-pending-check/);
+  });
+
+  it('check --bug on a design file also takes the catalogued bugs of the design it extends, recorded with their definition', async () => {
+    const file = write({ ...mine, bugs: [ownBug] });
+    const traceFile = path.join(tmp, 'file-catalogued.json');
+    const result = await run('check', '--design-file', file, '--bug', 'pending-exception-df', '--mode', 'exhaustive', '--property', 'single-slot', '--quiet', '--trace-out', traceFile);
+    expect(result.code).toBe(1);
+    expect((JSON.parse(fs.readFileSync(traceFile, 'utf8')) as { bugDefinitions: { id: string }[] }).bugDefinitions.map((d) => d.id)).toEqual(['pending-exception-df']);
+    expect((await run('replay', traceFile)).code).toBe(1);
+  });
+
+  it('bugs defined down an extends chain are available, and export writes them so the file loads back the same', async () => {
+    write({ ...mine, name: 'lower', bugs: [ownBug] }, 'lower.json');
+    const upper = write({ ...mine, name: 'upper', extends: './lower.json', bugs: [{ ...ownBug, id: 'second', options: { dummyNodes: false } }] });
+    expect(readDesignFile(upper).bugs.map((b) => b.id)).toEqual(['no-pending-check', 'second']);
+    const exported = await run('export', '--design-file', upper, '--format', 'design');
+    const again = readDesignFile(write(exported.stdout));
+    expect(again).toEqual(readDesignFile(upper));
+  });
+
+  it.each([
+    ['a bug field it does not know, with the nearest', { bugs: [{ ...ownBug, option: {} }] }, /field 'bugs.0.option' is not a bug field; did you mean 'options'\?/],
+    ['a missing description', { bugs: [{ id: 'x', options: {} }] }, /field 'bugs.0.description'/],
+    ['an unknown option in a bug', { bugs: [{ ...ownBug, options: { kickBariers: false } }] }, /field 'bugs.0.options.kickBariers' is not a design option; did you mean 'kickBarriers'\?/],
+    ['a value outside the allowed set in a bug', { bugs: [{ ...ownBug, options: { ack: 'mrs' } }] }, /field 'bugs.0.options.ack' must be one of "msr", "hypercall", "none", got "mrs"/],
+    ['an unknown scope field in a bug', { bugs: [{ ...ownBug, scope: { vcpu: 2 } }] }, /field 'bugs.0.scope.vcpu' is not a scope field; did you mean 'vcpus'\?/],
+    ['a scope outside its range in a bug', { bugs: [{ ...ownBug, scope: { vcpus: 9 } }] }, /field 'bugs.0.scope.vcpus'/],
+    ['an id that is not an id', { bugs: [{ ...ownBug, id: 'My Bug' }] }, /field 'bugs.0.id': a bug id is lower-case letters, digits and dashes/],
+    ['the id of a catalogued bug', { bugs: [{ ...ownBug, id: 'missed-kick' }] }, /field 'bugs.0.id': 'missed-kick' is a catalogued bug; give yours another id/],
+    ['a bug defined twice', { bugs: [ownBug, ownBug] }, /field 'bugs.1.id': bug 'no-pending-check' is defined twice/],
+    ['a design name with a plus', { name: 'x86+mine' }, /field 'name': a design name is letters, digits/],
+  ])('refuses %s', (_, content, pattern) => {
+    expect(refusal(write({ ...mine, ...content }))).toMatch(pattern);
+  });
+
+  it('check --bug with an id the file does not define is exit 2 and one line naming the valid ones', async () => {
+    const result = await run('check', '--design-file', write({ ...mine, bugs: [ownBug] }), '--bug', 'no-pending-chek');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^apfcheck: --bug 'no-pending-chek' is neither defined in .* nor a catalogued bug of x86-legacy; did you mean 'no-pending-check'\?\n$/);
   });
 });
 

@@ -219,3 +219,24 @@ describe('inspect through the local relay', () => {
     expect(result.stderr).toMatch(/^apfcheck: --port is for the relay and --events-out writes a file instead/);
   });
 });
+
+describe('inspect a design without a trace', () => {
+  it('starts the actors of a design file in their initial state', async () => {
+    const out = path.join(tmp, 'design.jsonl');
+    const result = await runCli('inspect', '--design-file', path.join(root, 'examples', 'designs', 'rfcv1-irq-ack.json'), '--events-out', out);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^\d+ inspector events \(0 steps, 0 machine events\) written to /);
+    const events = fs.readFileSync(out, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line) as WireEvent);
+    // one actor per machine of the default scope (one vCPU), each with its initial event and snapshot only
+    expect(events.filter((e) => e.type === '@xstate.actor').map((e) => (e as { name: string }).name)).toEqual(['host[0]', 'guest[0]', 'vm[0]']);
+    expect(events.filter((e) => e.type === '@xstate.event')).toHaveLength(3);
+  });
+
+  it('needs a trace or a design, not both', async () => {
+    for (const args of [[], ['x.json', '--design', 'x86']]) {
+      const result = await runCli('inspect', ...args);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^apfcheck: inspect shows a trace file, or a design \(--design NAME or --design-file FILE\) in its initial state: give one of them\n$/);
+    }
+  });
+});

@@ -225,17 +225,26 @@ describe('buildTrace', () => {
   it('records the meta data and one summary per step', () => {
     const labels = trace.steps.slice(0, 3).map((s) => s.label);
     const { steps, states } = walk(config, labels);
-    const built = buildTrace(config, { bugs: ['some-bug'], mode: 'random', seed: 42 }, steps, states, null);
+    const someBug = { id: 'some-bug', description: 'a bug of my own', override: { kickBarriers: false }, scope: { pages: 2 } };
+    const built = buildTrace(config, { bugs: [someBug], mode: 'random', seed: 42 }, steps, states, null);
     expect(built.bugs).toEqual(['some-bug']);
+    // a bug the catalogue cannot vouch for travels with its definition
+    expect(built.bugDefinitions).toEqual([{ id: 'some-bug', description: 'a bug of my own', options: { kickBarriers: false }, scope: { pages: 2 } }]);
+    expect(parseTrace(JSON.stringify(built), 'mem')).toEqual(built);
     expect(built.mode).toBe('random');
     expect(built.seed).toBe(42);
     expect(built.violation).toBeNull();
     expect(built.steps.map((s) => s.label)).toEqual(labels);
     expect(built.steps.map((s) => s.summary)).toEqual(states.slice(1).map((s, i) => describeChange(states[i]!, s)));
-    // a bug the catalogue does not have is refused when the file is read
-    expect(() => parseTrace(JSON.stringify(built), 'mem')).toThrow(/field 'bugs.0': unknown bug 'some-bug'/);
+    // a bug neither catalogued nor defined is refused when the file is read, and so is a definition of no listed bug
+    const { bugDefinitions, ...undefinedBug } = built;
+    expect(() => parseTrace(JSON.stringify(undefinedBug), 'mem')).toThrow(/field 'bugs.0': unknown bug 'some-bug' \(not catalogued, not in 'bugDefinitions'\)/);
+    expect(() => parseTrace(JSON.stringify({ ...built, bugs: [] }), 'mem')).toThrow(/field 'bugDefinitions.0': 'some-bug' defines no bug/);
+    // a catalogued bug of another design is refused too
+    expect(() => parseTrace(JSON.stringify({ ...undefinedBug, bugs: ['missed-kick'] }), 'mem')).toThrow(/bug 'missed-kick' is a mutant of x86, not of/);
+    expect(bugDefinitions).toHaveLength(1);
     // a trace without a violation is still a valid file
-    const plain = { ...built, bugs: [] };
+    const plain = { ...undefinedBug, bugs: [] };
     expect(parseTrace(JSON.stringify(plain), 'mem')).toEqual(plain);
   });
 });

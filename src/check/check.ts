@@ -5,7 +5,7 @@
  * the judge (src/judge/judge.ts) decides.
  */
 import type { DesignOptions } from '../../machines/design.js';
-import { applyMutants, type Mutant } from '../../machines/mutants.js';
+import { applyMutants, type Bug } from '../../machines/mutants.js';
 import type { Scope } from '../../machines/scope.js';
 import { LIVENESS, PROPERTIES, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
 import { ModelError } from '../errors.js';
@@ -21,7 +21,8 @@ export type { Mode } from '../search/strategies.js';
 
 export interface CheckRequest extends Omit<SearchRequest, 'onProgress'> {
   readonly design: DesignOptions;
-  readonly mutants: readonly Mutant[];
+  /** bugs applied to the design: catalogued mutants, or bugs a design file defines */
+  readonly mutants: readonly Bug[];
   readonly scope: Scope;
   readonly mode: Mode;
   /** properties to check (default: all) */
@@ -157,7 +158,7 @@ function finishCheck(check: ReturnType<typeof prepareCheck>, outcome: SearchOutc
     }
   }
   const subset = base.properties.length < PROPERTIES.length ? { properties: base.properties } : {};
-  const meta = { bugs: base.bugs, mode: request.mode, seed: request.mode === 'random' ? request.seed : null, ...(cycleStart === undefined ? {} : { cycleStart }), ...subset };
+  const meta = { bugs: request.mutants, mode: request.mode, seed: request.mode === 'random' ? request.seed : null, ...(cycleStart === undefined ? {} : { cycleStart }), ...subset };
   const trace = buildTrace(config, meta, walked.steps, walked.states, violation);
   return {
     ...base,

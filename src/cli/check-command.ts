@@ -7,16 +7,16 @@ import { DESIGNS, withAsyncPfSync, type DesignOptions } from '../../machines/des
 import { DEATH_REPORTERS, PROPERTIES, SAFETY, type Property } from '../../properties/index.js';
 import { checkEveryProperty, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
-import type { Mutant } from '../../machines/mutants.js';
+import type { Bug } from '../../machines/mutants.js';
 import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.js';
-import { loadDesignFile } from '../design/design-file.js';
+import { bugsOf, loadDesignFile, looksLikeDesignFile, readDesignFile } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { describeCycle } from '../trace/trace.js';
 import { annotate, failureDetail, incompleteSummary, jsonLine, jsonProgress, junitSuite, verdictJson, writeJunit } from './ci-output.js';
 import type { JunitCase } from './junit.js';
 import { checkOutputFile, checkTraceDir, checkTraceOut, DEFAULT_TRACE_DIR, DEFAULT_TRACE_OUT, ensureDirectory, writeTrace } from './output-files.js';
-import { designForMutants, integer, mutants as parseMutants } from './options.js';
+import { bugIds, design as designNamed, designForMutants, integer, LIMITS, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
 /** The scope's flags (check and diff). */
@@ -60,6 +60,10 @@ export interface CheckFlags extends ScopeFlags {
   readonly junit?: string;
   readonly jsonLines?: boolean;
   readonly designFile?: string;
+  /** a run file's designs (built-in names or design file paths), checked like --all when there are several */
+  readonly designs?: readonly string[];
+  /** the run file (`--config FILE`) */
+  readonly config?: string;
 }
 
 /** `--async-pf-sync`: the design built with CONFIG_KVM_ASYNC_PF_SYNC, or a usage error saying why not. */
@@ -73,7 +77,6 @@ function syncIfAsked(flags: CheckFlags, design: DesignOptions): DesignOptions {
 /** `--property ID` (repeatable) and `--safety-only`: the properties to check, or undefined for all of them. */
 function chosenProperties(flags: CheckFlags): readonly Property[] | undefined {
   if (flags.property.length === 0) return flags.safetyOnly === true ? SAFETY : undefined;
-  if (flags.all === true) throw new UsageError('--property chooses properties for one design; --all checks every property of every design: drop one of them');
   const ids = new Set(flags.property);
   for (const id of ids) {
     if (!PROPERTIES.some((p) => p.id === id)) throw new UsageError(`unknown property '${id}'; the properties are: ${PROPERTIES.map((p) => p.id).join(', ')}`);
@@ -101,8 +104,20 @@ function shardOf(text: string, mode: Mode, seed: number, runs: number): { seed: 
   return { seed: (seed + Math.imul(i - 1, 0x9e3779b1)) >>> 1, runs: share };
 }
 
+/** `--design NAME` (or the bugs' base design) and `--bug` ids: catalogued bugs. */
+function builtInWithBugs(name: string | undefined, ids: readonly string[]): { design: DesignOptions; bugs: readonly Bug[] } {
+  const bugs = parseMutants(ids);
+  return { design: designForMutants(name, bugs), bugs };
+}
+
+/** `--design-file FILE` and `--bug` ids: bugs the file defines or catalogued bugs of its built-in root. */
+function fileWithBugs(path: string, ids: readonly string[]): { design: DesignOptions; bugs: readonly Bug[] } {
+  const file = readDesignFile(path);
+  return { design: file.design, bugs: bugsOf(file, ids, path) };
+}
+
 /** Default scope, then the mutants' smallest scope, then what the user typed. */
-export function scopeFrom(flags: ScopeFlags, chosen: readonly Mutant[]): Scope {
+export function scopeFrom(flags: ScopeFlags, chosen: readonly Bug[]): Scope {
   const fromMutants = chosen.reduce<Partial<Scope>>((acc, m) => ({ ...acc, ...m.scope }), {});
   const typed: Partial<Scope> = {
     ...(flags.vcpus === undefined ? {} : { vcpus: integer('--vcpus')(flags.vcpus) }),
@@ -128,9 +143,22 @@ function jsonReport(report: CheckReport, traceFile: string | null) {
   return { ...rest, seed: report.mode === 'random' ? report.seed : null, stoppedBy: stoppedBy ?? null, cycleStart: report.trace?.cycleStart ?? null, traceFile };
 }
 
+/** The designs of a run file's list: a built-in name or a design file each, every name once (it heads a column and names traces). */
+function designList(refs: readonly string[]): DesignOptions[] {
+  const designs = refs.map((ref) => (looksLikeDesignFile(ref) ? loadDesignFile(ref) : designNamed(ref)));
+  const twice = designs.find((d, i) => designs.findIndex((e) => e.name === d.name) !== i);
+  if (twice !== undefined) throw new UsageError(`two of the designs are named '${twice.name}': each design checked in one run needs its own name`);
+  return designs;
+}
+
 export async function checkCommand(flags: CheckFlags): Promise<number> {
-  if (flags.all === true && (flags.design !== undefined || flags.bug.length > 0 || flags.asyncPfSync === true)) {
-    throw new UsageError('--all checks the built-in designs as published; drop --design, --bug and --async-pf-sync, or drop --all');
+  const several = flags.all === true || (flags.designs?.length ?? 0) > 1;
+  if (several && (flags.design !== undefined || flags.designFile !== undefined || flags.bug.length > 0 || flags.asyncPfSync === true)) {
+    throw new UsageError(
+      flags.all === true
+        ? '--all checks the built-in designs as published; drop --design, --bug and --async-pf-sync, or drop --all'
+        : "a run of several designs checks them as they are: drop 'bugs' and 'asyncPfSync' (a design file can apply bugs itself)",
+    );
   }
   if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined || flags.symmetry === true || flags.workers !== undefined)) {
     throw new UsageError('--max-states, --max-seconds, --symmetry and --workers belong to --mode exhaustive');
@@ -138,34 +166,36 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (flags.symmetry === true && flags.safetyOnly !== true && !(flags.property.length > 0 && flags.property.every((id) => SAFETY.some((p) => p.id === id)))) {
     throw new UsageError('--symmetry is sound for the safety properties only here (liveness on the reduced graph is not implemented): add --safety-only, or name only safety properties with --property');
   }
-  if (flags.designFile !== undefined && (flags.design !== undefined || flags.bug.length > 0 || flags.all === true)) {
-    throw new UsageError("--design-file names the design: drop --design, --all and --bug (a file undoes fixes with its 'bugs' field)");
+  if (flags.designFile !== undefined && (flags.design !== undefined || flags.all === true)) {
+    throw new UsageError('--design-file names the design: drop --design and --all');
   }
-  const chosen = parseMutants(flags.bug);
+  const ids = bugIds(flags.bug);
+  // on a design file --bug applies a bug the file defines, or a catalogued bug of the built-in design it extends
+  const { design: chosenDesign, bugs: chosen } = flags.designFile === undefined ? builtInWithBugs(flags.design, ids) : fileWithBugs(flags.designFile, ids);
   const properties = chosenProperties(flags);
-  if (flags.all !== true && flags.traceDir !== undefined) throw new UsageError('--trace-dir goes with --all; one check writes one trace: --trace-out FILE');
-  if (flags.all === true && flags.traceOut !== undefined) throw new UsageError('--trace-out names one trace; --all writes one per violation into --trace-dir DIR');
+  if (!several && flags.traceDir !== undefined) throw new UsageError('--trace-dir goes with --all (or several designs); one check writes one trace: --trace-out FILE');
+  if (several && flags.traceOut !== undefined) throw new UsageError('--trace-out names one trace; --all (or several designs) writes one per violation into --trace-dir DIR');
   // outputs are checked before the work, so a found violation is never lost to a bad path
-  if (flags.all === true) checkTraceDir(flags.traceDir ?? DEFAULT_TRACE_DIR);
+  if (several) checkTraceDir(flags.traceDir ?? DEFAULT_TRACE_DIR);
   else checkTraceOut(flags.traceOut ?? DEFAULT_TRACE_OUT);
   if (flags.junit !== undefined) checkOutputFile(flags.junit, '--junit');
-  const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', 2 ** 31 - 1)(flags.seed);
-  const totalRuns = integer('--runs', 10_000_000, 1)(flags.runs);
+  const baseSeed = flags.seed === undefined ? Date.now() % 2 ** 31 : integer('--seed', LIMITS.seed.max, LIMITS.seed.min)(flags.seed);
+  const totalRuns = integer('--runs', LIMITS.runs.max, LIMITS.runs.min)(flags.runs);
   const { seed, runs } = flags.shard === undefined ? { seed: baseSeed, runs: totalRuns } : shardOf(flags.shard, flags.mode, baseSeed, totalRuns);
   if (flags.json === true && flags.jsonLines === true) throw new UsageError('--json prints one object at the end and --json-lines streams lines as the run goes: give one of them');
   const progress = flags.jsonLines === true ? jsonProgress() : progressLine(flags.quiet !== true);
-  const request = (design: DesignOptions, mutantList: readonly Mutant[]): CheckRequest => ({
+  const request = (design: DesignOptions, mutantList: readonly Bug[]): CheckRequest => ({
     design,
     mutants: mutantList,
     scope: scopeFrom(flags, mutantList),
     mode: flags.mode,
     seed,
     runs,
-    depth: integer('--depth', 10_000, 1)(flags.depth),
-    ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states', undefined, 1)(flags.maxStates) }),
-    ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds', undefined, 1)(flags.maxSeconds) }),
+    depth: integer('--depth', LIMITS.depth.max, LIMITS.depth.min)(flags.depth),
+    ...(flags.maxStates === undefined ? {} : { maxStates: integer('--max-states', undefined, LIMITS.maxStates.min)(flags.maxStates) }),
+    ...(flags.maxSeconds === undefined ? {} : { maxSeconds: integer('--max-seconds', undefined, LIMITS.maxSeconds.min)(flags.maxSeconds) }),
     ...(flags.symmetry === true ? { symmetry: true } : {}),
-    ...(flags.workers === undefined ? {} : { workers: integer('--workers', 64, 1)(flags.workers) }),
+    ...(flags.workers === undefined ? {} : { workers: integer('--workers', LIMITS.workers.max, LIMITS.workers.min)(flags.workers) }),
     ...(properties === undefined ? {} : { properties }),
     onProgress: (p) =>
       progress.update(
@@ -175,10 +205,10 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
       ),
   });
 
-  if (flags.all === true) return checkAll(flags, DESIGNS.map((d) => request(d, [])), seed, progress.done);
+  if (several) return checkAll(flags, (flags.all === true ? DESIGNS : designList(flags.designs!)).map((d) => request(d, [])), seed, progress.done);
 
   // Ctrl-C or SIGTERM stops the search with a summary (exit 3)
-  const one = request(syncIfAsked(flags, flags.designFile === undefined ? designForMutants(flags.design, chosen) : loadDesignFile(flags.designFile)), chosen);
+  const one = request(syncIfAsked(flags, chosenDesign), chosen);
   const report = await runCheckInterruptible(one);
   progress.done();
   const traceFile = report.trace === null ? null : writeTrace(report, flags.traceOut ?? DEFAULT_TRACE_OUT);
@@ -234,6 +264,8 @@ function describeCoverage(report: CheckReport): string {
 }
 
 async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], seed: number, endProgress: () => void): Promise<number> {
+  // the table's rows: the properties checked (--property, --safety-only), all of them by default
+  const rows = requests[0]?.properties ?? PROPERTIES;
   // a switch a design does not model (e.g. --smm on arm64) leaves that design's column "not checked", and says why
   const refused = new Map<string, string>();
   const applicable = requests.filter((r) => {
@@ -269,7 +301,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
       files.set(`${design}/${property}`, writeTrace(verdict, join(traceDir, `${design}--${property}.json`)));
     }
     if (flags.jsonLines === true) {
-      for (const { id } of PROPERTIES) {
+      for (const { id } of rows) {
         const verdict = checked.verdicts.get(id);
         if (verdict !== undefined) jsonLine({ type: 'verdict', design, property: id, ...verdictJson(verdict, files.get(`${design}/${id}`)) });
       }
@@ -287,7 +319,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
         design,
         context,
         seconds: ms / 1000,
-        cases: PROPERTIES.map(({ id }): JunitCase => {
+        cases: rows.map(({ id }): JunitCase => {
           const v = verdicts.get(id);
           if (v === undefined) return { property: id, outcome: 'skipped', message: `not checked: ${refused.get(design) ?? 'interrupted'}` };
           if (v === 'holds') return { property: id, outcome: 'pass' };
@@ -313,7 +345,7 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
       // an exhaustive search uses no randomness: no seed, so two identical runs print the same
       seed: requests[0]?.mode === 'exhaustive' ? null : seed,
       verdicts: Object.fromEntries(
-        PROPERTIES.map((p) => {
+        rows.map((p) => {
           const v = verdicts.get(p.id);
           if (v === undefined) return [p.id, { result: 'not checked', reason: refused.get(design) ?? 'interrupted' }];
           // the same words as `check --json`: pass, violation, incomplete
@@ -327,8 +359,8 @@ async function checkAll(flags: CheckFlags, requests: readonly CheckRequest[], se
   }
   const scope = requests[0] === undefined ? '' : describeScope(requests[0].scope);
   const mode = requests[0]?.mode ?? 'random';
-  process.stdout.write(`every design at ${scope}, ${mode} mode${mode === 'random' ? `, seed ${seed}` : ''}\n\n`);
-  process.stdout.write(`${table(['property', ...results.map((r) => r.design)], PROPERTIES.map((p) => [p.id, ...results.map((r) => cell(r.design, p.id))]))}\n`);
+  process.stdout.write(`${flags.all === true ? 'every design' : requests.map((r) => r.design.name).join(', ')} at ${scope}, ${mode} mode${mode === 'random' ? `, seed ${seed}` : ''}\n\n`);
+  process.stdout.write(`${table(['property', ...results.map((r) => r.design)], rows.map((p) => [p.id, ...results.map((r) => cell(r.design, p.id))]))}\n`);
   if (refused.size > 0) {
     process.stdout.write(`\nnot checked:\n${[...refused].map(([design, why]) => `  ${design}: ${why}`).join('\n')}\n`);
   }

@@ -4,7 +4,7 @@
  * as a complete design file, the way to start one's own.
  */
 import { machinesOf } from '../system/system.js';
-import { designFileRoot, loadDesignFile, toDesignFile } from '../design/design-file.js';
+import { readDesignFile, toDesignFile, type DesignFile } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { toDot, toMermaid } from '../views/machine-graph.js';
 import { design as designNamed } from './options.js';
@@ -17,10 +17,14 @@ export function exportCommand(flags: { machine?: string; design?: string; design
   if (!(FORMATS as readonly string[]).includes(flags.format)) {
     throw new UsageError(`unknown format '${flags.format}': choose one of ${FORMATS.join(', ')}`);
   }
-  const design = flags.designFile === undefined ? designNamed(flags.design ?? 'x86') : loadDesignFile(flags.designFile);
+  const builtIn = (): DesignFile => {
+    const design = designNamed(flags.design ?? 'x86');
+    return { design, root: design.name, bugs: [] };
+  };
+  const { design, root, bugs } = flags.designFile === undefined ? builtIn() : readDesignFile(flags.designFile);
   if (flags.format === 'design') {
     if (flags.machine !== undefined) throw new UsageError('--format design writes the design, not a machine: drop --machine');
-    process.stdout.write(toDesignFile(design, flags.designFile === undefined ? design.name : designFileRoot(flags.designFile)));
+    process.stdout.write(toDesignFile(design, root, bugs));
     return 0;
   }
   if (flags.machine === undefined) throw new UsageError(`--machine is needed for --format ${flags.format}: choose one of ${MACHINES.join(', ')}`);

@@ -1,6 +1,8 @@
 /**
  * `apfcheck inspect FILE [--events-out FILE.jsonl] [--port N]`: replays a
- * trace through live actors for the Stately inspector. With --events-out the
+ * trace through live actors for the Stately inspector; `inspect --design NAME`
+ * or `--design-file FILE` instead starts a design's actors in their initial
+ * state (a trace of no steps). With --events-out the
  * inspector's wire-format events go to a file (offline); otherwise to a local
  * relay (`@statelyai/inspect/server`) whose page the user opens.
  */
@@ -12,27 +14,46 @@ import { createInspectorServer } from '@statelyai/inspect/server';
 import { ModelError } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { replayForView } from '../trace/replay.js';
-import { readTraceFile, type Trace } from '../trace/trace.js';
+import { buildTrace, readTraceFile, type Trace } from '../trace/trace.js';
+import { DEFAULT_SCOPE } from '../../machines/scope.js';
+import { loadDesignFile } from '../design/design-file.js';
+import { validateScope } from '../system/scope.js';
+import { initialState } from '../system/system.js';
 import { inspectorEventLines, inspectTrace } from '../views/inspector-events.js';
 import type { LiveReplay } from '../views/live-replay.js';
-import { integer } from './options.js';
+import { design as designNamed, integer } from './options.js';
 
 export interface InspectFlags {
   readonly eventsOut?: string;
   readonly port?: string;
+  readonly design?: string;
+  readonly designFile?: string;
 }
 
 /** The relay (`@statelyai/inspect/server`) replays only its last 200 events to a page opened later. */
 const RELAY_BUFFER = 200;
 const DEFAULT_PORT = 8080;
 
-export async function inspectCommand(file: string, flags: InspectFlags): Promise<number> {
-  if (flags.eventsOut !== undefined && flags.port !== undefined) {
-    throw new UsageError('--port is for the relay and --events-out writes a file instead: give one of them');
+/** What to show: the trace in `file`, or the design named by the flags, at the default scope, before any step. */
+function traceToShow(file: string | undefined, flags: InspectFlags): Trace {
+  const named = [file, flags.design, flags.designFile].filter((x) => x !== undefined).length;
+  if (named !== 1) throw new UsageError('inspect shows a trace file, or a design (--design NAME or --design-file FILE) in its initial state: give one of them');
+  if (file === undefined) {
+    const design = flags.designFile === undefined ? designNamed(flags.design!) : loadDesignFile(flags.designFile);
+    const config = { design, scope: validateScope(DEFAULT_SCOPE, design) };
+    return buildTrace(config, { bugs: [], mode: 'exhaustive', seed: null }, [], [initialState(config)], null);
   }
   const trace = readTraceFile(file);
   // a trace that no longer replays is refused before anything is written or served
   replayForView(trace, undefined, file);
+  return trace;
+}
+
+export async function inspectCommand(file: string | undefined, flags: InspectFlags): Promise<number> {
+  if (flags.eventsOut !== undefined && flags.port !== undefined) {
+    throw new UsageError('--port is for the relay and --events-out writes a file instead: give one of them');
+  }
+  const trace = traceToShow(file, flags);
   if (flags.eventsOut !== undefined) return writeEvents(trace, flags.eventsOut);
   return serveEvents(trace, flags.port === undefined ? DEFAULT_PORT : integer('--port', 65535, 1)(flags.port));
 }

@@ -15,6 +15,7 @@ import { inspectCommand, type InspectFlags } from './inspect-command.js';
 import { listCommand } from './list-command.js';
 import { replayCommand } from './replay-command.js';
 import { reportCommand, type ReportFlags } from './report-command.js';
+import { withRunFile } from './run-file.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -55,8 +56,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('check a design (or every design) against the properties')
     .option('--design <name>', 'design to check (default x86, or the base design of --bug)')
     .option('--design-file <file>', 'check the design described in this JSON file (format apfcheck-design/1)')
+    .option('--config <file>', 'take the run from this JSON file (format apfcheck-run/1): designs, scope, mode, budgets, properties; flags typed here override it')
     .option('--all', 'check every built-in design, property by property, and print a table')
-    .option('--bug <id>', 'undo one catalogued fix (repeatable)', collect, [] as string[])
+    .option('--bug <id>', 'undo one catalogued fix, or with --design-file apply a bug the file defines (repeatable)', collect, [] as string[])
     .option('--async-pf-sync', 'the host is built with CONFIG_KVM_ASYNC_PF_SYNC: the worker raises page-ready itself')
     .addOption(new Option('--mode <mode>', 'search mode').choices(['random', 'exhaustive']).default('random'))
     .option('--seed <n>', 'random seed (printed; default: from the clock)')
@@ -76,7 +78,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--quiet', 'no progress on stderr')
     .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
     .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
-    .action(async (flags: CheckFlags) => setExit(await checkCommand(flags)));
+    .action(async (flags: CheckFlags, command: Command) =>
+      setExit(await checkCommand(flags.config === undefined ? flags : withRunFile(flags, (key) => command.getOptionValueSource(key) === 'cli'))),
+    );
 
   withScope(program.command('diff'))
     .description('check two designs (built-in names or design files) at the same scope and show what differs: options, verdicts, counterexamples')
@@ -110,10 +114,12 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('inspect')
     .description('replay a trace through live XState actors for the Stately inspector (a local relay, or a file with --events-out)')
-    .argument('<file>', 'trace file written by apfcheck check')
+    .argument('[file]', 'trace file written by apfcheck check')
+    .option('--design <name>', "without a trace: the design's actors in their initial state")
+    .option('--design-file <file>', 'without a trace: the actors of the design in this file, in their initial state')
     .option('--events-out <file>', "write the inspector's wire-format events as JSON lines instead (offline)")
     .option('--port <n>', 'port of the local inspector relay (default 8080)')
-    .action(async (file: string, flags: InspectFlags) => setExit(await inspectCommand(file, flags)));
+    .action(async (file: string | undefined, flags: InspectFlags) => setExit(await inspectCommand(file, flags)));
 
   program
     .command('report')

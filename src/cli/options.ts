@@ -6,6 +6,16 @@ import { DESIGNS, designByName, type DesignOptions } from '../../machines/design
 import { MUTANTS, mutantById, type Mutant } from '../../machines/mutants.js';
 import { UsageError } from '../errors.js';
 
+/** Ranges of the numeric `check` flags; run files (run-file.ts) are checked against the same. */
+export const LIMITS = {
+  seed: { min: 0, max: 2 ** 31 - 1 },
+  runs: { min: 1, max: 10_000_000 },
+  depth: { min: 1, max: 10_000 },
+  maxStates: { min: 1 },
+  maxSeconds: { min: 1 },
+  workers: { min: 1, max: 64 },
+} as const;
+
 /** A whole-number option value within [min, max] when given (ranges of scope fields are checked by the scope). */
 export function integer(name: string, max?: number, min = 0) {
   return (value: string): number => {
@@ -26,9 +36,14 @@ export function design(name: string): DesignOptions {
   }
 }
 
-export function mutants(ids: readonly string[]): Mutant[] {
+/** `--bug` ids, each once. */
+export function bugIds(ids: readonly string[]): readonly string[] {
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
-  if (twice !== undefined) throw new UsageError(`bug '${twice}' is given twice; each bug is undone once`);
+  if (twice !== undefined) throw new UsageError(`bug '${twice}' is given twice; each bug is applied once`);
+  return ids;
+}
+
+export function mutants(ids: readonly string[]): Mutant[] {
   return ids.map((id) => {
     const found = mutantById(id);
     if (found === undefined) throw new UsageError(`unknown bug '${id}': valid bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);

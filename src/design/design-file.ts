@@ -3,97 +3,108 @@
  * data, `{"format": "apfcheck-design/1", "name", "summary", "extends",
  * "options", "bugs"}`. `extends` names a built-in design or another design
  * file (relative to this one; cycles refused); `options` overrides fields of
- * DesignSchema (the one definition of a design); `bugs` undoes catalogued
- * fixes of the built-in design the chain starts from. Every error is one
+ * DesignSchema (the one definition of a design); a `bugs` entry that is a
+ * string undoes a catalogued fix of the built-in design the chain starts
+ * from, one that is an object `{id, description, options, scope}` defines a
+ * bug of the user's own, which `check --bug ID` applies. Every error is one
  * line naming the file, the JSON path and the fix.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { DESIGNS, DesignSchema, type DesignOptions } from '../../machines/design.js';
-import { applyMutants, MUTANTS, mutantById } from '../../machines/mutants.js';
+import { DESIGNS, DesignOverrideSchema, DesignSchema, type DesignOptions } from '../../machines/design.js';
+import { applyMutants, BugDefinitionSchema, bugFromDefinition, definitionOf, MUTANTS, mutantById, type Bug, type Mutant } from '../../machines/mutants.js';
+import { ScopeSchema } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
+import { describeJsonIssue, nearest, readJsonFile, valueAt } from './json-file.js';
 
 export const DESIGN_FORMAT = 'apfcheck-design/1';
-
-/** The fields a design file may override: every design option, not the identity fields it sets itself. */
-const OptionsSchema = DesignSchema.omit({ name: true, summary: true, section: true }).partial().strict();
 
 const DesignFileSchema = z
   .object({
     format: z.literal(DESIGN_FORMAT),
-    name: z.string().min(1),
+    // a design's name heads tables and trace file names, and `NAME+bug` records the bugs applied to it
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'a design name is letters, digits, dots, dashes and underscores'),
     summary: z.string().optional(),
     extends: z.string().min(1),
-    options: OptionsSchema.optional(),
-    bugs: z.array(z.string()).optional(),
+    options: DesignOverrideSchema.optional(),
+    // a catalogued bug's id (applied), or a bug defined here (BugDefinitionSchema, applied by `--bug`)
+    bugs: z.array(z.union([z.string(), z.looseObject({})])).optional(),
   })
   .strict();
 
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
+/** A design file resolved: the design, the built-in design its chain starts from, the bugs its chain defines. */
+export interface DesignFile {
+  readonly design: DesignOptions;
+  readonly root: string;
+  readonly bugs: readonly Bug[];
 }
 
-/** The valid name nearest to `name`, if it is near enough to be a typo. */
-function nearest(name: string, valid: readonly string[]): string | undefined {
-  const best = [...valid].sort((x, y) => distance(name, x) - distance(name, y))[0];
-  return best !== undefined && distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+/** The object at `path` in a design file: what its valid field names are, and what to call one. */
+function fieldsAt(path: readonly PropertyKey[]): { valid: readonly string[]; kind: string } {
+  const last = path.at(-1);
+  if (last === 'options') return { valid: Object.keys(DesignOverrideSchema.shape), kind: 'a design option' };
+  if (last === 'scope') return { valid: Object.keys(ScopeSchema.shape), kind: 'a scope field' };
+  if (path[0] === 'bugs') return { valid: Object.keys(BugDefinitionSchema.shape), kind: 'a bug field' };
+  return { valid: Object.keys(DesignFileSchema.shape), kind: 'a design file field' };
 }
 
-/** One line for the first problem zod found, with the path and the fix. */
-function describeIssue(file: string, issue: z.core.$ZodIssue, data: unknown): string {
-  const at = issue.path.length === 0 ? '(top level)' : issue.path.join('.');
-  if (issue.code === 'unrecognized_keys') {
-    const parent = issue.path.length === 0 ? '' : `${at}.`;
-    const valid = issue.path[0] === 'options' ? Object.keys(OptionsSchema.shape) : Object.keys(DesignFileSchema.shape);
-    const key = issue.keys[0]!;
-    const hint = nearest(key, valid);
-    return `${file}: field '${parent}${key}' is not a${issue.path[0] === 'options' ? ' design option' : ' design file field'}${hint === undefined ? ` (valid: ${valid.join(', ')})` : `; did you mean '${hint}'?`}`;
-  }
-  if (issue.code === 'invalid_value') return `${file}: field '${at}' must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(data, issue.path))}`;
-  return `${file}: field '${at}': ${issue.message}`;
-}
+/** One line for the first problem zod found in a design file, with the path and the fix. */
+const describeIssue = (file: string, issue: z.core.$ZodIssue, data: unknown): string => describeJsonIssue(file, issue, data, fieldsAt);
 
-function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((o, k) => (o !== null && typeof o === 'object' ? (o as Record<PropertyKey, unknown>)[k] : undefined), data);
-}
+/** Whether a design reference (`extends`, a run file's `designs`) names a file rather than a built-in design. */
+export const looksLikeDesignFile = (ref: string): boolean => ref.endsWith('.json') || ref.includes('/');
 
-/** Reads `file` and what it extends, down to a built-in design: the resolved design, bugs applied. */
+/** Reads `file` and what it extends, down to a built-in design: the resolved design (catalogued bugs applied). */
 export function loadDesignFile(file: string): DesignOptions {
-  return load(resolve(file), file, []).design;
+  return readDesignFile(file).design;
 }
 
-/** The built-in design the `extends` chain of `file` starts from. */
-export function designFileRoot(file: string): string {
-  return load(resolve(file), file, []).root;
+/** Reads `file` and what it extends: the design, its built-in root, the bugs the chain defines. */
+export function readDesignFile(file: string): DesignFile {
+  return load(resolve(file), file, []);
 }
 
-/** A design file resolved, and the built-in design its `extends` chain starts from (whose bugs it may undo). */
-function load(path: string, shown: string, chain: readonly string[]): { design: DesignOptions; root: string } {
+/**
+ * The bugs `--bug` names on a design file: each one its chain defines, or a catalogued bug of its built-in root
+ * (what the file's `bugs` strings undo too).
+ */
+export function bugsOf(file: DesignFile, ids: readonly string[], shown: string): Bug[] {
+  return ids.map((id) => {
+    const found = file.bugs.find((b) => b.id === id) ?? MUTANTS.find((m) => m.id === id && m.base === file.root);
+    if (found !== undefined) return found;
+    const valid = [...file.bugs.map((b) => b.id), ...MUTANTS.filter((m) => m.base === file.root).map((m) => m.id)];
+    const hint = nearest(id, valid);
+    throw new UsageError(`--bug '${id}' is neither defined in ${shown} nor a catalogued bug of ${file.root}${hint === undefined ? ` (valid: ${valid.join(', ')})` : `; did you mean '${hint}'?`}`);
+  });
+}
+
+/** A catalogued bug the file's `bugs` names, checked against the chain's built-in root. */
+function cataloguedBug(id: string, at: string, shown: string, root: string): Mutant {
+  const mutant = mutantById(id);
+  const hint = nearest(id, MUTANTS.map((m) => m.id));
+  if (mutant === undefined) throw new UsageError(`${shown}: field '${at}': unknown bug '${id}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (or define a bug of your own: {"id", "description", "options", "scope"})`);
+  if (mutant.base !== root) throw new UsageError(`${shown}: field '${at}': bug '${id}' undoes a fix of ${mutant.base}; this design starts from ${root}`);
+  return mutant;
+}
+
+/** A bug the file defines: valid data, an id no catalogued or earlier-defined bug has. */
+function definedBug(data: unknown, i: number, shown: string, defined: readonly Bug[]): Bug {
+  const at = `bugs.${i}`;
+  const parsed = BugDefinitionSchema.safeParse(valueAt(data, ['bugs', i]));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new UsageError(describeIssue(shown, { ...issue, path: ['bugs', i, ...issue.path] }, data));
+  }
+  const { id } = parsed.data;
+  if (mutantById(id) !== undefined) throw new UsageError(`${shown}: field '${at}.id': '${id}' is a catalogued bug; give yours another id (or write "${id}" as a string to apply the catalogued one)`);
+  if (defined.some((b) => b.id === id)) throw new UsageError(`${shown}: field '${at}.id': bug '${id}' is defined twice in this design's 'extends' chain`);
+  return bugFromDefinition(parsed.data);
+}
+
+/** A design file resolved: the design, the built-in design its `extends` chain starts from (whose bugs it may undo), the bugs the chain defines. */
+function load(path: string, shown: string, chain: readonly string[]): DesignFile {
   if (chain.includes(path)) throw new UsageError(`${shown}: 'extends' makes a cycle: ${[...chain, path].join(' -> ')}`);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the design file ${shown}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text.replace(/^\uFEFF/, ''));
-  } catch (error) {
-    throw new UsageError(`${shown}: not JSON (${(error as Error).message})`);
-  }
+  const data = readJsonFile(path, shown, 'design file');
   const format = (data as { format?: unknown } | null)?.format;
   if (format !== DESIGN_FORMAT) throw new UsageError(`${shown}: field 'format' must be "${DESIGN_FORMAT}", got ${JSON.stringify(format)}`);
   const parsed = DesignFileSchema.safeParse(data);
@@ -101,28 +112,30 @@ function load(path: string, shown: string, chain: readonly string[]): { design: 
   const spec = parsed.data;
 
   const builtIn = DESIGNS.find((d) => d.name === spec.extends);
-  const looksLikeFile = spec.extends.endsWith('.json') || spec.extends.includes('/');
-  if (builtIn === undefined && !looksLikeFile) {
+  if (builtIn === undefined && !looksLikeDesignFile(spec.extends)) {
     const hint = nearest(spec.extends, DESIGNS.map((d) => d.name));
     throw new UsageError(`${shown}: field 'extends': no built-in design '${spec.extends}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (or name a design file, e.g. ./base.json)`);
   }
-  const { design: base, root } = builtIn === undefined ? load(resolve(dirname(path), spec.extends), spec.extends, [...chain, path]) : { design: builtIn, root: builtIn.name };
+  const parent: DesignFile =
+    builtIn === undefined ? load(resolve(dirname(path), spec.extends), spec.extends, [...chain, path]) : { design: builtIn, root: builtIn.name, bugs: [] };
+  const { design: base, root } = parent;
   const merged = DesignSchema.safeParse({ ...base, ...spec.options, name: spec.name, summary: spec.summary ?? `${spec.name} (extends ${spec.extends})`, section: base.section });
   if (!merged.success) throw new UsageError(describeIssue(shown, merged.error.issues[0]!, data));
-  const bugs = (spec.bugs ?? []).map((id, i) => {
-    const mutant = mutantById(id);
-    if (mutant === undefined) throw new UsageError(`${shown}: field 'bugs.${i}': unknown bug '${id}'${nearest(id, MUTANTS.map((m) => m.id)) === undefined ? '' : `; did you mean '${nearest(id, MUTANTS.map((m) => m.id))}'?`}`);
-    if (mutant.base !== root) throw new UsageError(`${shown}: field 'bugs.${i}': bug '${id}' undoes a fix of ${mutant.base}; this design starts from ${root}`);
-    return mutant;
+  const applied: Mutant[] = [];
+  const defined: Bug[] = [...parent.bugs];
+  (spec.bugs ?? []).forEach((entry, i) => {
+    if (typeof entry === 'string') applied.push(cataloguedBug(entry, `bugs.${i}`, shown, root));
+    else defined.push(definedBug(data, i, shown, defined));
   });
-  return { design: bugs.length === 0 ? merged.data : { ...applyMutants(merged.data, bugs), name: spec.name }, root };
+  return { design: applied.length === 0 ? merged.data : { ...applyMutants(merged.data, applied), name: spec.name }, root, bugs: defined };
 }
 
 /**
  * `design` as a complete design file (`export --format design`): every option written out, `extends` the built-in
- * design `root` it comes from; loading the file gives `design` back. The way to start a design of one's own.
+ * design `root` it comes from, the bugs it defines; loading the file gives `design` and `bugs` back. The way to start a
+ * design of one's own.
  */
-export function toDesignFile(design: DesignOptions, root: string): string {
+export function toDesignFile(design: DesignOptions, root: string, bugs: readonly Bug[] = []): string {
   const { name, summary, section: _section, ...options } = design;
-  return `${JSON.stringify({ format: DESIGN_FORMAT, name, summary, extends: root, options }, null, 2)}\n`;
+  return `${JSON.stringify({ format: DESIGN_FORMAT, name, summary, extends: root, options, ...(bugs.length === 0 ? {} : { bugs: bugs.map(definitionOf) }) }, null, 2)}\n`;
 }

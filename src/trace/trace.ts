@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DesignSchema, type DesignOptions } from '../../machines/design.js';
-import { MUTANTS, mutantById } from '../../machines/mutants.js';
+import { BugDefinitionSchema, definitionOf, MUTANTS, mutantById, type Bug, type BugDefinition } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
@@ -47,6 +47,11 @@ export interface Trace {
   /** how many tasks each vCPU runs: which of the initial states (placementsOf) the trace starts from */
   readonly placement: readonly number[];
   readonly bugs: readonly string[];
+  /**
+   * The bugs of `bugs` the catalogue cannot vouch for: defined in a design file, or catalogued but applied to a
+   * design file (whose name is not the bug's base design). With them the trace needs no file.
+   */
+  readonly bugDefinitions?: readonly BugDefinition[];
   readonly mode: 'random' | 'exhaustive';
   readonly seed: number | null;
   readonly initialDigest: string;
@@ -88,6 +93,7 @@ export const traceSchema = z.object({
   scope: ScopeSchema,
   placement: z.array(z.number().int().min(0)),
   bugs: z.array(z.string()),
+  bugDefinitions: z.array(BugDefinitionSchema).min(1).optional(),
   mode: z.enum(['random', 'exhaustive']),
   seed: z.number().int().nullable(),
   initialDigest: hex16,
@@ -118,13 +124,25 @@ export function readTraceFile(file: string): Trace {
   return parseTrace(text, file);
 }
 
-/** The trace's `bugs` are catalogued mutants, each once, of the design they name (`BASE+bug+...`, `applyMutants`). */
-function checkBugs(bugs: readonly string[], designName: string, source: string): void {
+/** A bug the catalogue vouches for on this design: catalogued, and the design is its base (`BASE+bug+...`, `applyMutants`). */
+const catalogueVouches = (id: string, designName: string): boolean => mutantById(id)?.base === designName.split('+')[0];
+
+/**
+ * The trace's `bugs`, each once: catalogued mutants of the design they name, or defined in `bugDefinitions`, which
+ * defines exactly the others.
+ */
+function checkBugs(bugs: readonly string[], definitions: readonly BugDefinition[], designName: string, source: string): void {
   bugs.forEach((id, i) => {
-    const mutant = mutantById(id);
-    if (mutant === undefined) throw new TraceFormatError(`${source}: field 'bugs.${i}': unknown bug '${id}'; the bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);
     if (bugs.indexOf(id) !== i) throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is listed twice`);
-    if (designName.split('+')[0] !== mutant.base) throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is a mutant of ${mutant.base}, not of ${designName}`);
+    if (catalogueVouches(id, designName) || definitions.some((d) => d.id === id)) return;
+    const mutant = mutantById(id);
+    if (mutant === undefined) throw new TraceFormatError(`${source}: field 'bugs.${i}': unknown bug '${id}' (not catalogued, not in 'bugDefinitions'); the catalogued bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);
+    throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is a mutant of ${mutant.base}, not of ${designName}`);
+  });
+  definitions.forEach((d, i) => {
+    if (!bugs.includes(d.id) || catalogueVouches(d.id, designName) || definitions.findIndex((e) => e.id === d.id) !== i) {
+      throw new TraceFormatError(`${source}: field 'bugDefinitions.${i}': '${d.id}' defines no bug of field 'bugs' the catalogue cannot vouch for, or is defined twice`);
+    }
   });
 }
 
@@ -172,7 +190,7 @@ export function parseTrace(text: string, source: string): Trace {
   if (parsed.data.violation !== null && steps.length === 0) {
     throw new TraceFormatError(`${source}: field 'steps': a recorded violation needs at least one step (the initial state breaks no property)`);
   }
-  checkBugs(parsed.data.bugs, parsed.data.design.name, source);
+  checkBugs(parsed.data.bugs, parsed.data.bugDefinitions ?? [], parsed.data.design.name, source);
   const { properties, violation } = parsed.data;
   if (properties !== undefined && violation !== null && !properties.includes(violation.property)) {
     throw new TraceFormatError(`${source}: field 'violation.property' ('${violation.property}') is not one of the properties the check judged (field 'properties')`);
@@ -245,18 +263,20 @@ export function describeCycle(cycleStart: number | undefined, steps: number): st
 /** Builds a trace from a path of steps and the states it went through. */
 export function buildTrace(
   config: SystemConfig,
-  meta: { readonly bugs: readonly string[]; readonly mode: Trace['mode']; readonly seed: number | null; readonly cycleStart?: number; readonly properties?: readonly PropertyId[] },
+  meta: { readonly bugs: readonly Bug[]; readonly mode: Trace['mode']; readonly seed: number | null; readonly cycleStart?: number; readonly properties?: readonly PropertyId[] },
   steps: readonly Step[],
   states: readonly SystemState[],
   violation: Trace['violation'],
 ): Trace {
+  const definitions = meta.bugs.filter((b) => !catalogueVouches(b.id, config.design.name)).map(definitionOf);
   return {
     format: TRACE_FORMAT,
     writtenBy: `apfcheck ${VERSION}`,
     design: { name: config.design.name, options: config.design, hash: designHash(config.design) },
     scope: config.scope,
     placement: placementOf(states[0]!),
-    bugs: meta.bugs,
+    bugs: meta.bugs.map((b) => b.id),
+    ...(definitions.length === 0 ? {} : { bugDefinitions: definitions }),
     mode: meta.mode,
     seed: meta.seed,
     initialDigest: digestOf(states[0]!),
