@@ -174,6 +174,25 @@ describe('export --format design', () => {
     expect(Object.keys((JSON.parse(result.stdout) as { options: object }).options)).toHaveLength(Object.keys(designByName(name)).length - 3);
   });
 
+  // the issue's acceptance check: exported, then checked from the file, a built-in design gives the same report
+  const scopes = [['--vcpus', '1', '--tasks', '2', '--pages', '1'], ['--vcpus', '2', '--tasks', '2', '--pages', '2']];
+  const modes = [['--mode', 'random', '--runs', '40', '--seed', '7'], ['--mode', 'exhaustive', '--max-states', '4000']];
+  it.each(['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei', 's390-pfault'])('%s checked from its exported file gives the report --design gives, both modes, (1,2,1) and (2,2,2)', async (name) => {
+    const file = write((await run('export', '--design', name, '--format', 'design')).stdout);
+    const report = async (...args: string[]) => {
+      const result = await run('check', ...args, '--json', '--trace-out', path.join(tmp, 'same.json'));
+      const { durationMs: _d, ...rest } = JSON.parse(result.stdout) as Record<string, unknown>;
+      return { code: result.code, ...rest };
+    };
+    for (const scope of scopes) {
+      for (const mode of modes) {
+        const fromFile = await report('--design-file', file, ...scope, ...mode);
+        expect(fromFile, `${name} ${scope.join(' ')} ${mode.join(' ')}`).toEqual(await report('--design', name, ...scope, ...mode));
+        expect(fromFile.statesExplored).toBeGreaterThan(0);
+      }
+    }
+  });
+
   it('writes a design file resolved, and it loads back to the same design', async () => {
     const result = await run('export', '--design-file', EXAMPLE, '--format', 'design');
     expect(JSON.parse(result.stdout)).toMatchObject({ name: 'rfcv1-irq-ack', extends: 'arm64-rfcv1' });
