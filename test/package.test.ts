@@ -32,9 +32,10 @@ describe('cold start', () => {
     expect([...packagesLoadedBy('src/cli/run.ts')].sort()).toEqual(['commander', 'node:fs']);
   });
 
+  const heavy = ['@viz-js/viz', '@statelyai/inspect', '@statelyai/inspect/server'];
+  const loading = (file: string) => heavy.filter((p) => packagesLoadedBy(file).has(p));
+
   it('the commands that use a view library are the ones that load it', () => {
-    const heavy = ['@viz-js/viz', '@statelyai/inspect', '@statelyai/inspect/server'];
-    const loading = (file: string) => heavy.filter((p) => packagesLoadedBy(file).has(p));
     expect(loading('src/cli/check-command.ts')).toEqual([]);
     expect(loading('src/cli/list-command.ts')).toEqual([]);
     expect(loading('src/cli/replay-command.ts')).toEqual([]);
@@ -42,5 +43,9 @@ describe('cold start', () => {
     expect(loading('src/cli/report-command.ts')).toEqual(['@viz-js/viz']);
     // the relay's server only when a relay is served, not for --events-out
     expect(loading('src/cli/inspect-command.ts')).toEqual(['@statelyai/inspect']);
+  });
+
+  it('the library loads no view library', () => {
+    expect(loading('src/index.ts')).toEqual([]);
   });
 });
