@@ -9,10 +9,15 @@
  * covered.
  * Each scope runs in a process of its own, so no run inherits another's
  * memoised machine steps and peak RSS is its own.
+ *
+ * First, the cold start of `apfcheck --help` through the compiled bin
+ * (built here first), the median of COLD_RUNS runs; target 0.4 s.
+ * `bench/run.ts --cold-start` measures that alone.
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { designByName } from '../machines/design.js';
 import { propertyById, SAFETY } from '../properties/index.js';
 import { runCheck } from '../src/check/check.js';
@@ -77,10 +82,39 @@ function scopeRow({ scope: [vcpus, tasks, pages], workers, symmetry, safetyOnly,
   return row;
 }
 
+const COLD_RUNS = 11;
+const COLD_TARGET_SECONDS = 0.4;
+
+/** Wall seconds of `node bin/apfcheck.js --help` from the freshly built dist/: median, min and max of COLD_RUNS runs after one warm-up. */
+function coldStart() {
+  const root = join(import.meta.dirname, '..');
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'ignore', 'inherit'] });
+  if (build.status !== 0) throw new Error(`npm run build failed (exit ${build.status})`);
+  const once = () => {
+    const started = performance.now();
+    const child = spawnSync(process.execPath, [join(root, 'bin/apfcheck.js'), '--help'], { stdio: 'ignore' });
+    if (child.status !== 0) throw new Error(`apfcheck --help exited ${child.status}`);
+    return (performance.now() - started) / 1000;
+  };
+  once();
+  const seconds = Array.from({ length: COLD_RUNS }, once).sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const row = { command: 'apfcheck --help', runs: COLD_RUNS, medianSeconds: round(seconds[COLD_RUNS >> 1]!), minSeconds: round(seconds[0]!), maxSeconds: round(seconds.at(-1)!), targetSeconds: COLD_TARGET_SECONDS };
+  console.log(`cold start of apfcheck --help (compiled bin): median ${row.medianSeconds} s of ${COLD_RUNS} runs (${row.minSeconds} to ${row.maxSeconds} s); target ${COLD_TARGET_SECONDS} s`);
+  return row;
+}
+
+if (process.argv[2] === '--cold-start') {
+  coldStart();
+  process.exit(0);
+}
+
 if (process.argv[2] === '--scope') {
   process.stdout.write(`${JSON.stringify(scopeRow(SCOPES[Number(process.argv[3])]!))}\n`);
   process.exit(0);
 }
+
+const cold = coldStart();
 
 const scopes = SCOPES.map((_, i) => {
   const child = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, '--scope', String(i)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -114,5 +148,5 @@ const mutants = MUTANTS.map((m) => {
 });
 
 const file = join(import.meta.dirname, 'results.json');
-writeFileSync(file, `${JSON.stringify({ machine: `${process.platform} ${process.arch}, node ${process.version}`, budgetSeconds: SECONDS, longBudgetSeconds: LONG_SECONDS, scopes, mutants }, null, 2)}\n`);
+writeFileSync(file, `${JSON.stringify({ machine: `${process.platform} ${process.arch}, node ${process.version}`, budgetSeconds: SECONDS, longBudgetSeconds: LONG_SECONDS, coldStart: cold, scopes, mutants }, null, 2)}\n`);
 console.log(`written to ${file}`);

@@ -3,7 +3,8 @@
 # (run after a model change; `npm run examples`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-run() { node bin/apfcheck.js check --quiet "$@" > /dev/null || [ $? -eq 1 ]; }
+# the sources, as the tests run them (no build needed)
+run() { node --import tsx src/cli/run.ts check --quiet "$@" > /dev/null || [ $? -eq 1 ]; }
 run --design arm64-rfcv1 --seed 1 --trace-out examples/arm64-rfcv1-no-kick.json
 run --design arm64-rfcv1 --mode exhaustive --property single-slot --trace-out examples/arm64-rfcv1-elr-clobbered.json
 run --design arm64-rfcv1 --timer-exits --mode exhaustive --trace-out examples/arm64-rfcv1-self-deadlock.json

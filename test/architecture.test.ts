@@ -2,12 +2,12 @@
  * The structure as a reader checks it (README "Architecture"): every import
  * between the project's own modules goes from a higher room to a lower one,
  * or stays in its room, and no file's value imports lead back to it. Rooms,
- * lowest first: errors (and the worker bootstrap), machines, system and
+ * lowest first: errors (and the worker bootstrap and start), machines, system and
  * design files side by side, then
  * properties and packed side by side (neither imports the other), the judge,
  * the search's stores, its BFS partitions, the liveness pass, the worker
  * threads, random search, the search's top (strategies, the exhaustive
- * driver), traces, the check, views, the command line.
+ * driver), traces, the check, views, the command line, the library entry.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,6 +20,7 @@ const ROOMS: readonly (readonly [room: string, rank: number])[] = [
   ['src/errors.ts', 0],
   ['src/version.ts', 0],
   ['src/worker-boot.mjs', 0],
+  ['src/worker-start.ts', 0],
   ['machines/', 1],
   ['src/system/', 2],
   ['src/design/', 2],
@@ -36,6 +37,8 @@ const ROOMS: readonly (readonly [room: string, rank: number])[] = [
   ['src/check/', 12],
   ['src/views/', 13],
   ['src/cli/', 14],
+  // the library entry (the package's exports): above the command line, whose parsing of design names and bug ids it reuses
+  ['src/index.ts', 15],
 ];
 
 function roomOf(file: string): readonly [string, number] {

@@ -182,7 +182,7 @@ describe('export --format design', () => {
     const report = async (...args: string[]) => {
       const result = await run('check', ...args, '--json', '--trace-out', path.join(tmp, 'same.json'));
       const { durationMs: _d, ...rest } = JSON.parse(result.stdout) as Record<string, unknown>;
-      return { code: result.code, ...rest };
+      return { code: result.code, ...rest } as { code: number; statesExplored?: number };
     };
     for (const scope of scopes) {
       for (const mode of modes) {

@@ -21,7 +21,8 @@ const examples = fs.readdirSync(path.join(root, 'examples')).filter((f) => f.end
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-inspect-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const cli = (...args: string[]) => spawn(process.execPath, [path.join(root, 'bin/apfcheck.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+// the CLI from the sources, as every test runs it (the compiled bin is test/package.test.ts's)
+const cli = (...args: string[]) => spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/run.ts'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
 
 function runCli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

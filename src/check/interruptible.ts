@@ -5,9 +5,9 @@
  * flag; a random one runs here and yields to the event loop as it goes, so
  * the signal handler can run and set its flag.
  */
-import { Worker } from 'node:worker_threads';
 import type { PropertyId } from '../../properties/index.js';
 import { UsageError } from '../errors.js';
+import { startWorker } from '../worker-start.js';
 import { runCheckAsync, type CheckProgress, type CheckReport, type CheckRequest } from './check.js';
 
 /** A CheckRequest as plain data (properties by id, no callbacks), for the worker. */
@@ -52,8 +52,7 @@ function inWorker(request: CheckRequest): Promise<CheckReport> {
   const { onProgress, shouldStop: _ignored, properties, ...data } = request;
   const workerRequest: WorkerRequest = { ...data, ...(properties === undefined ? {} : { properties: properties.map((p) => p.id) }) };
   const stopFlag = new SharedArrayBuffer(4);
-  const entry = new URL('./check-worker.ts', import.meta.url).href;
-  const worker = new Worker(new URL('../worker-boot.mjs', import.meta.url), { workerData: { entry, request: workerRequest, stopFlag } });
+  const worker = startWorker(import.meta.url, 'check-worker', { workerData: { request: workerRequest, stopFlag } });
   const release = onStopSignal(() => Atomics.store(new Int32Array(stopFlag), 0, 1));
   return new Promise<CheckReport>((resolve, reject) => {
     worker.on('message', (message: WorkerMessage) => {

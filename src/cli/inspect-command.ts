@@ -9,8 +9,6 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { createWebSocketInspector } from '@statelyai/inspect';
-import { createInspectorServer } from '@statelyai/inspect/server';
 import { ModelError } from '../errors.js';
 import { UsageError } from '../errors.js';
 import { replayForView } from '../trace/replay.js';
@@ -106,6 +104,8 @@ function waitForInterrupt(): Promise<void> {
 
 async function serveEvents(trace: Trace, port: number): Promise<number> {
   await ensurePortUsable(port);
+  // the relay's server and client (a WebSocket server among them) are loaded only when a relay is served, not for --events-out
+  const [{ createWebSocketInspector }, { createInspectorServer }] = await Promise.all([import('@statelyai/inspect'), import('@statelyai/inspect/server')]);
   const relay = createInspectorServer({ port, autoOpen: false });
   const client = createWebSocketInspector({ url: `ws://localhost:${port}`, maxDeferredEvents: Number.POSITIVE_INFINITY });
   try {

@@ -5,17 +5,14 @@
  * budget without covering its scope.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { printable, UsageError } from '../errors.js';
+import { printable, TraceFormatError, UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { TraceFormatError } from '../trace/trace.js';
-import { checkCommand, type CheckFlags } from './check-command.js';
-import { diffCommand, type DiffFlags } from './diff-command.js';
-import { exportCommand } from './export-command.js';
-import { inspectCommand, type InspectFlags } from './inspect-command.js';
-import { listCommand } from './list-command.js';
-import { replayCommand } from './replay-command.js';
-import { reportCommand, type ReportFlags } from './report-command.js';
-import { withRunFile } from './run-file.js';
+// each command's module (the model, the search, the views and their libraries) is imported when that command runs:
+// `--help`, `--version` and a usage error load commander alone (cold start: `npm run bench`)
+import type { CheckFlags } from './check-command.js';
+import type { DiffFlags } from './diff-command.js';
+import type { InspectFlags } from './inspect-command.js';
+import type { ReportFlags } from './report-command.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -50,7 +47,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('list the built-in designs, the properties, the bug catalogue or the design options')
     .argument('<what>', 'designs | properties | bugs | options')
     .option('--json', 'print JSON')
-    .action((what: string, flags: { json?: boolean }) => setExit(listCommand(what, flags.json === true)));
+    .action(async (what: string, flags: { json?: boolean }) => setExit((await import('./list-command.js')).listCommand(what, flags.json === true)));
 
   withScope(program.command('check'))
     .description('check a design (or every design) against the properties')
@@ -78,9 +75,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--quiet', 'no progress on stderr')
     .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
     .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
-    .action(async (flags: CheckFlags, command: Command) =>
-      setExit(await checkCommand(flags.config === undefined ? flags : withRunFile(flags, (key) => command.getOptionValueSource(key) === 'cli'))),
-    );
+    .action(async (flags: CheckFlags, command: Command) => {
+      const { checkCommand } = await import('./check-command.js');
+      const typed = (key: keyof CheckFlags) => command.getOptionValueSource(key) === 'cli';
+      setExit(await checkCommand(flags.config === undefined ? flags : (await import('./run-file.js')).withRunFile(flags, typed)));
+    });
 
   withScope(program.command('diff'))
     .description('check two designs (built-in names or design files) at the same scope and show what differs: options, verdicts, counterexamples')
@@ -93,7 +92,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-seconds <n>', 'exhaustive mode: stop each check after this many seconds')
     .option('--trace-dir <dir>', 'directory for the counterexamples (default traces)')
     .option('--json', 'print one JSON object')
-    .action(async (a: string, b: string, flags: DiffFlags) => setExit(await diffCommand(a, b, flags)));
+    .action(async (a: string, b: string, flags: DiffFlags) => setExit(await (await import('./diff-command.js')).diffCommand(a, b, flags)));
 
   program
     .command('export')
@@ -102,14 +101,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--design <name>', 'design whose machine to draw (default x86)')
     .option('--design-file <file>', 'a design file instead of a built-in design')
     .option('--format <format>', 'dot | mermaid | json | design (the design as a complete design file)', 'dot')
-    .action((flags: { machine?: string; design?: string; designFile?: string; format: string }) => setExit(exportCommand(flags)));
+    .action(async (flags: { machine?: string; design?: string; designFile?: string; format: string }) => setExit((await import('./export-command.js')).exportCommand(flags)));
 
   program
     .command('replay')
     .description('re-execute a trace file and report whether its violation recurs')
     .argument('<file>', 'trace file written by apfcheck check')
     .option('--json', 'print one JSON object')
-    .action((file: string, flags: { json?: boolean }) => setExit(replayCommand(file, flags.json === true)));
+    .action(async (file: string, flags: { json?: boolean }) => setExit((await import('./replay-command.js')).replayCommand(file, flags.json === true)));
 
   program
     .command('inspect')
@@ -119,7 +118,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--design-file <file>', 'without a trace: the actors of the design in this file, in their initial state')
     .option('--events-out <file>', "write the inspector's wire-format events as JSON lines instead (offline)")
     .option('--port <n>', 'port of the local inspector relay (default 8080)')
-    .action(async (file: string | undefined, flags: InspectFlags) => setExit(await inspectCommand(file, flags)));
+    .action(async (file: string | undefined, flags: InspectFlags) => setExit(await (await import('./inspect-command.js')).inspectCommand(file, flags)));
 
   program
     .command('report')
@@ -128,7 +127,7 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--design <name>', 'without a trace: draw this design\'s machines')
     .option('--design-file <file>', 'without a trace: draw the machines of the design in this file')
     .option('-o, --output <file>', 'where to write the HTML', 'report.html')
-    .action(async (file: string | undefined, flags: ReportFlags) => setExit(await reportCommand(file, flags)));
+    .action(async (file: string | undefined, flags: ReportFlags) => setExit(await (await import('./report-command.js')).reportCommand(file, flags)));
 
   return program;
 }

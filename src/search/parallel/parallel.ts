@@ -10,7 +10,7 @@
  * batches handed to it in worker order. Every order is fixed, so states,
  * verdict and counterexample do not depend on thread timing.
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { PropertyId } from '../../../properties/types.js';
 import type { Judge, Verdict } from '../../judge/judge.js';
 import { PackedCanonicaliser } from '../../packed/canonicaliser.js';
@@ -19,6 +19,7 @@ import type { SystemConfig } from '../../system/system.js';
 import { locate, ownerOf, packedSystemFor, type LevelReport, type StopReason } from '../bfs/partition.js';
 import { knownTarget, type ExhaustiveOptions, type Partitions } from '../bfs/partitions.js';
 import { MemoryGuard } from '../store/memory-guard.js';
+import { startWorker } from '../../worker-start.js';
 import { Mailbox } from './mailbox.js';
 
 /** Successor records per batch handed to another worker. */
@@ -40,8 +41,6 @@ export function publishedGrowth(shared: Int32Array, count: number): number {
 }
 
 export interface PartitionWorkerData {
-  /** URL of the worker's entry module (src/worker-boot.mjs imports it) */
-  readonly entry: string;
   readonly config: SystemConfig;
   readonly properties: { readonly safety: readonly PropertyId[]; readonly liveness: readonly PropertyId[] };
   readonly maxStates: number;
@@ -100,7 +99,6 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
     const outboxes = channels[index]!.map((c) => c?.port1);
     const inboxes = channels.map((row) => row[index]?.port2);
     const data: PartitionWorkerData = {
-      entry: new URL('./partition-worker.ts', import.meta.url).href,
       config,
       properties: { safety: judge.properties.safety.map((p) => p.id), liveness: judge.properties.liveness.map((p) => p.id) },
       maxStates: options.maxStates ?? Number.MAX_SAFE_INTEGER,
@@ -114,7 +112,7 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
       inboxes,
     };
     const ports = [control.port2, ...outboxes, ...inboxes].filter((p): p is MessagePort => p !== undefined);
-    const worker = new Worker(new URL('../../worker-boot.mjs', import.meta.url), { workerData: data, transferList: ports });
+    const worker = startWorker(import.meta.url, 'partition-worker', { workerData: data, transferList: ports });
     worker.unref();
     return worker;
   });
