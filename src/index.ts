@@ -9,12 +9,12 @@
  * src/design), so both give the same verdicts.
  */
 import { DESIGNS, DesignSchema, type DesignOptions } from '../machines/design.js';
-import { MUTANTS } from '../machines/mutants.js';
+import { MUTANTS, type Bug } from '../machines/mutants.js';
 import { DEFAULT_SCOPE, ScopeSchema, type Scope } from '../machines/scope.js';
 import { PROPERTIES, propertyById, type PropertyId } from '../properties/index.js';
 import { checkEveryProperty, runCheckAsync, type CheckProgress, type CheckReport, type CheckRequest, type Mode } from './check/check.js';
-import { designForMutants, mutants as parseMutants } from './cli/options.js';
-import { loadDesignFile } from './design/design-file.js';
+import { bugIds, designForMutants, mutants as parseMutants } from './cli/options.js';
+import { bugsOf, loadDesignFile, looksLikeDesignFile, readDesignFile } from './design/design-file.js';
 import { UsageError } from './errors.js';
 import { replayTrace } from './trace/replay.js';
 import { parseTrace, readTraceFile, type Trace } from './trace/trace.js';
@@ -35,7 +35,7 @@ export interface CheckOptions {
    * belong to.
    */
   readonly design?: string | DesignOptions;
-  /** catalogued bugs to undo (ids from `listBugs()`), all of one built-in design; a design file names its own */
+  /** bugs to apply: catalogued ones (ids from `listBugs()`) of one built-in design; with a design file, also the bugs it defines */
   readonly bugs?: readonly string[];
   /** the scope fields to set; the others are DEFAULT_SCOPE's, with the bugs' smallest scope on top */
   readonly scope?: Partial<Scope>;
@@ -127,19 +127,25 @@ function refused(what: string, issue: { readonly code: string; readonly path: re
 
 /** The design and the check request `options` describe; a UsageError for anything invalid, before any search. */
 function requestOf(options: CheckOptions): CheckRequest {
-  const mutants = parseMutants(options.bugs ?? []);
+  const ids = bugIds(options.bugs ?? []);
   const { design } = options;
-  if (typeof design !== 'string' && design !== undefined && mutants.length > 0) throw new UsageError('bugs go with a built-in design: design options already say what they model');
+  if (typeof design !== 'string' && design !== undefined && ids.length > 0) throw new UsageError('bugs go with a built-in design or a design file: design options already say what they model');
   let resolved: DesignOptions;
+  let mutants: readonly Bug[];
   if (typeof design === 'object') {
     const parsed = DesignSchema.safeParse(design);
     if (!parsed.success) throw refused('design', parsed.error.issues[0]!);
     resolved = parsed.data;
-  } else if (design !== undefined && (design.endsWith('.json') || design.includes('/'))) {
-    if (mutants.length > 0) throw new UsageError(`${design}: a design file undoes fixes with its 'bugs' field: drop the bugs option`);
-    resolved = loadDesignFile(design);
+    mutants = [];
+  } else if (design !== undefined && looksLikeDesignFile(design)) {
+    // a bug the file defines, or a catalogued bug of the built-in design it extends, as `check --design-file F --bug ID`
+    const file = readDesignFile(design);
+    resolved = file.design;
+    mutants = bugsOf(file, ids, design);
   } else {
-    resolved = designForMutants(design, mutants);
+    const catalogued = parseMutants(ids);
+    resolved = designForMutants(design, catalogued);
+    mutants = catalogued;
   }
   const scope = ScopeSchema.partial().safeParse(options.scope ?? {});
   if (!scope.success) throw refused('scope', scope.error.issues[0]!);

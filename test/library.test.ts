@@ -71,6 +71,16 @@ describe('check', () => {
     expect(report.properties).toEqual(['single-slot']);
   });
 
+  it('applies a bug a design file defines, recording its definition in the trace', async () => {
+    const file = path.join(tmp, 'own-bug.json');
+    const own = { id: 'no-pending-check', description: 'async PF while an exception is pending', options: { checkPendingException: false }, scope: { tasks: 1 } };
+    fs.writeFileSync(file, JSON.stringify({ format: 'apfcheck-design/1', name: 'legacy-mine', extends: 'x86-legacy', bugs: [own] }));
+    const report = await check({ design: file, bugs: ['no-pending-check'], mode: 'exhaustive', properties: ['single-slot'] });
+    expect(report).toMatchObject({ design: 'legacy-mine', bugs: ['no-pending-check'], result: 'violation', scope: { tasks: 1 } });
+    expect(report.trace!.bugDefinitions).toEqual([own]);
+    expect(replay(report.trace!).status).toBe('violation');
+  });
+
   it('gives each property its verdict, as check --all does for each design', async () => {
     const { verdicts, reports } = await checkEachProperty({ bugs: ['clear-queue-on-paging-off'], mode: 'exhaustive' });
     expect(Object.keys(verdicts).sort()).toEqual(listProperties().map((p) => p.id).sort());
