@@ -14,7 +14,7 @@ import { DEFAULT_SCOPE, ScopeSchema, type Scope } from '../machines/scope.js';
 import { PROPERTIES, propertyById, type PropertyId } from '../properties/index.js';
 import { checkEveryProperty, runCheckAsync, type CheckProgress, type CheckReport, type CheckRequest, type Mode } from './check/check.js';
 import { bugIds, designForMutants, mutants as parseMutants } from './cli/options.js';
-import { bugsOf, loadDesignFile, looksLikeDesignFile, readDesignFile } from './design/design-file.js';
+import { bugsOf, designRef, loadDesignFile, readDesignFile } from './design/design-file.js';
 import { UsageError } from './errors.js';
 import { replayTrace } from './trace/replay.js';
 import { parseTrace, readTraceFile, type Trace } from './trace/trace.js';
@@ -137,7 +137,7 @@ function requestOf(options: CheckOptions): CheckRequest {
     if (!parsed.success) throw refused('design', parsed.error.issues[0]!);
     resolved = parsed.data;
     mutants = [];
-  } else if (design !== undefined && looksLikeDesignFile(design)) {
+  } else if (design !== undefined && designRef(design, process.cwd(), 'design').kind === 'file') {
     // a bug the file defines, or a catalogued bug of the built-in design it extends, as `check --design-file F --bug ID`
     const file = readDesignFile(design);
     resolved = file.design;

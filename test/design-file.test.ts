@@ -134,6 +134,12 @@ describe('bugs as data', () => {
     expect((await run('replay', traceFile)).code).toBe(1);
   });
 
+  it('a file applies by id a bug a file it extends defines', () => {
+    write({ ...mine, name: 'parent', bugs: [ownBug] }, 'parent.json');
+    const child = readDesignFile(write({ ...mine, name: 'child', extends: './parent.json', bugs: ['no-pending-check'] }));
+    expect(child.design).toEqual({ ...readDesignFile(path.join(tmp, 'parent.json')).design, name: 'child', summary: expect.any(String) as string, checkPendingException: false });
+  });
+
   it('bugs defined down an extends chain are available, and export writes them so the file loads back the same', async () => {
     write({ ...mine, name: 'lower', bugs: [ownBug] }, 'lower.json');
     const upper = write({ ...mine, name: 'upper', extends: './lower.json', bugs: [{ ...ownBug, id: 'second', options: { dummyNodes: false } }] });
@@ -154,6 +160,7 @@ describe('bugs as data', () => {
     ['the id of a catalogued bug', { bugs: [{ ...ownBug, id: 'missed-kick' }] }, /field 'bugs.0.id': 'missed-kick' is a catalogued bug; give yours another id/],
     ['a bug defined twice', { bugs: [ownBug, ownBug] }, /field 'bugs.1.id': bug 'no-pending-check' is defined twice/],
     ['a design name with a plus', { name: 'x86+mine' }, /field 'name': a design name is letters, digits/],
+    ['a bug that is neither an id nor a definition', { bugs: [3] }, /field 'bugs.0': a bug is the id of one to apply \(a string\) or a bug of your own/],
   ])('refuses %s', (_, content, pattern) => {
     expect(refusal(write({ ...mine, ...content }))).toMatch(pattern);
   });
@@ -174,10 +181,12 @@ describe('export --format design', () => {
     expect(Object.keys((JSON.parse(result.stdout) as { options: object }).options)).toHaveLength(Object.keys(designByName(name)).length - 3);
   });
 
-  // the acceptance check: exported, then checked from the file, a built-in design gives the same report
+  // the acceptance check: exported, then checked from the file, a built-in design gives the same report. The
+  // exhaustive search is capped at 4,000 states to keep npm test short: at (2,2,2) x86 and s390-pfault stop there
+  // (incomplete), and the two reports must then agree on where they stopped
   const scopes = [['--vcpus', '1', '--tasks', '2', '--pages', '1'], ['--vcpus', '2', '--tasks', '2', '--pages', '2']];
   const modes = [['--mode', 'random', '--runs', '40', '--seed', '7'], ['--mode', 'exhaustive', '--max-states', '4000']];
-  it.each(['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei', 's390-pfault'])('%s checked from its exported file gives the report --design gives, both modes, (1,2,1) and (2,2,2)', async (name) => {
+  it.each(['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei', 's390-pfault'])('%s checked from its exported file gives the report --design gives, both modes (exhaustive capped), (1,2,1) and (2,2,2)', async (name) => {
     const file = write((await run('export', '--design', name, '--format', 'design')).stdout);
     const report = async (...args: string[]) => {
       const result = await run('check', ...args, '--json', '--trace-out', path.join(tmp, 'same.json'));

@@ -33,10 +33,10 @@ const verdict = (stdout: string) => {
 
 describe('check --config', () => {
   it('checks several designs (names and files, relative to the run file) like --all, with its outputs beside it', async () => {
-    const file = write({ format, designs: ['arm64-rfcv1', './irq-ack.json'], scope: { timerExits: true }, mode: 'exhaustive', properties: ['single-slot', 'no-self-deadlock'], traceDir: 'out', junit: 'out/junit.xml', strict: true });
+    const file = write({ format, designs: ['arm64-rfcv1', './irq-ack.json'], scope: { timerExits: true }, mode: 'exhaustive', properties: ['single-slot', 'no-self-deadlock'], traceDir: 'out', junit: 'out/junit.xml' });
     fs.mkdirSync(path.join(tmp, 'out'), { recursive: true });
     const result = await run('check', '--config', file, '--quiet');
-    expect(result.code).toBe(1); // strict: a violation fails the run
+    expect(result.code).toBe(1); // a run file is strict unless it says otherwise: a violation fails the run
     expect(result.stdout).toMatch(/^arm64-rfcv1, rfcv1-irq-ack at vcpus=1 tasks=2 pages=1 limit=2 \+timerExits, exhaustive mode/);
     expect(result.stdout).toMatch(/single-slot\s+VIOLATED \(14 steps\)\s+holds/);
     expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(8 steps\)\s+holds/);
@@ -52,6 +52,27 @@ describe('check --config', () => {
     expect(fromFile.code).toBe(1);
     expect(verdict(fromFile.stdout)).toEqual(verdict(typed.stdout));
     expect(JSON.parse(fromFile.stdout)).toMatchObject({ traceFile: path.join(tmp, 'one.json'), counterexampleLength: 5 });
+  });
+
+  it('says "strict": false to report violations of several designs with exit 0, as --all does', async () => {
+    const file = write({ format, designs: ['arm64-rfcv1', './irq-ack.json'], properties: ['no-self-deadlock'], mode: 'exhaustive', scope: { timerExits: true }, traceDir: 'lenient', strict: false });
+    const result = await run('check', '--config', file, '--quiet');
+    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(8 steps\)\s+holds/);
+    expect(result.code).toBe(0);
+  });
+
+  it('lets a typed value win over the file\'s, and drops what went with the file\'s', async () => {
+    const sized = write({ format, designs: ['x86'], scope: { vcpus: 2 }, mode: 'exhaustive', properties: ['single-slot'], traceOut: 'sized.json' });
+    expect(JSON.parse((await run('check', '--config', sized, '--vcpus', '1', '--json')).stdout)).toMatchObject({ scope: { vcpus: 1 }, result: 'pass' });
+    // --all replaces the file's one design and with it its --trace-out, which --all would refuse
+    const all = await run('check', '--config', sized, '--vcpus', '1', '--all', '--trace-dir', path.join(tmp, 'all'), '--json');
+    expect((JSON.parse(all.stdout) as { design: string }[]).map((d) => d.design)).toEqual(['x86', 'x86-legacy', 'arm64-rfcv1', 'arm64-sdei', 's390-pfault']);
+    // --property replaces the file's --safety-only, which would refuse a liveness property
+    const safety = write({ format, designs: ['x86'], safetyOnly: true, mode: 'exhaustive', traceOut: 's.json' });
+    expect(JSON.parse((await run('check', '--config', safety, '--property', 'no-lost-wakeup', '--json')).stdout)).toMatchObject({ properties: ['no-lost-wakeup'], result: 'pass' });
+    // --mode random drops the file's exhaustive budget, which random mode would refuse
+    const budget = write({ format, designs: ['x86'], mode: 'exhaustive', maxStates: 100, traceOut: 'b.json' });
+    expect(JSON.parse((await run('check', '--config', budget, '--mode', 'random', '--runs', '5', '--seed', '1', '--json')).stdout)).toMatchObject({ mode: 'random', result: 'pass' });
   });
 
   it('lets a typed flag override the file: a switch, the mode, the design', async () => {
@@ -72,8 +93,10 @@ describe('check --config', () => {
     ['a number out of range', { format, runs: 0 }, /field 'runs': .*1/],
     ['an unknown property', { format, properties: ['no-lost-wakeups'] }, /field 'properties.0' must be one of "no-lost-wakeup", /],
     ['an unknown built-in design', { format, designs: ['x87'] }, /field 'designs.0': no built-in design 'x87'; did you mean 'x86'\?/],
+    ['both all and designs', { format, all: true, designs: ['x86'] }, /fields 'all' and 'designs' both say which designs to check: give one of them/],
+    ['a shard that is not i/n', { format, shard: '1-4' }, /field 'shard': a shard is i\/n/],
     ['a wrong format', { format: 'apfcheck-design/1' }, /field 'format' must be "apfcheck-run\/1", got "apfcheck-design\/1"/],
-    ['bugs on several designs', { format, designs: ['x86', 'x86-legacy'], bugs: ['missed-kick'] }, /a run of several designs checks them as they are/],
+    ['bugs on several designs', { format, designs: ['x86', 'x86-legacy'], bugs: ['missed-kick'] }, /several designs are checked as they are: --bug and --async-pf-sync/],
     ['two designs of one name', { format, designs: ['x86', 'x86'] }, /two of the designs are named 'x86'/],
     ['not JSON', '{"format":', /not JSON/],
   ])('refuses %s: exit 2, one line', async (_, content, pattern) => {

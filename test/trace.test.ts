@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { propertyById } from '../properties/index.js';
 import { designByName, type DesignOptions } from '../machines/design.js';
+import { applyMutants, definitionOf, mutantById } from '../machines/mutants.js';
 import { runCheck } from '../src/check/check.js';
 import { DEFAULT_SCOPE } from '../machines/scope.js';
 import { applyStep, enabledSteps, initialState, type Step, type SystemConfig, type SystemState } from '../src/system/system.js';
@@ -216,6 +217,34 @@ describe('describeChange', () => {
 });
 
 describe('buildTrace', () => {
+  it('refuses bugs that disagree with the design they claim to have made', () => {
+    const labels = trace.steps.slice(0, 2).map((s) => s.label);
+    const { steps, states } = walk(config, labels);
+    const own = { id: 'own', description: 'd', override: { kickBarriers: false }, scope: {} };
+    const made = { ...config, design: applyMutants(config.design, [own]) };
+    const built = buildTrace(made, { bugs: [own], mode: 'random', seed: 1 }, steps, states, null);
+    expect(parseTrace(JSON.stringify(built), 'mem')).toEqual(built);
+    const edit = (change: (t: Record<string, any>) => void) => {
+      const copy = JSON.parse(JSON.stringify(built)) as Record<string, any>;
+      change(copy);
+      copy.design.hash = designHash(copy.design.options);
+      return () => parseTrace(JSON.stringify(copy), 'mem');
+    };
+    expect(edit((t) => (t.bugDefinitions[0].options = { ack: 'msr' }))).toThrow(/field 'design.options.ack': "none", but bug 'own' sets it to "msr"/);
+    expect(edit((t) => (t.design.options.kickBarriers = true))).toThrow(/field 'design.options.kickBarriers': true, but bug 'own' sets it to false/);
+    expect(edit((t) => ((t.design.options.name = 'arm64-rfcv1+other'), (t.design.name = 'arm64-rfcv1+other')))).toThrow(/field 'design.name': 'arm64-rfcv1\+other' does not end with the bugs applied \(\+own\)/);
+    expect(edit((t) => ((t.bugs = ['missed-kick']), (t.bugDefinitions[0].id = 'missed-kick')))).toThrow(/'missed-kick' is a catalogued bug, defined otherwise here/);
+  });
+
+  it('records no definitions for catalogued bugs on their own base design, and refuses them there', () => {
+    const m = mutantById('send-always-kernel')!;
+    const made = { ...config, design: applyMutants(designByName('x86'), [m]) };
+    const { steps, states } = walk(made, []);
+    const built = buildTrace(made, { bugs: [m], mode: 'random', seed: 1 }, steps, states, null);
+    expect(built.bugDefinitions).toBeUndefined();
+    expect(() => parseTrace(JSON.stringify({ ...built, bugDefinitions: [definitionOf(m)] }), 'mem')).toThrow(/field 'bugDefinitions': the catalogue vouches for these bugs on x86\+send-always-kernel/);
+  });
+
   it('rebuilds the same trace from the same path', () => {
     const { steps, states } = walk(config, trace.steps.map((s) => s.label));
     const rebuilt = buildTrace(config, { bugs: [], mode: 'exhaustive', seed: null, properties: ['single-slot'] }, steps, states, trace.violation);
@@ -226,7 +255,7 @@ describe('buildTrace', () => {
     const labels = trace.steps.slice(0, 3).map((s) => s.label);
     const { steps, states } = walk(config, labels);
     const someBug = { id: 'some-bug', description: 'a bug of my own', override: { kickBarriers: false }, scope: { pages: 2 } };
-    const built = buildTrace(config, { bugs: [someBug], mode: 'random', seed: 42 }, steps, states, null);
+    const built = buildTrace({ ...config, design: applyMutants(config.design, [someBug]) }, { bugs: [someBug], mode: 'random', seed: 42 }, steps, states, null);
     expect(built.bugs).toEqual(['some-bug']);
     // a bug the catalogue cannot vouch for travels with its definition
     expect(built.bugDefinitions).toEqual([{ id: 'some-bug', description: 'a bug of my own', options: { kickBarriers: false }, scope: { pages: 2 } }]);
@@ -239,9 +268,9 @@ describe('buildTrace', () => {
     // a bug neither catalogued nor defined is refused when the file is read, and so is a definition of no listed bug
     const { bugDefinitions, ...undefinedBug } = built;
     expect(() => parseTrace(JSON.stringify(undefinedBug), 'mem')).toThrow(/field 'bugs.0': unknown bug 'some-bug' \(not catalogued, not in 'bugDefinitions'\)/);
-    expect(() => parseTrace(JSON.stringify({ ...built, bugs: [] }), 'mem')).toThrow(/field 'bugDefinitions.0': 'some-bug' defines no bug/);
-    // a catalogued bug of another design is refused too
-    expect(() => parseTrace(JSON.stringify({ ...undefinedBug, bugs: ['missed-kick'] }), 'mem')).toThrow(/bug 'missed-kick' is a mutant of x86, not of/);
+    expect(() => parseTrace(JSON.stringify({ ...built, bugs: [] }), 'mem')).toThrow(/field 'bugDefinitions.0': 'some-bug' is not one of field 'bugs'/);
+    // a catalogued bug on a design that is not its base with it applied needs its definition
+    expect(() => parseTrace(JSON.stringify({ ...undefinedBug, bugs: ['missed-kick'] }), 'mem')).toThrow(/field 'bugs.0': bug 'missed-kick' is catalogued, but the design is not x86 with it applied/);
     expect(bugDefinitions).toHaveLength(1);
     // a trace without a violation is still a valid file
     const plain = { ...undefinedBug, bugs: [] };

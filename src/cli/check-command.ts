@@ -9,14 +9,14 @@ import { checkEveryProperty, type CheckReport, type CheckRequest, type Mode } fr
 import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Bug } from '../../machines/mutants.js';
 import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.js';
-import { bugsOf, loadDesignFile, looksLikeDesignFile, readDesignFile } from '../design/design-file.js';
+import { bugsOf, designByRef, readDesignFile } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { describeCycle } from '../trace/trace.js';
 import { annotate, failureDetail, incompleteSummary, jsonLine, jsonProgress, junitSuite, verdictJson, writeJunit } from './ci-output.js';
 import type { JunitCase } from './junit.js';
 import { checkOutputFile, checkTraceDir, checkTraceOut, DEFAULT_TRACE_DIR, DEFAULT_TRACE_OUT, ensureDirectory, writeTrace } from './output-files.js';
-import { bugIds, design as designNamed, designForMutants, integer, LIMITS, mutants as parseMutants } from './options.js';
+import { bugIds, designForMutants, integer, LIMITS, mutants as parseMutants } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
 /** The scope's flags (check and diff). */
@@ -145,7 +145,7 @@ function jsonReport(report: CheckReport, traceFile: string | null) {
 
 /** The designs of a run file's list: a built-in name or a design file each, every name once (it heads a column and names traces). */
 function designList(refs: readonly string[]): DesignOptions[] {
-  const designs = refs.map((ref) => (looksLikeDesignFile(ref) ? loadDesignFile(ref) : designNamed(ref)));
+  const designs = refs.map((ref) => designByRef(ref, process.cwd(), 'designs'));
   const twice = designs.find((d, i) => designs.findIndex((e) => e.name === d.name) !== i);
   if (twice !== undefined) throw new UsageError(`two of the designs are named '${twice.name}': each design checked in one run needs its own name`);
   return designs;
@@ -156,8 +156,8 @@ export async function checkCommand(flags: CheckFlags): Promise<number> {
   if (several && (flags.design !== undefined || flags.designFile !== undefined || flags.bug.length > 0 || flags.asyncPfSync === true)) {
     throw new UsageError(
       flags.all === true
-        ? '--all checks the built-in designs as published; drop --design, --bug and --async-pf-sync, or drop --all'
-        : "a run of several designs checks them as they are: drop 'bugs' and 'asyncPfSync' (a design file can apply bugs itself)",
+        ? '--all checks the built-in designs as published; drop --design, --design-file, --bug and --async-pf-sync, or drop --all'
+        : "several designs are checked as they are: --bug and --async-pf-sync (a run file's 'bugs' and 'asyncPfSync') go with one design; a design file can apply bugs itself",
     );
   }
   if (flags.mode !== 'exhaustive' && (flags.maxStates !== undefined || flags.maxSeconds !== undefined || flags.symmetry === true || flags.workers !== undefined)) {

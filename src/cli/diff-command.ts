@@ -5,20 +5,19 @@
  * verdicts, states explored, counterexample lengths, and for each property
  * whose verdict changes, the counterexample on the side that breaks it.
  */
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DesignSchema, type DesignOptions } from '../../machines/design.js';
 import { describeScope } from '../../machines/scope.js';
 import { PROPERTIES } from '../../properties/index.js';
 import { checkEveryProperty, type CheckReport } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
-import { loadDesignFile } from '../design/design-file.js';
+import { designByRef } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { scopeFrom, type ScopeFlags } from './check-command.js';
 import { verdictJson } from './ci-output.js';
 import { checkTraceDir, DEFAULT_TRACE_DIR, ensureDirectory, writeTrace } from './output-files.js';
-import { design as designNamed, integer } from './options.js';
+import { integer } from './options.js';
 import { stepTable, table } from './output.js';
 
 export interface DiffFlags extends ScopeFlags {
@@ -31,17 +30,13 @@ export interface DiffFlags extends ScopeFlags {
   readonly json?: boolean;
 }
 
-/** A design file (an existing .json path) or a built-in design's name. */
-function resolveDesign(argument: string): DesignOptions {
-  return argument.endsWith('.json') || existsSync(argument) ? loadDesignFile(argument) : designNamed(argument);
-}
 
 type Verdict = CheckReport | 'holds' | undefined;
 const word = (v: Verdict): string => (v === undefined ? 'not checked' : v === 'holds' ? 'holds' : v.result === 'violation' ? `VIOLATED (${v.counterexampleLength} steps)` : 'incomplete');
 const broken = (v: Verdict): v is CheckReport => v !== undefined && v !== 'holds' && v.result === 'violation';
 
 export async function diffCommand(a: string, b: string, flags: DiffFlags): Promise<number> {
-  const designs = [resolveDesign(a), resolveDesign(b)] as const;
+  const designs = [designByRef(a, process.cwd(), 'diff'), designByRef(b, process.cwd(), 'diff')] as const;
   const scope = scopeFrom(flags, []);
   for (const d of designs) validateScope(scope, d);
   const traceDir = flags.traceDir ?? DEFAULT_TRACE_DIR;

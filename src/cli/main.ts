@@ -69,11 +69,11 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--max-states <n>', 'exhaustive mode: stop after this many states (exit 3)')
     .option('--max-seconds <n>', 'exhaustive mode: stop after this many seconds (exit 3)')
     .option('--trace-out <file>', 'where to write the counterexample (default ./apfcheck-trace.json)')
-    .option('--trace-dir <dir>', 'with --all: directory for the counterexamples (default traces)')
+    .option('--trace-dir <dir>', 'with --all or several designs: directory for the counterexamples (default traces)')
     .option('--json', 'print one JSON object')
     .option('--json-lines', 'stream JSON lines on stdout as the run goes: progress, each verdict (--all), the result or summary')
     .option('--quiet', 'no progress on stderr')
-    .option('--strict', 'with --all: exit 1 when any property is violated (a single check exits 1 anyway)')
+    .option('--strict', 'with --all or several designs: exit 1 when any property is violated (a single check exits 1 anyway; a run file sets it unless it says "strict": false)')
     .option('--junit <file>', 'also write the verdicts as JUnit XML (one testcase per design and property)')
     .action(async (flags: CheckFlags, command: Command) => {
       const { checkCommand } = await import('./check-command.js');

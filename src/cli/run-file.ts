@@ -7,18 +7,17 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { DESIGNS } from '../../machines/design.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import { PROPERTIES, type PropertyId } from '../../properties/index.js';
-import { looksLikeDesignFile } from '../design/design-file.js';
-import { describeJsonIssue, nearest, readJsonFile, type FieldsAt } from '../design/json-file.js';
+import { designRef } from '../design/design-file.js';
+import { describeJsonIssue, readJsonFile, type FieldsAt } from '../design/json-file.js';
 import { UsageError } from '../errors.js';
 import type { CheckFlags } from './check-command.js';
 import { LIMITS } from './options.js';
 
 export const RUN_FORMAT = 'apfcheck-run/1';
 
-const count = (limits: { readonly min: number; readonly max?: number }) => {
+const whole = (limits: { readonly min: number; readonly max?: number }) => {
   const at = z.number().int().min(limits.min);
   return limits.max === undefined ? at : at.max(limits.max);
 };
@@ -33,13 +32,13 @@ const RunFileSchema = z
     asyncPfSync: z.boolean().optional(),
     scope: ScopeSchema.partial().strict().optional(),
     mode: z.enum(['random', 'exhaustive']).optional(),
-    seed: count(LIMITS.seed).optional(),
-    runs: count(LIMITS.runs).optional(),
-    shard: z.string().optional(),
-    depth: count(LIMITS.depth).optional(),
-    maxStates: count(LIMITS.maxStates).optional(),
-    maxSeconds: count(LIMITS.maxSeconds).optional(),
-    workers: count(LIMITS.workers).optional(),
+    seed: whole(LIMITS.seed).optional(),
+    runs: whole(LIMITS.runs).optional(),
+    shard: z.string().regex(/^\d+\/\d+$/, 'a shard is i/n, e.g. "1/4"').optional(),
+    depth: whole(LIMITS.depth).optional(),
+    maxStates: whole(LIMITS.maxStates).optional(),
+    maxSeconds: whole(LIMITS.maxSeconds).optional(),
+    workers: whole(LIMITS.workers).optional(),
     symmetry: z.boolean().optional(),
     safetyOnly: z.boolean().optional(),
     properties: z.array(z.enum(PROPERTIES.map((p) => p.id) as [PropertyId, ...PropertyId[]])).min(1).optional(),
@@ -57,34 +56,20 @@ const fieldsAt: FieldsAt = (path) =>
 
 /** A run file's values as `check` flags (numbers as the strings a flag would carry; paths relative to the run file). */
 function asFlags(run: RunFile, file: string, shown: string): Partial<Record<keyof CheckFlags, unknown>> {
+  if (run.all === true && run.designs !== undefined) throw new UsageError(`${shown}: fields 'all' and 'designs' both say which designs to check: give one of them`);
   const here = (path: string) => resolve(dirname(file), path);
-  const designs = (run.designs ?? []).map((ref, i) => {
-    if (looksLikeDesignFile(ref)) return here(ref);
-    if (DESIGNS.some((d) => d.name === ref)) return ref;
-    const hint = nearest(ref, DESIGNS.map((d) => d.name));
-    throw new UsageError(`${shown}: field 'designs.${i}': no built-in design '${ref}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (or name a design file, e.g. ./mine.json)`);
-  });
-  const text = (n: number | undefined) => (n === undefined ? undefined : String(n));
-  const scope = run.scope ?? {};
+  // a design file's path made absolute, so the check finds it wherever it runs
+  const refs = (run.designs ?? []).map((ref, i) => designRef(ref, dirname(file), `${shown}: field 'designs.${i}'`));
+  const designs = refs.map((ref) => (ref.kind === 'file' ? ref.path : ref.design.name));
+  const text = (value: unknown) => (typeof value === 'number' ? String(value) : value);
   const flags: Partial<Record<keyof CheckFlags, unknown>> = {
-    ...(designs.length === 1 ? (looksLikeDesignFile(run.designs![0]!) ? { designFile: designs[0] } : { design: designs[0] }) : {}),
+    ...(refs.length === 1 ? (refs[0]!.kind === 'file' ? { designFile: designs[0] } : { design: designs[0] }) : {}),
     ...(designs.length > 1 ? { designs } : {}),
     all: run.all,
     bug: run.bugs,
     asyncPfSync: run.asyncPfSync,
-    vcpus: text(scope.vcpus),
-    tasks: text(scope.tasks),
-    pages: text(scope.pages),
-    limit: text(scope.limit),
-    sendAlways: scope.sendAlways,
-    nested: scope.nested,
-    pfVmexit: scope.pfVmexit,
-    migration: scope.migration,
-    hotplug: scope.hotplug,
-    smm: scope.smm,
-    lapic: scope.lapic,
-    idlePoll: scope.idlePoll,
-    timerExits: scope.timerExits,
+    // the scope's sizes and switches carry the names of their flags
+    ...Object.fromEntries(Object.entries(run.scope ?? {}).map(([key, value]) => [key, text(value)])),
     mode: run.mode,
     seed: text(run.seed),
     runs: text(run.runs),
@@ -99,13 +84,24 @@ function asFlags(run: RunFile, file: string, shown: string): Partial<Record<keyo
     traceOut: run.traceOut === undefined ? undefined : here(run.traceOut),
     traceDir: run.traceDir === undefined ? undefined : here(run.traceDir),
     junit: run.junit === undefined ? undefined : here(run.junit),
-    strict: run.strict,
+    // a run file is a CI gate: any violation fails it, unless it says "strict": false
+    strict: run.strict ?? true,
   };
   return Object.fromEntries(Object.entries(flags).filter(([, value]) => value !== undefined && value !== false));
 }
 
-/** The flags that name the design(s): one typed on the command line replaces the run file's designs. */
-const DESIGN_FLAGS: readonly (keyof CheckFlags)[] = ['design', 'designFile', 'designs', 'all'];
+/**
+ * Run-file fields that go together: a flag typed for one member replaces the file's whole group, so a value the user
+ * did not type never contradicts one they did (a typed design drops the file's designs, their bugs and trace paths;
+ * a typed property list or --safety-only the other; a typed mode what only the other mode takes, ONLY_FOR).
+ */
+const GROUPS: readonly { readonly typed: readonly (keyof CheckFlags)[]; readonly drops: readonly (keyof CheckFlags)[] }[] = [
+  { typed: ['design', 'designFile', 'all'], drops: ['design', 'designFile', 'designs', 'all', 'bug', 'asyncPfSync', 'traceOut', 'traceDir'] },
+  { typed: ['property', 'safetyOnly'], drops: ['property', 'safetyOnly'] },
+];
+
+/** What only the other mode takes: a typed --mode drops it from the file. */
+const ONLY_FOR: Record<CheckFlags['mode'], readonly (keyof CheckFlags)[]> = { random: ['shard'], exhaustive: ['maxStates', 'maxSeconds', 'symmetry', 'workers'] };
 
 /**
  * `check --config FILE`: the run file's values under the flags typed on the command line (`typed(key)`: the user
@@ -119,7 +115,7 @@ export function withRunFile(flags: CheckFlags, typed: (key: keyof CheckFlags) =>
   const parsed = RunFileSchema.safeParse(data);
   if (!parsed.success) throw new UsageError(describeJsonIssue(shown, parsed.error.issues[0]!, data, fieldsAt));
   const fromFile = asFlags(parsed.data, resolve(shown), shown);
-  const designTyped = DESIGN_FLAGS.some(typed);
-  const kept = Object.entries(fromFile).filter(([key]) => !typed(key as keyof CheckFlags) && !(designTyped && DESIGN_FLAGS.includes(key as keyof CheckFlags)));
+  const dropped = new Set([...GROUPS.filter((g) => g.typed.some(typed)).flatMap((g) => g.drops), ...(typed('mode') ? ONLY_FOR[flags.mode === 'random' ? 'exhaustive' : 'random'] : [])]);
+  const kept = Object.entries(fromFile).filter(([key]) => !typed(key as keyof CheckFlags) && !dropped.has(key as keyof CheckFlags));
   return { ...flags, ...Object.fromEntries(kept) } as CheckFlags;
 }

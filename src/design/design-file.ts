@@ -9,13 +9,14 @@
  * bug of the user's own, which `check --bug ID` applies. Every error is one
  * line naming the file, the JSON path and the fix.
  */
+import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { DESIGNS, DesignOverrideSchema, DesignSchema, type DesignOptions } from '../../machines/design.js';
 import { applyMutants, BugDefinitionSchema, bugFromDefinition, definitionOf, MUTANTS, mutantById, type Bug, type Mutant } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
-import { describeJsonIssue, nearest, readJsonFile, valueAt } from './json-file.js';
+import { describeJsonIssue, didYouMean, readJsonFile, valueAt } from './json-file.js';
 
 export const DESIGN_FORMAT = 'apfcheck-design/1';
 
@@ -28,7 +29,9 @@ const DesignFileSchema = z
     extends: z.string().min(1),
     options: DesignOverrideSchema.optional(),
     // a catalogued bug's id (applied), or a bug defined here (BugDefinitionSchema, applied by `--bug`)
-    bugs: z.array(z.union([z.string(), z.looseObject({})])).optional(),
+    bugs: z
+      .array(z.union([z.string(), z.looseObject({})], { error: 'a bug is the id of one to apply (a string) or a bug of your own {"id", "description", "options", "scope"}' }))
+      .optional(),
   })
   .strict();
 
@@ -51,8 +54,24 @@ function fieldsAt(path: readonly PropertyKey[]): { valid: readonly string[]; kin
 /** One line for the first problem zod found in a design file, with the path and the fix. */
 const describeIssue = (file: string, issue: z.core.$ZodIssue, data: unknown): string => describeJsonIssue(file, issue, data, fieldsAt);
 
-/** Whether a design reference (`extends`, a run file's `designs`) names a file rather than a built-in design. */
-export const looksLikeDesignFile = (ref: string): boolean => ref.endsWith('.json') || ref.includes('/');
+/**
+ * What a design reference (`extends`, a run file's `designs`, `diff`'s arguments) names: a built-in design, or a
+ * design file (a path ending in .json, containing a /, or an existing file), relative to `base`. `where` starts the
+ * error for neither.
+ */
+export function designRef(ref: string, base: string, where: string): { kind: 'built-in'; design: DesignOptions } | { kind: 'file'; path: string } {
+  const builtIn = DESIGNS.find((d) => d.name === ref);
+  if (builtIn !== undefined) return { kind: 'built-in', design: builtIn };
+  const path = resolve(base, ref);
+  if (ref.endsWith('.json') || ref.includes('/') || existsSync(path)) return { kind: 'file', path };
+  throw new UsageError(`${where}: no built-in design '${ref}'${didYouMean(ref, DESIGNS.map((d) => d.name))} (or name a design file, e.g. ./mine.json)`);
+}
+
+/** The design a reference names (designRef), loaded. */
+export function designByRef(ref: string, base: string, where: string): DesignOptions {
+  const found = designRef(ref, base, where);
+  return found.kind === 'built-in' ? found.design : loadDesignFile(found.path);
+}
 
 /** Reads `file` and what it extends, down to a built-in design: the resolved design (catalogued bugs applied). */
 export function loadDesignFile(file: string): DesignOptions {
@@ -73,16 +92,17 @@ export function bugsOf(file: DesignFile, ids: readonly string[], shown: string):
     const found = file.bugs.find((b) => b.id === id) ?? MUTANTS.find((m) => m.id === id && m.base === file.root);
     if (found !== undefined) return found;
     const valid = [...file.bugs.map((b) => b.id), ...MUTANTS.filter((m) => m.base === file.root).map((m) => m.id)];
-    const hint = nearest(id, valid);
-    throw new UsageError(`--bug '${id}' is neither defined in ${shown} nor a catalogued bug of ${file.root}${hint === undefined ? ` (valid: ${valid.join(', ')})` : `; did you mean '${hint}'?`}`);
+    throw new UsageError(`--bug '${id}' is neither defined in ${shown} nor a catalogued bug of ${file.root}${didYouMean(id, valid, ` (valid: ${valid.join(', ')})`)}`);
   });
 }
 
-/** A catalogued bug the file's `bugs` names, checked against the chain's built-in root. */
-function cataloguedBug(id: string, at: string, shown: string, root: string): Mutant {
+/** A bug the file's `bugs` applies by id: one a file it extends defines, or a catalogued bug of the chain's built-in root. */
+function bugToApply(id: string, at: string, shown: string, root: string, inherited: readonly Bug[]): Bug {
+  const own = inherited.find((b) => b.id === id);
+  if (own !== undefined) return own;
   const mutant = mutantById(id);
-  const hint = nearest(id, MUTANTS.map((m) => m.id));
-  if (mutant === undefined) throw new UsageError(`${shown}: field '${at}': unknown bug '${id}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (or define a bug of your own: {"id", "description", "options", "scope"})`);
+  const valid = [...inherited.map((b) => b.id), ...MUTANTS.map((m) => m.id)];
+  if (mutant === undefined) throw new UsageError(`${shown}: field '${at}': unknown bug '${id}'${didYouMean(id, valid)} (or define a bug of your own: {"id", "description", "options", "scope"})`);
   if (mutant.base !== root) throw new UsageError(`${shown}: field '${at}': bug '${id}' undoes a fix of ${mutant.base}; this design starts from ${root}`);
   return mutant;
 }
@@ -111,20 +131,15 @@ function load(path: string, shown: string, chain: readonly string[]): DesignFile
   if (!parsed.success) throw new UsageError(describeIssue(shown, parsed.error.issues[0]!, data));
   const spec = parsed.data;
 
-  const builtIn = DESIGNS.find((d) => d.name === spec.extends);
-  if (builtIn === undefined && !looksLikeDesignFile(spec.extends)) {
-    const hint = nearest(spec.extends, DESIGNS.map((d) => d.name));
-    throw new UsageError(`${shown}: field 'extends': no built-in design '${spec.extends}'${hint === undefined ? '' : `; did you mean '${hint}'?`} (or name a design file, e.g. ./base.json)`);
-  }
-  const parent: DesignFile =
-    builtIn === undefined ? load(resolve(dirname(path), spec.extends), spec.extends, [...chain, path]) : { design: builtIn, root: builtIn.name, bugs: [] };
+  const ref = designRef(spec.extends, dirname(path), `${shown}: field 'extends'`);
+  const parent: DesignFile = ref.kind === 'file' ? load(ref.path, spec.extends, [...chain, path]) : { design: ref.design, root: ref.design.name, bugs: [] };
   const { design: base, root } = parent;
   const merged = DesignSchema.safeParse({ ...base, ...spec.options, name: spec.name, summary: spec.summary ?? `${spec.name} (extends ${spec.extends})`, section: base.section });
   if (!merged.success) throw new UsageError(describeIssue(shown, merged.error.issues[0]!, data));
-  const applied: Mutant[] = [];
+  const applied: Bug[] = [];
   const defined: Bug[] = [...parent.bugs];
   (spec.bugs ?? []).forEach((entry, i) => {
-    if (typeof entry === 'string') applied.push(cataloguedBug(entry, `bugs.${i}`, shown, root));
+    if (typeof entry === 'string') applied.push(bugToApply(entry, `bugs.${i}`, shown, root, parent.bugs));
     else defined.push(definedBug(data, i, shown, defined));
   });
   return { design: applied.length === 0 ? merged.data : { ...applyMutants(merged.data, applied), name: spec.name }, root, bugs: defined };

@@ -27,6 +27,12 @@ export function nearest(name: string, valid: readonly string[]): string | undefi
   return best !== undefined && distance(name, best) <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
 }
 
+/** "; did you mean 'x'?" for a near valid name, else `otherwise`. */
+export function didYouMean(name: string, valid: readonly string[], otherwise = ''): string {
+  const hint = nearest(name, valid);
+  return hint === undefined ? otherwise : `; did you mean '${hint}'?`;
+}
+
 /** What a JSON file's object at a path may hold: its valid field names, and what to call one ("a design option"). */
 export type FieldsAt = (path: readonly PropertyKey[]) => { readonly valid: readonly string[]; readonly kind: string };
 
@@ -37,8 +43,7 @@ export function describeJsonIssue(file: string, issue: z.core.$ZodIssue, data: u
     const parent = issue.path.length === 0 ? '' : `${at}.`;
     const { valid, kind } = fieldsAt(issue.path);
     const key = issue.keys[0]!;
-    const hint = nearest(key, valid);
-    return `${file}: field '${parent}${key}' is not ${kind}${hint === undefined ? ` (valid: ${valid.join(', ')})` : `; did you mean '${hint}'?`}`;
+    return `${file}: field '${parent}${key}' is not ${kind}${didYouMean(key, valid, ` (valid: ${valid.join(', ')})`)}`;
   }
   if (issue.code === 'invalid_value') return `${file}: field '${at}' must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(data, issue.path))}`;
   return `${file}: field '${at}': ${issue.message}`;

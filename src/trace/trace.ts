@@ -5,8 +5,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DesignSchema, type DesignOptions } from '../../machines/design.js';
-import { BugDefinitionSchema, definitionOf, MUTANTS, mutantById, type Bug, type BugDefinition } from '../../machines/mutants.js';
+import { DESIGNS, DesignSchema, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
+import { applyMutants, BugDefinitionSchema, definitionOf, MUTANTS, mutantById, type Bug, type BugDefinition, type Mutant } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
 import { PROPERTIES } from '../../properties/index.js';
@@ -124,26 +124,58 @@ export function readTraceFile(file: string): Trace {
   return parseTrace(text, file);
 }
 
-/** A bug the catalogue vouches for on this design: catalogued, and the design is its base (`BASE+bug+...`, `applyMutants`). */
-const catalogueVouches = (id: string, designName: string): boolean => mutantById(id)?.base === designName.split('+')[0];
+/**
+ * Whether the catalogue vouches for `bugs` on `design`: each is catalogued, and the design is exactly the built-in
+ * design its name starts with (built with ASYNC_PF_SYNC when the name says so) with those bugs applied in order
+ * (`applyMutants`). A trace then needs no definitions; otherwise it carries one for every bug.
+ */
+function catalogueVouches(design: DesignOptions, bugs: readonly string[]): boolean {
+  const [baseName, sync] = design.name.split('+');
+  const base = DESIGNS.find((d) => d.name === baseName);
+  const mutants = bugs.map(mutantById);
+  if (bugs.length === 0 || base === undefined || !mutants.every((m) => m?.base === baseName)) return false;
+  const built = sync === 'async-pf-sync' ? withAsyncPfSync(base) : base;
+  return typeof built !== 'string' && designHash(applyMutants(built, mutants as Mutant[])) === designHash(design);
+}
 
 /**
- * The trace's `bugs`, each once: catalogued mutants of the design they name, or defined in `bugDefinitions`, which
- * defines exactly the others.
+ * The trace's `bugs`, each once, agree with its design: the catalogue vouches for them, or `bugDefinitions` defines
+ * every one of them (a catalogued id as the catalogue does), the design's name ends with them, and every option they
+ * set has the value the last of them gives it.
  */
-function checkBugs(bugs: readonly string[], definitions: readonly BugDefinition[], designName: string, source: string): void {
+function checkBugs(design: DesignOptions, bugs: readonly string[], definitions: readonly BugDefinition[], source: string): void {
+  const fail = (field: string, why: string) => new TraceFormatError(`${source}: field '${field}': ${why}`);
   bugs.forEach((id, i) => {
-    if (bugs.indexOf(id) !== i) throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is listed twice`);
-    if (catalogueVouches(id, designName) || definitions.some((d) => d.id === id)) return;
-    const mutant = mutantById(id);
-    if (mutant === undefined) throw new TraceFormatError(`${source}: field 'bugs.${i}': unknown bug '${id}' (not catalogued, not in 'bugDefinitions'); the catalogued bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);
-    throw new TraceFormatError(`${source}: field 'bugs.${i}': bug '${id}' is a mutant of ${mutant.base}, not of ${designName}`);
+    if (bugs.indexOf(id) !== i) throw fail(`bugs.${i}`, `bug '${id}' is listed twice`);
   });
+  if (catalogueVouches(design, bugs)) {
+    if (definitions.length > 0) throw fail('bugDefinitions', `the catalogue vouches for these bugs on ${design.name}; definitions are for bugs it cannot vouch for`);
+    return;
+  }
   definitions.forEach((d, i) => {
-    if (!bugs.includes(d.id) || catalogueVouches(d.id, designName) || definitions.findIndex((e) => e.id === d.id) !== i) {
-      throw new TraceFormatError(`${source}: field 'bugDefinitions.${i}': '${d.id}' defines no bug of field 'bugs' the catalogue cannot vouch for, or is defined twice`);
+    if (!bugs.includes(d.id)) throw fail(`bugDefinitions.${i}`, `'${d.id}' is not one of field 'bugs'`);
+    if (definitions.findIndex((e) => e.id === d.id) !== i) throw fail(`bugDefinitions.${i}`, `'${d.id}' is defined twice`);
+    const catalogued = mutantById(d.id);
+    if (catalogued !== undefined && canonicalJson(definitionOf(catalogued)) !== canonicalJson({ ...d, scope: d.scope ?? {} })) {
+      throw fail(`bugDefinitions.${i}`, `'${d.id}' is a catalogued bug, defined otherwise here`);
     }
   });
+  if (bugs.length === 0) return;
+  bugs.forEach((id, i) => {
+    if (definitions.some((d) => d.id === id)) return;
+    const mutant = mutantById(id);
+    if (mutant === undefined) throw fail(`bugs.${i}`, `unknown bug '${id}' (not catalogued, not in 'bugDefinitions'); the catalogued bugs are ${MUTANTS.map((m) => m.id).join(', ')}`);
+    throw fail(`bugs.${i}`, `bug '${id}' is catalogued, but the design is not ${mutant.base} with it applied: its definition belongs in 'bugDefinitions'`);
+  });
+  if (!design.name.endsWith(`+${bugs.join('+')}`)) throw fail('design.name', `'${design.name}' does not end with the bugs applied (+${bugs.join('+')})`);
+  for (const id of bugs) {
+    for (const [option, value] of Object.entries(definitions.find((d) => d.id === id)!.options)) {
+      const last = [...bugs].reverse().find((b) => option in definitions.find((d) => d.id === b)!.options);
+      if (last === id && canonicalJson(design[option as keyof DesignOptions]) !== canonicalJson(value)) {
+        throw fail(`design.options.${option}`, `${JSON.stringify(design[option as keyof DesignOptions])}, but bug '${id}' sets it to ${JSON.stringify(value)}`);
+      }
+    }
+  }
 }
 
 /** Parses and validates trace text; throws TraceFormatError with a one-line reason. */
@@ -190,7 +222,7 @@ export function parseTrace(text: string, source: string): Trace {
   if (parsed.data.violation !== null && steps.length === 0) {
     throw new TraceFormatError(`${source}: field 'steps': a recorded violation needs at least one step (the initial state breaks no property)`);
   }
-  checkBugs(parsed.data.bugs, parsed.data.bugDefinitions ?? [], parsed.data.design.name, source);
+  checkBugs(parsed.data.design.options, parsed.data.bugs, parsed.data.bugDefinitions ?? [], source);
   const { properties, violation } = parsed.data;
   if (properties !== undefined && violation !== null && !properties.includes(violation.property)) {
     throw new TraceFormatError(`${source}: field 'violation.property' ('${violation.property}') is not one of the properties the check judged (field 'properties')`);
@@ -268,14 +300,15 @@ export function buildTrace(
   states: readonly SystemState[],
   violation: Trace['violation'],
 ): Trace {
-  const definitions = meta.bugs.filter((b) => !catalogueVouches(b.id, config.design.name)).map(definitionOf);
+  const ids = meta.bugs.map((b) => b.id);
+  const definitions = catalogueVouches(config.design, ids) ? [] : meta.bugs.map(definitionOf);
   return {
     format: TRACE_FORMAT,
     writtenBy: `apfcheck ${VERSION}`,
     design: { name: config.design.name, options: config.design, hash: designHash(config.design) },
     scope: config.scope,
     placement: placementOf(states[0]!),
-    bugs: meta.bugs.map((b) => b.id),
+    bugs: ids,
     ...(definitions.length === 0 ? {} : { bugDefinitions: definitions }),
     mode: meta.mode,
     seed: meta.seed,
