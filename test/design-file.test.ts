@@ -117,6 +117,10 @@ const EXAMPLE_VERDICTS: readonly (readonly [file: string, scope: Partial<Scope>,
   ['rfcv1-entry-gate.json', {}, false, { 'no-lost-wakeup': 8, 'no-stuck-guest': 8, 'no-self-deadlock': 10 }],
   ['rfcv1-entry-gate.json', { timerExits: true }, false, { 'no-self-deadlock': 8 }],
   ['rfcv1-entry-gate.json', {}, true, { 'single-slot': 2, 'no-self-deadlock': 7 }],
+  ['x86-no-ack.json', {}, false, {}],
+  ['x86-no-ack.json', { timerExits: true }, false, {}],
+  ['x86-no-ack.json', { pages: 2 }, false, { 'no-lost-wakeup': 6, 'no-stuck-guest': 6 }],
+  ['x86-no-ack.json', { pages: 2, timerExits: true }, false, { 'no-lost-wakeup': 6, 'no-stuck-guest': 6 }],
 ];
 
 describe('example designs (examples/README.md)', () => {
