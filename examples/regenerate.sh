@@ -13,3 +13,4 @@ run --design arm64-rfcv1 --send-always --mode exhaustive --trace-out examples/ar
 run --design x86-legacy --seed 1 --trace-out examples/x86-legacy-no-kick.json
 run --design x86 --hotplug --mode exhaustive --trace-out examples/x86-hotplug-stale-token.json
 run --design s390-pfault --vcpus 2 --tasks 2 --pages 2 --mode exhaustive --trace-out examples/s390-pfault-unreaped-done.json
+run --design-file examples/designs/x86-no-ack.json --pages 2 --mode exhaustive --trace-out examples/x86-no-ack-lost-wakeup.json

@@ -58,8 +58,8 @@ export const DesignSchema = z
       .boolean()
       .describe('not-present and page-ready need guest IF=1 (`kvm_arch_interrupt_allowed` in `kvm_can_do_async_pf`, §2.5 step 1; legacy `kvm_arch_can_inject_async_page_present`, §2.8)'),
     vectorWindowGate: z
-      .boolean()
-      .describe('RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present`: no injection while the guest PC is in [VBAR_EL1, VBAR_EL1 + 0x800) (§3)'),
+      .enum(['none', 'vector-page', 'exception-entry'])
+      .describe('RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present` (§3): no injection while the guest PC is where ELR_EL1 still holds the interrupted return address. `vector-page`: [VBAR_EL1, VBAR_EL1 + 0x800), as RFCv1 does; `exception-entry` (hypothetical, no posted design has it): the vector page and `kernel_entry` until it has saved ELR_EL1/SPSR_EL1 to `pt_regs`, which the host can only know if the guest registers that code\'s PC range with it (as RFCv2\'s `no_fault_inst_range` registered the vectors, §4; locks-and-delivery §2.3); `none`: no PC check (x86, SDEI, s390)'),
     notPresentNeedsFreeSlot: z
       .boolean()
       .describe('single-slot designs: not-present only while `reason` (and `token`) read 0 (RFCv1 §3, SDEI `kvm_arch_async_not_present_allowed` §5)'),
@@ -157,7 +157,7 @@ const x86: DesignOptions = DesignSchema.parse({
   guestSetsSendAlways: false,
   pagingGate: true,
   interruptsGate: true,
-  vectorWindowGate: false,
+  vectorWindowGate: 'none',
   notPresentNeedsFreeSlot: false,
   pendingInterruptGate: false,
   sdeiBusyGate: false,
@@ -214,7 +214,7 @@ const arm64Rfcv1: DesignOptions = DesignSchema.parse({
   checkPendingException: false,
   guestSetsSendAlways: false,
   interruptsGate: false,
-  vectorWindowGate: true,
+  vectorWindowGate: 'vector-page',
   notPresentNeedsFreeSlot: true,
   exceptionEntryWindow: true,
   // kvm_arch_can_inject_async_page_present: refuses while reason != 0 (patch 6/7)

@@ -112,6 +112,8 @@ export interface GuestView {
   readonly irqsOn: boolean;
   /** arm64: PC in [VBAR_EL1, VBAR_EL1 + 0x800) */
   readonly pcInVectors: boolean;
+  /** arm64: PC in `kernel_entry`, branched out of the vector table, ELR_EL1/SPSR_EL1 not yet saved to `pt_regs` */
+  readonly pcInKernelEntry: boolean;
 }
 
 export type HostEvent =
@@ -268,6 +270,14 @@ const THROWAWAY_INPUT: HostInput = { vcpu: 0, limit: 1, bootBeforeLapic: false, 
 
 /** Builds the host machine of a design. */
 export function createHostMachine(design: DesignOptions) {
+  /**
+   * RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present` (§3): the guest PC is where an injection would
+   * clobber a live ELR_EL1: the vector page (RFCv1), or also `kernel_entry` before it saved ELR_EL1 (the widened,
+   * hypothetical window of `vectorWindowGate: exception-entry`; locks-and-delivery §2.3).
+   */
+  const pcInNoInjectWindow = (guest: GuestView): boolean =>
+    (design.vectorWindowGate !== 'none' && guest.pcInVectors) || (design.vectorWindowGate === 'exception-entry' && guest.pcInKernelEntry);
+
   /** `kvm_can_deliver_async_pf` (x86) / `kvm_arch_can_inject_async_page_not_present` (RFCv1) / `kvm_arch_async_not_present_allowed` (SDEI). */
   const canDeliver = (c: HostContext, guest: GuestView): boolean => {
     if (!c.msrEnabled) return false;
@@ -276,7 +286,7 @@ export function createHostMachine(design: DesignOptions) {
     if (c.inL2 && !c.deliveryAsPfVmexit) return false;
     if (design.pagingGate && !c.paging) return false;
     if (design.notPresentNeedsFreeSlot && (c.area.reason !== 0 || c.area.token !== 0)) return false;
-    if (design.vectorWindowGate && guest.pcInVectors) return false;
+    if (pcInNoInjectWindow(guest)) return false;
     if (design.sdeiBusyGate && c.sdei !== null) return false;
     return true;
   };
@@ -319,7 +329,7 @@ export function createHostMachine(design: DesignOptions) {
       if (c.exception?.injected === true) return false;
       if (design.checkPendingException && c.exception !== null) return false;
       if (design.interruptsGate && guest !== null && !guest.irqsOn) return false;
-      if (design.vectorWindowGate && guest !== null && guest.pcInVectors) return false;
+      if (guest !== null && pcInNoInjectWindow(guest)) return false;
     }
     if (design.ack === 'hypercall' && c.pageReadyPending) return false;
     return !design.pageReadyNeedsFreeSlot || slotFreeForReady(design, c.area);

@@ -8,15 +8,20 @@ import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { designByName } from '../machines/design.js';
+import { designByName, withAsyncPfSync } from '../machines/design.js';
 import { mutantById } from '../machines/mutants.js';
+import { DEFAULT_SCOPE, type Scope } from '../machines/scope.js';
+import { PROPERTIES } from '../properties/index.js';
+import type { Property } from '../properties/types.js';
+import { runCheck } from '../src/check/check.js';
 import { loadDesignFile, readDesignFile } from '../src/design/design-file.js';
 import { UsageError } from '../src/errors.js';
 import { run } from './support/cli.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-designs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const EXAMPLE = path.join(import.meta.dirname, '..', 'examples', 'designs', 'rfcv1-irq-ack.json');
+const DESIGNS_DIR = path.join(import.meta.dirname, '..', 'examples', 'designs');
+const EXAMPLE = path.join(DESIGNS_DIR, 'rfcv1-irq-ack.json');
 
 let counter = 0;
 function write(content: unknown, name = `d${(counter += 1)}.json`): string {
@@ -169,6 +174,36 @@ describe('bugs as data', () => {
     const result = await run('check', '--design-file', write({ ...mine, bugs: [ownBug] }), '--bug', 'no-pending-chek');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^apfcheck: --bug 'no-pending-chek' is neither defined in .* nor a catalogued bug of x86-legacy; did you mean 'no-pending-check'\?\n$/);
+  });
+});
+
+/**
+ * What examples/README.md says of each example design, at the scopes that run in a second or so: each
+ * violated property with its counterexample length (`check --design-file FILE --mode exhaustive --property ID`), and
+ * every other property holds. Checked through `runCheck`, as the command line does (without its worker thread).
+ */
+const EXAMPLE_VERDICTS: readonly (readonly [file: string, scope: Partial<Scope>, asyncPfSync: boolean, violated: Readonly<Record<string, number>>])[] = [
+  ['rfcv1-irq-ack.json', { timerExits: true }, false, {}],
+  ['rfcv1-irq-ack.json', {}, false, { 'no-lost-wakeup': 5, 'no-stuck-guest': 5 }],
+  ['rfcv1-entry-gate.json', {}, false, { 'no-lost-wakeup': 8, 'no-stuck-guest': 8, 'no-self-deadlock': 10 }],
+  ['rfcv1-entry-gate.json', { timerExits: true }, false, { 'no-self-deadlock': 8 }],
+  ['rfcv1-entry-gate.json', {}, true, { 'single-slot': 2, 'no-self-deadlock': 7 }],
+  ['x86-no-ack.json', {}, false, {}],
+  ['x86-no-ack.json', { timerExits: true }, false, {}],
+  ['x86-no-ack.json', { pages: 2 }, false, { 'no-lost-wakeup': 6, 'no-stuck-guest': 6 }],
+  ['x86-no-ack.json', { pages: 2, timerExits: true }, false, { 'no-lost-wakeup': 6, 'no-stuck-guest': 6 }],
+];
+
+describe('example designs (examples/README.md)', () => {
+  it.each(EXAMPLE_VERDICTS)('%s %j, ASYNC_PF_SYNC %s: the verdicts of the README table', (file, scope, asyncPfSync, violated) => {
+    const loaded = loadDesignFile(path.join(DESIGNS_DIR, file));
+    const design = asyncPfSync ? withAsyncPfSync(loaded) : loaded;
+    if (typeof design === 'string') throw new Error(design);
+    const check = (properties: readonly Property[]) => runCheck({ design, mutants: [], scope: { ...DEFAULT_SCOPE, ...scope }, mode: 'exhaustive', seed: 1, runs: 1, depth: 1, properties });
+    for (const [id, steps] of Object.entries(violated)) {
+      expect(check(PROPERTIES.filter((p) => p.id === id))).toMatchObject({ result: 'violation', property: id, counterexampleLength: steps });
+    }
+    expect(check(PROPERTIES.filter((p) => !(p.id in violated)))).toMatchObject({ result: 'pass' });
   });
 });
 

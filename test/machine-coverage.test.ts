@@ -59,7 +59,7 @@ const RUNS: readonly Run[] = [
   { design: variant('x86', { dummyNodes: false }), scope: { ...DEFAULT_SCOPE, hotplug: true }, maxStates: 8_000 },
   // an s390 host that ignores the guest's select/compare masks: PFAULT_INIT lands in kernel code
   { design: variant('s390-pfault', { userOnlyUnlessSendAlways: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
-  { design: variant('arm64-rfcv1', { vectorWindowGate: false }), scope: { ...DEFAULT_SCOPE, timerExits: true }, maxStates: 8_000 },
+  { design: variant('arm64-rfcv1', { vectorWindowGate: 'none' }), scope: { ...DEFAULT_SCOPE, timerExits: true }, maxStates: 8_000 },
   // RFCv1's locked sections: a page-ready for another token lands in one and its handler runs nested
   { design: designByName('arm64-rfcv1'), scope: { ...DEFAULT_SCOPE, pages: 2, timerExits: true }, maxStates: 20_000 },
   // two outstanding tokens: a page-ready for one returns into the halt loop of the other

@@ -88,17 +88,18 @@ export const hostRun = (h: ComponentState<HostContext>): string => (h.value as {
 /** The guest machine's execution state (`running`, `idle`, a handler, `panicked`, ...). */
 export const guestExec = (g: ComponentState<GuestContext>): string => g.value as string;
 
-/** The guest state KVM reads at an exit: CPL, IF, whether the PC is in the arm64 vector window. */
+/** The guest state KVM reads at an exit: CPL, IF, whether the PC is in the arm64 vector table or in `kernel_entry` before ELR_EL1 is saved. */
 export function guestView(g: ComponentState<GuestContext>): GuestView {
   const exec = guestExec(g);
   const inTask = exec === 'running';
-  if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false };
-  if (exec === 'l1ExitPending') return { user: false, irqsOn: true, pcInVectors: false };
-  if (exec === 'cpuhpOffline' || exec === 'reasonRead' || exec === 'bucketLocked' || exec === 'rqLocked') return { user: false, irqsOn: false, pcInVectors: false };
+  if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false, pcInKernelEntry: false };
+  if (exec === 'l1ExitPending') return { user: false, irqsOn: true, pcInVectors: false, pcInKernelEntry: false };
+  if (exec === 'cpuhpOffline' || exec === 'reasonRead' || exec === 'bucketLocked' || exec === 'rqLocked') return { user: false, irqsOn: false, pcInVectors: false, pcInKernelEntry: false };
   return {
     user: inTask && g.context.user,
     irqsOn: exec === 'idle' || exec === 'apfHalt' || (inTask && g.context.irqsOn),
     pcInVectors: exec === 'vectors',
+    pcInKernelEntry: exec === 'kernelEntry',
   };
 }
 
