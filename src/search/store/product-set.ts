@@ -11,8 +11,11 @@
  * mixed radix; each vCPU's dimension doubles when its shares outgrow it. A
  * key holds vCPU v's share at index v (PackedSystem.pack and the symmetry
  * canonicaliser both keep it there), so local indices never mix vCPUs.
- * Past MAX_BITS (MAX_IDS with ids) the product is too sparse to pay: the
- * set says OUTGROWN and hands its states to a TupleIndex.
+ * Past MAX_BITS (MAX_IDS with ids), or once its bits and ids would take
+ * more than DENSE_FLOOR and more than a TupleIndex of the states found, the
+ * product is too sparse to pay: the set says OUTGROWN and hands its states
+ * to a TupleIndex. (Symmetric (2,4,2) x86 filled 3.0M of 2^34 points: 2 GiB
+ * of bits, 1.8 GB resident.)
  */
 import { TupleIndex } from './state-table.js';
 
@@ -22,6 +25,8 @@ export const OUTGROWN = -2;
 /** The largest product spanned, in points: 2 GiB of bits, or 1 GiB of ids. */
 export const MAX_BITS = 2 ** 34;
 export const MAX_IDS = 2 ** 28;
+/** Below this many bytes a product is kept however sparse: small enough to stay cheap. */
+const DENSE_FLOOR = 2 ** 26;
 /** Shares each vCPU's dimension starts with. */
 const FIRST_CAPACITY = 16;
 
@@ -77,7 +82,7 @@ export class ProductSet {
    * TupleIndex. Either can come with any new share, so it is never 0.
    */
   growthWithin(additions: number): number {
-    return 2 * this.pointsOf(this.capacities) <= this.maxPoints ? 2 * this.bytes : TupleIndex.peakBytesFor(this.size + additions, this.vcpus + 1);
+    return this.pays(2 * this.pointsOf(this.capacities)) ? 2 * this.bytes : TupleIndex.peakBytesFor(this.size + additions, this.vcpus + 1);
   }
 
   /**
@@ -143,7 +148,7 @@ export class ProductSet {
     const capacities = this.capacities.slice();
     while (capacities[v]! <= local) capacities[v]! *= 2;
     const points = this.pointsOf(capacities);
-    if (points > this.maxPoints) return false;
+    if (!this.pays(points)) return false;
     const bits = new Int32Array(Math.ceil(points / 32));
     const ids = this.ids === null ? null : new Int32Array(points);
     const block = this.capacities.slice(v).reduce((product, capacity) => product * capacity, this.masks);
@@ -157,6 +162,12 @@ export class ProductSet {
     this.bits = bits;
     this.ids = ids;
     return true;
+  }
+
+  /** Whether a product of `points` is worth its bits and ids: within the bound, and dense enough or small. */
+  private pays(points: number): boolean {
+    const bytes = points / 8 + (this.ids === null ? 0 : 4 * points);
+    return points <= this.maxPoints && (bytes <= DENSE_FLOOR || bytes <= TupleIndex.peakBytesFor(this.size, this.vcpus + 1));
   }
 
   private pointsOf(capacities: readonly number[]): number {
