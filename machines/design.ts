@@ -281,7 +281,8 @@ const s390Pfault: DesignOptions = DesignSchema.parse({
 });
 
 /** The built-in designs, in the order `apfcheck list designs` prints them. */
-export const DESIGNS: readonly DesignOptions[] = [x86, x86Legacy, arm64Rfcv1, arm64Sdei, s390Pfault];
+/** Frozen: the library hands these to its callers, and a change would alter every later check of the design. */
+export const DESIGNS: readonly DesignOptions[] = Object.freeze([x86, x86Legacy, arm64Rfcv1, arm64Sdei, s390Pfault].map((d) => Object.freeze(d)));
 
 /**
  * Whether every step of the design changes only the machines of the vCPU it

@@ -42,8 +42,8 @@ export const ScopeSchema = z
 /** A run's scope, as `ScopeSchema` defines it. */
 export type Scope = Readonly<z.infer<typeof ScopeSchema>>;
 
-/** The default scope: the core protocol (faults, workers, task switches, IRQ and preemption windows), no platform events. */
-export const DEFAULT_SCOPE: Scope = ScopeSchema.parse({
+/** The default scope: the core protocol (faults, workers, task switches, IRQ and preemption windows), no platform events. Frozen, like the designs: the library exports it. */
+export const DEFAULT_SCOPE: Scope = Object.freeze(ScopeSchema.parse({
   vcpus: 1,
   tasks: 2,
   pages: 1,
@@ -57,7 +57,7 @@ export const DEFAULT_SCOPE: Scope = ScopeSchema.parse({
   lapic: false,
   idlePoll: false,
   timerExits: false,
-});
+}));
 
 /** The numeric fields of a scope. */
 export const SCOPE_SIZES = ['vcpus', 'tasks', 'pages', 'limit'] as const;

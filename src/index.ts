@@ -13,7 +13,7 @@ import { MUTANTS, type Bug } from '../machines/mutants.js';
 import { DEFAULT_SCOPE, ScopeSchema, type Scope } from '../machines/scope.js';
 import { PROPERTIES, propertyById, type PropertyId } from '../properties/index.js';
 import { checkEveryProperty, runCheckAsync, type CheckProgress, type CheckReport, type CheckRequest, type Mode } from './check/check.js';
-import { bugIds, designForMutants, mutants as parseMutants } from './cli/options.js';
+import { BudgetSchema, bugIds, designForMutants, mutants as parseMutants } from './check/request-options.js';
 import { bugsOf, designRef, loadDesignFile, readDesignFile } from './design/design-file.js';
 import { UsageError } from './errors.js';
 import { replayTrace } from './trace/replay.js';
@@ -43,7 +43,7 @@ export interface CheckOptions {
   readonly mode?: Mode;
   /** the properties to check (default every one) */
   readonly properties?: readonly PropertyId[];
-  /** random mode: seed (default from the clock; the report has it), schedules (500), steps per schedule (60) */
+  /** random mode: seed (default from the clock; the report has it; exhaustive mode reports 0), schedules (500), steps per schedule (60) */
   readonly seed?: number;
   readonly runs?: number;
   readonly depth?: number;
@@ -151,12 +151,22 @@ function requestOf(options: CheckOptions): CheckRequest {
   if (!scope.success) throw refused('scope', scope.error.issues[0]!);
   const mode = options.mode ?? 'random';
   if (mode !== 'random' && mode !== 'exhaustive') throw new UsageError(`mode must be 'random' or 'exhaustive', got ${JSON.stringify(mode)}`);
+  // the command line's ranges (LIMITS) and its rules between mode and budgets
+  const { seed, runs, depth, maxStates, maxSeconds, workers } = options;
+  const budgets = BudgetSchema.safeParse({ seed, runs, depth, maxStates, maxSeconds, workers });
+  if (!budgets.success) throw refused('options', budgets.error.issues[0]!);
+  const exhaustiveOnly = (['maxStates', 'maxSeconds', 'workers', 'symmetry'] as const).filter((key) => options[key] !== undefined && options[key] !== false);
+  if (mode === 'random' && exhaustiveOnly.length > 0) throw new UsageError(`${exhaustiveOnly.join(', ')} belong to mode 'exhaustive'`);
+  if (options.symmetry === true && !(options.properties !== undefined && options.properties.every((id) => propertyById(id).kind === 'safety'))) {
+    throw new UsageError('symmetry is sound for the safety properties only: name safety properties in properties');
+  }
   return {
     design: resolved,
     mutants,
     scope: { ...DEFAULT_SCOPE, ...Object.assign({}, ...mutants.map((m) => m.scope)), ...scope.data },
     mode,
-    seed: options.seed ?? Date.now() % 2 ** 31,
+    // exhaustive mode uses no randomness: its report's seed is 0 unless given, so two identical runs report the same
+    seed: options.seed ?? (mode === 'random' ? Date.now() % 2 ** 31 : 0),
     runs: options.runs ?? 500,
     depth: options.depth ?? 60,
     ...(options.maxStates === undefined ? {} : { maxStates: options.maxStates }),

@@ -22,6 +22,7 @@ import {
   TraceFormatError,
   UsageError,
   VERSION,
+  type CheckReport,
   type DesignOptions,
 } from '../src/index.js';
 import { run } from './support/cli.js';
@@ -106,6 +107,32 @@ describe('check', () => {
     await expect(check({ design: listDesigns()[0]!, bugs: ['missed-kick'] })).rejects.toThrow(UsageError);
     await expect(check({ design: path.join(tmp, 'missing.json') })).rejects.toThrow(/cannot read the design file/);
     await expect(check({ properties: ['no-such-property' as never] })).rejects.toThrow(UsageError);
+  });
+
+  it('checks budgets as the command line does: ranges, and what belongs to exhaustive mode', async () => {
+    await expect(check({ runs: 0 })).rejects.toThrow(/options: field 'runs'/);
+    await expect(check({ depth: 0 })).rejects.toThrow(/options: field 'depth'/);
+    await expect(check({ seed: -1 })).rejects.toThrow(/options: field 'seed'/);
+    await expect(check({ seed: 1.5 })).rejects.toThrow(/options: field 'seed'/);
+    await expect(check({ mode: 'exhaustive', workers: 65 })).rejects.toThrow(/options: field 'workers'/);
+    await expect(check({ mode: 'exhaustive', maxStates: 0 })).rejects.toThrow(/options: field 'maxStates'/);
+    await expect(check({ maxStates: 100, workers: 2 })).rejects.toThrow(/maxStates, workers belong to mode 'exhaustive'/);
+    await expect(check({ mode: 'exhaustive', symmetry: true })).rejects.toThrow(/symmetry is sound for the safety properties only/);
+  });
+
+  it('reports a seed of 0 in exhaustive mode, so two identical runs report the same', async () => {
+    const strip = ({ durationMs: _d, ...rest }: CheckReport) => rest;
+    expect(strip(await check({ mode: 'exhaustive' }))).toEqual(strip(await check({ mode: 'exhaustive' })));
+    expect((await check({ mode: 'exhaustive' })).seed).toBe(0);
+  });
+
+  it('hands out the built-in designs and the default scope frozen: a caller cannot change later checks', () => {
+    expect(() => {
+      (DEFAULT_SCOPE as { vcpus: number }).vcpus = 2;
+    }).toThrow(TypeError);
+    expect(() => {
+      (listDesigns()[0] as { ack: string }).ack = 'none';
+    }).toThrow(TypeError);
   });
 });
 

@@ -3,7 +3,7 @@
  * the model, the search or the view libraries, so the command line's entry
  * imports each command's module only when that command runs (checked here
  * on the static imports, which are what a start loads). The tarball:
- * `npm pack` (whose `prepare` builds dist/), installed into a fresh project
+ * built into a staging copy and packed there, installed into a fresh project
  * outside this repository (so neither tsx nor the sources are in reach),
  * runs its CLI and a user's vitest test of the library
  * (examples/library/verdicts.test.ts), which also type-checks against the
@@ -74,7 +74,8 @@ function sh(command: string, args: readonly string[], cwd: string): string {
 /** Exit status and output of the installed CLI (it exits 1 on a violation, which is no failure here). */
 function apfcheck(project: string, ...args: string[]): { status: number; stdout: string } {
   try {
-    return { status: 0, stdout: execFileSync(path.join(project, 'node_modules/.bin/apfcheck'), args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }) };
+    // a bound: a hung child (a worker that never starts) must fail this test, not run to the CI's time limit
+    return { status: 0, stdout: execFileSync(path.join(project, 'node_modules/.bin/apfcheck'), args, { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 }) };
   } catch (error) {
     const { status, stdout, stderr } = error as { status: number; stdout: string; stderr: string };
     if (status !== 1) throw new Error(`apfcheck ${args.join(' ')} exited ${status}:\n${stderr}`);
@@ -89,17 +90,23 @@ describe('the packed tarball, installed into a fresh project', () => {
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   beforeAll(() => {
-    [packed] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', tmp], root)) as [typeof packed];
+    // packed from a staging copy with its own build: `npm pack` here would run `prepare`, which deletes and rebuilds
+    // the repository's dist/ while other test files run the bin
+    const stage = path.join(tmp, 'stage');
+    fs.mkdirSync(stage);
+    for (const file of ['package.json', 'README.md', 'LICENSE', 'bin']) fs.cpSync(path.join(root, file), path.join(stage, file), { recursive: true });
+    sh(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(stage, 'dist')], root);
+    [packed] = JSON.parse(sh('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], stage)) as [typeof packed];
     fs.mkdirSync(path.join(project, 'test'), { recursive: true });
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'apfcheck-user', private: true, type: 'module' }));
     // the dependencies come from the npm cache when it has them (a CI machine without one fetches them)
     sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(tmp, packed.filename)], project);
   }, 180_000);
 
-  it('ships what runs and nothing else: the bin, dist/ (JS and types), package.json, README', () => {
+  it('ships what runs and nothing else: the bin, dist/ (JS and types), package.json, README, LICENSE', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files.filter((f) => !/^(README\.md|package\.json|bin\/apfcheck\.js|dist\/(src|machines|properties)\/.+\.(js|d\.ts))$/.test(f))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['bin/apfcheck.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/run.js', 'dist/src/check/check-worker.js', 'dist/src/search/parallel/partition-worker.js']));
+    expect(files.filter((f) => !/^(README\.md|LICENSE|package\.json|bin\/apfcheck\.js|dist\/(src|machines|properties)\/.+\.(js|d\.ts))$/.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['LICENSE', 'bin/apfcheck.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/run.js', 'dist/src/check/check-worker.js', 'dist/src/search/parallel/partition-worker.js']));
   });
 
   it('installs the runtime dependencies only: tsx is out of reach', () => {

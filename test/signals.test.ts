@@ -25,7 +25,14 @@ function apfcheck(args: readonly string[], env: NodeJS.ProcessEnv = process.env)
     if (stderr.includes('schedules')) started();
   });
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, exit, searching, output: () => ({ stdout, stderr }) };
+  // a child that exits before it searches (a bad build, a usage error) fails the wait at once, with what it said
+  const searchingOrExit = Promise.race([
+    searching,
+    exit.then(({ code }) => Promise.reject(new Error(`apfcheck exited ${code} before searching: ${stderr}`))),
+  ]);
+  // a test that never waits for the search must not see this as an unhandled rejection
+  searchingOrExit.catch(() => undefined);
+  return { child, exit, searching: searchingOrExit, output: () => ({ stdout, stderr }) };
 }
 
 describe('apfcheck as a process', () => {

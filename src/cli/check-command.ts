@@ -16,7 +16,8 @@ import { describeCycle } from '../trace/trace.js';
 import { annotate, failureDetail, incompleteSummary, jsonLine, jsonProgress, junitSuite, verdictJson, writeJunit } from './ci-output.js';
 import type { JunitCase } from './junit.js';
 import { checkOutputFile, checkTraceDir, checkTraceOut, DEFAULT_TRACE_DIR, DEFAULT_TRACE_OUT, ensureDirectory, writeTrace } from './output-files.js';
-import { bugIds, designForMutants, integer, LIMITS, mutants as parseMutants } from './options.js';
+import { bugIds, designForMutants, LIMITS, mutants as parseMutants } from '../check/request-options.js';
+import { integer } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
 /** The scope's flags (check and diff). */

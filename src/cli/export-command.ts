@@ -7,7 +7,7 @@ import { machinesOf } from '../system/system.js';
 import { readDesignFile, toDesignFile, type DesignFile } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { toDot, toMermaid } from '../views/machine-graph.js';
-import { design as designNamed } from './options.js';
+import { design as designNamed } from '../check/request-options.js';
 
 const MACHINES = ['host', 'guest', 'token'] as const;
 const FORMATS = ['dot', 'mermaid', 'json', 'design'] as const;

@@ -19,7 +19,8 @@ import { validateScope } from '../system/scope.js';
 import { initialState } from '../system/system.js';
 import { inspectorEventLines, inspectTrace } from '../views/inspector-events.js';
 import type { LiveReplay } from '../views/live-replay.js';
-import { design as designNamed, integer } from './options.js';
+import { design as designNamed } from '../check/request-options.js';
+import { integer } from './options.js';
 
 export interface InspectFlags {
   readonly eventsOut?: string;

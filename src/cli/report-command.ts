@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import { replayForView } from '../trace/replay.js';
 import { readTraceFile } from '../trace/trace.js';
 import { buildReport } from '../views/report.js';
-import { design as designNamed } from './options.js';
+import { design as designNamed } from '../check/request-options.js';
 
 export interface ReportFlags {
   readonly design?: string;

@@ -13,14 +13,10 @@ import { designRef } from '../design/design-file.js';
 import { describeJsonIssue, readJsonFile, type FieldsAt } from '../design/json-file.js';
 import { UsageError } from '../errors.js';
 import type { CheckFlags } from './check-command.js';
-import { LIMITS } from './options.js';
+import { BudgetSchema } from '../check/request-options.js';
 
 export const RUN_FORMAT = 'apfcheck-run/1';
 
-const whole = (limits: { readonly min: number; readonly max?: number }) => {
-  const at = z.number().int().min(limits.min);
-  return limits.max === undefined ? at : at.max(limits.max);
-};
 
 const RunFileSchema = z
   .object({
@@ -32,13 +28,8 @@ const RunFileSchema = z
     asyncPfSync: z.boolean().optional(),
     scope: ScopeSchema.partial().strict().optional(),
     mode: z.enum(['random', 'exhaustive']).optional(),
-    seed: whole(LIMITS.seed).optional(),
-    runs: whole(LIMITS.runs).optional(),
+    ...BudgetSchema.shape,
     shard: z.string().regex(/^\d+\/\d+$/, 'a shard is i/n, e.g. "1/4"').optional(),
-    depth: whole(LIMITS.depth).optional(),
-    maxStates: whole(LIMITS.maxStates).optional(),
-    maxSeconds: whole(LIMITS.maxSeconds).optional(),
-    workers: whole(LIMITS.workers).optional(),
     symmetry: z.boolean().optional(),
     safetyOnly: z.boolean().optional(),
     properties: z.array(z.enum(PROPERTIES.map((p) => p.id) as [PropertyId, ...PropertyId[]])).min(1).optional(),

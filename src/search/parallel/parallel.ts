@@ -32,6 +32,15 @@ export const STOP_CODES: readonly (StopReason | undefined)[] = [undefined, 'max-
 export const statesSlot = (worker: number) => 1 + 3 * worker;
 export const frontierSlot = (worker: number) => 2 + 3 * worker;
 export const growthSlot = (worker: number) => 3 + 3 * worker;
+/** After the per-worker counters: 1 once worker `worker`'s module has loaded. */
+export const startedSlot = (count: number, worker: number) => 1 + 3 * count + worker;
+
+/**
+ * How long a worker may take to load its module. This thread waits on the mailbox, not the event loop, so it never
+ * sees a worker's 'error' event: a worker whose module fails to load (a file missing from a package) would leave the
+ * search waiting for good, Ctrl-C included. Loading takes well under a second compiled, a few through tsx.
+ */
+const WORKER_START_MS = 30_000;
 
 /** The growth every worker published, in bytes: they share the process's memory, and may grow within one reading of it. */
 export function publishedGrowth(shared: Int32Array, count: number): number {
@@ -90,7 +99,7 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
   const packed = packedSystemFor(config, judge);
   const coordinator = count;
   const bells = new SharedArrayBuffer(4 * (count + 1));
-  const stats = new SharedArrayBuffer(4 * (1 + 3 * count));
+  const stats = new SharedArrayBuffer(4 * (1 + 4 * count));
   const shared = new Int32Array(stats);
   const mailbox = new Mailbox(bells, coordinator);
   const channels = Array.from({ length: count }, (_, from) => Array.from({ length: count }, (_, to) => (from === to ? undefined : new MessageChannel())));
@@ -124,7 +133,13 @@ export function spawnPartitions(config: SystemConfig, judge: Judge, options: Exh
   // this thread holds the one XState memo: it guards its own heap too
   const memory = new MemoryGuard();
   /** While waiting: the time budget, Ctrl-C, this thread's memory and progress, which only this thread watches. */
+  const started = Date.now();
   const idle = () => {
+    const late = Date.now() - started > WORKER_START_MS ? workers.findIndex((_, w) => Atomics.load(shared, startedSlot(count, w)) === 0) : -1;
+    if (late >= 0) {
+      for (const worker of workers) void worker.terminate();
+      throw new Error(`worker ${late} did not start within ${WORKER_START_MS / 1000} s: its module (partition-worker) failed to load`);
+    }
     if (Date.now() > deadline) requestStop('max-seconds');
     if (memory.exhausted(publishedGrowth(shared, count))) requestStop('memory');
     // Ctrl-C overrides a budget's stop: only it stops the liveness pass

@@ -13,7 +13,7 @@ import { PackedSystem } from '../../packed/packed.js';
 import { Partition, type Limits } from '../bfs/partition.js';
 import { MemoryGuard, POLLS_PER_READING } from '../store/memory-guard.js';
 import { Mailbox } from './mailbox.js';
-import { BATCH_RECORDS, frontierSlot, growthSlot, publishedGrowth, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
+import { BATCH_RECORDS, frontierSlot, growthSlot, publishedGrowth, startedSlot, statesSlot, STOP_CODES, type Batch, type Command, type PartitionWorkerData, type Reply } from './parallel.js';
 
 const data = workerData as PartitionWorkerData;
 const { index, count, control } = data;
@@ -22,6 +22,8 @@ const mailbox = new Mailbox(data.bells, index);
 const shared = new Int32Array(data.stats);
 const reply = (message: Reply, transfer: readonly ArrayBuffer[] = []) => mailbox.send(control, coordinator, message, transfer);
 const stopRequested = () => STOP_CODES[Atomics.load(shared, 0)];
+// the module loaded: the coordinator stops waiting for a worker that never gets here (WORKER_START_MS)
+Atomics.store(shared, startedSlot(count, index), 1);
 
 try {
   const judge = new Judge({
