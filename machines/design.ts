@@ -59,7 +59,7 @@ export const DesignSchema = z
       .describe('not-present and page-ready need guest IF=1 (`kvm_arch_interrupt_allowed` in `kvm_can_do_async_pf`, §2.5 step 1; legacy `kvm_arch_can_inject_async_page_present`, §2.8)'),
     vectorWindowGate: z
       .enum(['none', 'vector-page', 'exception-entry'])
-      .describe('RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present` (§3): no injection while the guest PC is where ELR_EL1 still holds the interrupted return address. `vector-page`: [VBAR_EL1, VBAR_EL1 + 0x800), as RFCv1 does; `exception-entry` (hypothetical, no posted design has it): the vector page and `kernel_entry` until it has saved ELR_EL1/SPSR_EL1 to `pt_regs`, which the host can only know if the guest registers that code\'s PC range with it (as RFCv2\'s `no_fault_inst_range` registered the vectors, §4; locks-and-delivery §2.3); `none`: no PC check (x86, SDEI, s390)'),
+      .describe('RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present` (§3): no injection while the guest PC is where ELR_EL1 still holds the interrupted return address. `vector-page`: [VBAR_EL1, VBAR_EL1 + 0x800), as RFCv1 does; `exception-entry` (hypothetical, no posted design has it): the vector page and `kernel_entry` until it has saved ELR_EL1/SPSR_EL1 (`mrs x22, elr_el1`), which the host can only know if the guest registers that code\'s PC range with it (as RFCv2\'s `no_fault_inst_range` registered the vectors, §4; locks-and-delivery §2.3); neither covers the other windows where an injected abort overwrites live exception state: after `kernel_entry`, until the C handler has read ESR_EL1/FAR_EL1 (`el0_sync_handler`/`el1_sync_handler`, `el0_da`/`el1_abort`), nor `kernel_exit` after it restored ELR_EL1/SPSR_EL1 for its `eret` (guest states `syndromeUnread`, `kernelExit`); `none`: no PC check (x86, SDEI, s390)'),
     notPresentNeedsFreeSlot: z
       .boolean()
       .describe('single-slot designs: not-present only while `reason` (and `token`) read 0 (RFCv1 §3, SDEI `kvm_arch_async_not_present_allowed` §5)'),
@@ -113,7 +113,7 @@ export const DesignSchema = z
       .describe('not-present taken in kernel mode: a v5.8+ x86 guest panics ("Host injected async #PF in kernel mode", `__kvm_handle_async_pf`); pre-5.8 x86 and RFCv1 guests sleep if they can schedule, else halt (`native_safe_halt` / `wfi`) until woken (§2.7)'),
     exceptionEntryWindow: z
       .boolean()
-      .describe('arm64: an exception is entered in two steps (the vector table, then `kernel_entry` saving ELR_EL1/SPSR_EL1); a second injection in between clobbers ELR_EL1 (§3, locks-and-delivery §2.3)'),
+      .describe('arm64: an exception is entered in three steps (the vector table; `kernel_entry` saving ELR_EL1/SPSR_EL1; the C handler reading ESR_EL1/FAR_EL1) and left in two (`kernel_exit` restoring ELR_EL1/SPSR_EL1 from `pt_regs`, its loads and `eret`); an injected data abort in any of those windows overwrites the live register (ELR_EL1, ESR_EL1/FAR_EL1, or the ELR_EL1/SPSR_EL1 the `eret` was to use; §3, locks-and-delivery §2.3)'),
     disablesApfOnCrash: z
       .boolean()
       .describe('the crash path turns APF off before kdump reuses memory (`kvm_crash_shutdown` -> `kvm_pv_disable_apf`, 3d6b84132d2a, §2.7)'),

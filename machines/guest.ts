@@ -53,6 +53,8 @@ export interface HandledEvent {
 /** Why a guest died. */
 export type PanicCause =
   | 'elr-clobbered'
+  | 'eret-clobbered'
+  | 'esr-clobbered'
   | 'irqs-disabled'
   | 'kernel-mode'
   | 'double-fault'
@@ -64,6 +66,10 @@ export type PanicCause =
 /** What the guest prints (x86 messages are the kernel's own). */
 export const PANIC_MESSAGES: Readonly<Record<PanicCause, string>> = {
   'elr-clobbered': 'data abort injected before kernel_entry saved ELR_EL1: the interrupted return address is lost',
+  // not the kernel's words: the eret goes back into kernel_exit, whose loads and eret run again from a popped stack
+  'eret-clobbered': 'data abort injected in kernel_exit after it restored ELR_EL1/SPSR_EL1 for the eret: the return address and saved PSTATE are overwritten, the return state is lost',
+  // not the kernel's words: the guest runs on (el0_inv -> bad_el0_sync, SIGILL for the task); the model stops following it
+  'esr-clobbered': 'data abort injected after kernel_entry saved ELR_EL1, before the handler read ESR_EL1 (el0_sync_handler/el1_sync_handler) and FAR_EL1 (el0_da/el1_abort): the syndrome of the exception being entered is overwritten (a syscall\'s EC SVC64 reads as DABT_CUR: el0_inv, SIGILL; the syscall is lost)',
   'irqs-disabled': 'Host injected async #PF in interrupt disabled region',
   'kernel-mode': 'Host injected async #PF in kernel mode',
   'double-fault': 'double fault: a #PF was queued while a #PF was pending',
@@ -82,7 +88,7 @@ export interface GuestContext {
   readonly slots: number;
   /** per-CPU `async_pf_enabled` (older: `apf_reason.enabled`) */
   readonly apfEnabled: boolean;
-  /** CPL 3 / EL0 */
+  /** CPL 3 / EL0 (arm64 in `kernelExit`: the mode its `eret` returns to, SPSR_EL1.M; the PC itself is at EL1) */
   readonly user: boolean;
   /** IF / PSTATE.I clear */
   readonly irqsOn: boolean;
@@ -134,8 +140,12 @@ export type GuestEvent =
   | { type: 'ASYNC_EXCEPTION'; token: number; reason: number }
   /** arm64: branch from the vector table to `el1_sync`/`el0_sync` (PC leaves the window) */
   | { type: 'LEAVE_VECTORS' }
-  /** arm64: `kernel_entry` has saved ELR_EL1/SPSR_EL1; the handler runs */
+  /** arm64: `kernel_entry` has saved ELR_EL1/SPSR_EL1 (`mrs x22, elr_el1; mrs x23, spsr_el1`); ESR_EL1/FAR_EL1 still unread */
   | { type: 'KERNEL_ENTRY_DONE' }
+  /** arm64: `el0_sync_handler`/`el1_sync_handler` read ESR_EL1 (an abort's `el0_da`/`el1_abort` FAR_EL1): the handler, or the syscall, runs */
+  | { type: 'SYNDROME_READ' }
+  /** arm64 `kernel_exit`: x0-x30 loaded from `pt_regs`, `eret` with the ELR_EL1/SPSR_EL1 it restored */
+  | { type: 'ERET' }
   /** SDEI design: the SDEI not-present handler runs with the area's reason and token */
   | { type: 'SDEI_EVENT'; token: number; reason: number }
   /** page-ready interrupt handler (x86 `sysvec_kvm_asyncpf_interrupt`, SDEI PPI handler) with the area's token/reason */
@@ -324,11 +334,25 @@ export function createGuestMachine(design: DesignOptions) {
    * A page-ready landing in `__schedule`, or in a handler nested above it: its waker's `try_to_wake_up` needs this CPU's
    * `rq->lock`, which the code below holds (locks-and-delivery §2.3).
    */
+  /**
+   * arm64: an injected data abort (`inject_abt64`) lands where a register it writes is still live (ELR_EL1/SPSR_EL1
+   * not yet saved, or restored for the `eret`): the return state is lost and the guest with it.
+   */
+  const lost = (cause: 'elr-clobbered' | 'eret-clobbered') =>
+    ({ target: 'panicked', actions: [{ type: 'panic', params: { cause } }, 'crashShutdown'] }) as const;
+
   const RQ_SELF_DEADLOCK = {
     guard: and(['inScheduler', 'wakesTaskHere']),
     target: 'panicked',
     actions: { type: 'stopFollowing', params: { cause: 'rq-self-deadlock' } },
   } as const;
+
+  /**
+   * Where a handler goes when it is done: the exception / interrupt return. On arm64 that is `kernel_exit` (state
+   * `kernelExit`: ELR_EL1/SPSR_EL1 restored, the `eret` still to come), then the code it returns to (`returning`); on
+   * x86 and s390 the return is one instruction (`iret` / `lpswe`), taken at once.
+   */
+  const RETURN = design.exceptionEntryWindow ? 'kernelExit' : 'returning';
 
   const handlerEntries = (from: 'running' | 'idle' | 'apfHalt' | 'irqsMasked') => {
     const exceptionTarget = design.exceptionEntryWindow ? 'vectors' : 'handlingException';
@@ -375,6 +399,8 @@ export function createGuestMachine(design: DesignOptions) {
       enteringAsyncEvent: ({ context }) => context.handling !== null,
       /** arm64: exceptions enter through the vectors and `kernel_entry`. */
       entersThroughVectors: () => design.exceptionEntryWindow,
+      /** arm64: exceptions (and a task's way back to user after `schedule()`) return through `kernel_exit` and `eret`. */
+      returnsThroughKernelExit: () => design.exceptionEntryWindow,
       /** a dummy node for this token exists: the wake came first (§2.6). */
       dummyFiled: ({ context }) => context.nodes.some((n) => n.token === tokenOf(context) && n.task < 0),
       /** the waiter may `schedule()`: user mode, or pre-5.8/RFCv1 kernel code that is preemptible (IRQs on, no preempt count) and not the idle task. */
@@ -683,6 +709,8 @@ export function createGuestMachine(design: DesignOptions) {
           /** preemption: `schedule()` picks another runnable task */
           SCHEDULE: [
             { guard: and(['taskRunnable', 'schedulesUnderLock']), target: 'rqLocked', actions: 'lockRq' },
+            /** arm64: the task switched to goes back to user through `ret_to_user` -> `kernel_exit 0` */
+            { guard: and(['taskRunnable', 'returnsThroughKernelExit']), target: 'kernelExit', actions: 'switchTo' },
             { guard: 'taskRunnable', actions: 'switchTo' },
           ],
           /** `local_irq_disable` */
@@ -694,8 +722,11 @@ export function createGuestMachine(design: DesignOptions) {
             { guard: 'entersThroughVectors', target: 'vectors', actions: { type: 'setUser', params: { user: false } } },
             { actions: { type: 'setUser', params: { user: false } } },
           ],
-          /** return to user */
-          RETURN_TO_USER: { actions: { type: 'setUser', params: { user: true } } },
+          /** return to user (arm64: `ret_to_user` masks DAIF, then `kernel_exit 0` restores ELR_EL1/SPSR_EL1 and `eret`s) */
+          RETURN_TO_USER: [
+            { guard: 'returnsThroughKernelExit', target: 'kernelExit', actions: { type: 'setUser', params: { user: true } } },
+            { actions: { type: 'setUser', params: { user: true } } },
+          ],
           /** `preempt_disable` / `rcu_read_lock` */
           PREEMPT_OFF: { actions: { type: 'setPreemptible', params: { on: false } } },
           /** `preempt_enable` */
@@ -750,6 +781,8 @@ export function createGuestMachine(design: DesignOptions) {
           /** `schedule()` picks a runnable task */
           SCHEDULE: [
             { guard: and(['taskRunnable', 'schedulesUnderLock']), target: 'rqLocked', actions: 'lockRq' },
+            /** arm64: the task switched to goes back to user through `ret_to_user` -> `kernel_exit 0` */
+            { guard: and(['taskRunnable', 'returnsThroughKernelExit']), target: 'kernelExit', actions: 'switchTo' },
             { guard: 'taskRunnable', target: 'running', actions: 'switchTo' },
           ],
         },
@@ -764,22 +797,51 @@ export function createGuestMachine(design: DesignOptions) {
           /** branch out of the vector table: PC leaves the RFCv1 window, ELR_EL1 still unsaved */
           LEAVE_VECTORS: { target: 'kernelEntry' },
           /** an injected data abort overwrites ELR_EL1/SPSR_EL1: the interrupted return address is lost */
-          ASYNC_EXCEPTION: {
-            target: 'panicked',
-            actions: [{ type: 'panic', params: { cause: 'elr-clobbered' } }, 'crashShutdown'],
-          },
+          ASYNC_EXCEPTION: lost('elr-clobbered'),
         },
       },
       /** arm64 `kernel_entry`: registers being saved, ELR_EL1 not yet on the stack */
       kernelEntry: {
         on: {
-          /** ELR/SPSR saved: `do_mem_abort` -> `do_lockdown` runs, or the syscall proceeds */
-          KERNEL_ENTRY_DONE: [{ guard: 'enteringAsyncEvent', target: 'handlingException' }, { target: 'running' }],
+          /** `mrs x22, elr_el1; mrs x23, spsr_el1`: the return state is in registers a nested exception would save */
+          KERNEL_ENTRY_DONE: { target: 'syndromeUnread' },
           /** an injected data abort before ELR_EL1 was saved: the same loss */
-          ASYNC_EXCEPTION: {
-            target: 'panicked',
-            actions: [{ type: 'panic', params: { cause: 'elr-clobbered' } }, 'crashShutdown'],
-          },
+          ASYNC_EXCEPTION: lost('elr-clobbered'),
+        },
+      },
+      /**
+       * arm64, ELR_EL1/SPSR_EL1 saved, the syndrome not yet read: the rest of `kernel_entry` (its stores of the
+       * return state to `pt_regs`), `mov x0, sp; bl el0_sync_handler` (`el1_sync_handler`), whose first statement is
+       * `read_sysreg(esr_el1)`, and for an abort `el0_da`/`el1_abort`'s `read_sysreg(far_el1)` (v5.10
+       * `entry-common.c`). `pt_regs` keeps neither register, and DAIF is still masked from the exception entry (the
+       * handlers unmask with `local_daif_restore`/`local_daif_inherit` after these reads). A nested page-ready is
+       * taken with the interrupted frame saved, so its handler runs; the interrupted entry then reads its ESR_EL1.
+       */
+      syndromeUnread: {
+        on: {
+          /** ESR_EL1 read: an async abort goes to `do_mem_abort` -> `do_lockdown`, a syscall (EC SVC64) to `el0_svc` */
+          SYNDROME_READ: [{ guard: 'enteringAsyncEvent', target: 'handlingException' }, { target: 'running' }],
+          /**
+           * An injected data abort rewrites ESR_EL1 (EC DABT_CUR, the async-PF DFSC) and FAR_EL1 (its token) before the
+           * handler read them: `el0_sync_handler` sends DABT_CUR to `el0_inv` (`bad_el0_sync`: SIGILL, the syscall
+           * lost); an async abort's handler would read the second abort's token
+           */
+          ASYNC_EXCEPTION: { target: 'panicked', actions: { type: 'stopFollowing', params: { cause: 'esr-clobbered' } } },
+        },
+      },
+      /**
+       * arm64 `kernel_exit` (v5.10 `entry.S`), reached with DAIF masked (`ret_to_user`'s `disable_daif`, the EL1
+       * handlers' `local_daif_mask`): `msr elr_el1, x21; msr spsr_el1, x22` restored the return state, then about 15
+       * `ldp`/`ldr lr`/`add sp` from `pt_regs` and `eret` (to EL0 with KPTI through `tramp_exit_native`, not modelled).
+       * Every exception and interrupt return passes here, and so does a task `schedule()` switched to, on its way back
+       * to user.
+       */
+      kernelExit: {
+        on: {
+          /** the loads done, `eret`: the code the exception interrupted (or the task switched to) runs */
+          ERET: { target: 'returning' },
+          /** an injected data abort overwrites the ELR_EL1/SPSR_EL1 the `eret` was to use */
+          ASYNC_EXCEPTION: lost('eret-clobbered'),
         },
       },
       /** async #PF / data-abort handler (`kvm_handle_async_pf` / RFCv1 `do_lockdown`) */
@@ -798,7 +860,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** s390 PFAULT_INIT, `pfault_wait == -1`: the completion came first; the task goes on */
           {
             guard: and(['pfaultInit', 'completionCameFirst']),
-            target: 'returning',
+            target: RETURN,
             actions: ['consumeEarlyCompletion', { type: 'reportNotPresent', params: { outcome: 'dummy-consumed' } }],
           },
           /** s390 PFAULT_INIT: `pfault_wait = 1`, on `pfault_list`, block: the task sleeps in `schedule()` on its way back to user */
@@ -824,7 +886,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** wake came first: consume the dummy and return */
           {
             guard: and(['isNotPresent', 'dummyFiled']),
-            target: 'returning',
+            target: RETURN,
             actions: ['clearReason', 'consumeDummy', { type: 'reportNotPresent', params: { outcome: 'dummy-consumed' } }],
           },
           /** RFCv1 P6: the waiter's own `schedule()`; `__schedule` holds `rq->lock` while it switches away (to the idle task here) */
@@ -899,6 +961,8 @@ export function createGuestMachine(design: DesignOptions) {
           ],
           RQ_UNLOCK: [
             { guard: 'switchesToIdle', target: 'idle', actions: ['unlockRq', 'enterIdle'] },
+            /** arm64: the task switched to goes back to user through `ret_to_user` -> `kernel_exit 0` */
+            { guard: 'returnsThroughKernelExit', target: 'kernelExit', actions: 'switchToNext' },
             { target: 'running', actions: 'switchToNext' },
           ],
         },
@@ -912,7 +976,7 @@ export function createGuestMachine(design: DesignOptions) {
             target: 'notifyResume',
             actions: ['recordForResume', 'clearArea', { type: 'reportNotPresent', params: { outcome: 'recorded' } }, 'releaseEvent'],
           },
-          /** table full (-ENOSPC) or reason not NOT_PRESENT: nothing recorded */
+          /** table full (-ENOSPC) or reason not NOT_PRESENT: nothing recorded (the SDEI handler returns by `SDEI_EVENT_COMPLETE`, not `kernel_exit`) */
           { target: 'returning', actions: ['clearArea', { type: 'reportNotPresent', params: { outcome: 'rejected' } }] },
         ],
       },
@@ -938,7 +1002,7 @@ export function createGuestMachine(design: DesignOptions) {
           /** `if (__this_cpu_read(async_pf_enabled))`: with APF off the handler does nothing, the area is left as it is */
           {
             guard: 'apfOff',
-            target: 'returning',
+            target: RETURN,
             actions: { type: 'reportPageReady', params: { outcome: 'ignored' } },
           },
           /** RFCv1 `kvm_pv_async_pf_wake`, reason already zeroed (D1), before `raw_spin_lock(&b->lock)` (wake-all: each bucket in turn) */
@@ -983,13 +1047,13 @@ export function createGuestMachine(design: DesignOptions) {
       },
       /** token zeroed; the ACK write is the handler's next store */
       acking: {
-        always: [{ guard: not('hasAck'), target: 'returning' }],
+        always: [{ guard: not('hasAck'), target: RETURN }],
         on: {
           /** `wrmsrl(MSR_KVM_ASYNC_PF_ACK, 1)` / IRQ_ACK hypercall */
-          ACK_WRITTEN: { target: 'returning', actions: 'writeAck' },
+          ACK_WRITTEN: { target: RETURN, actions: 'writeAck' },
         },
       },
-      /** exception / interrupt return to the interrupted code */
+      /** exception / interrupt return (arm64: the `eret` at the end of `kernel_exit`) lands in the interrupted code */
       returning: {
         always: [
           { guard: 'returnsToReasonRead', target: 'reasonRead', actions: 'resumeInterrupted' },

@@ -273,7 +273,8 @@ export function createHostMachine(design: DesignOptions) {
   /**
    * RFCv1 `kvm_arch_can_inject_async_page_not_present`/`_present` (§3): the guest PC is where an injection would
    * clobber a live ELR_EL1: the vector page (RFCv1), or also `kernel_entry` before it saved ELR_EL1 (the widened,
-   * hypothetical window of `vectorWindowGate: exception-entry`; locks-and-delivery §2.3).
+   * hypothetical window of `vectorWindowGate: exception-entry`; locks-and-delivery §2.3). Neither covers the syndrome
+   * reads after `kernel_entry` nor `kernel_exit` (the guest's `syndromeUnread` and `kernelExit`, outside both ranges).
    */
   const pcInNoInjectWindow = (guest: GuestView): boolean =>
     (design.vectorWindowGate !== 'none' && guest.pcInVectors) || (design.vectorWindowGate === 'exception-entry' && guest.pcInKernelEntry);

@@ -4,7 +4,10 @@
  * from two #PFs (x86: the pending-exception check of 2a266f23550b in
  * `kvm_can_do_async_pf`), no data abort over an ELR_EL1 the guest has not
  * saved (arm64: RFCv1's vector-window check, and the "two data aborts at
- * once" of the seed's cover letter). Reference §2.5 step 1, §3, §6 S3.
+ * once" of the seed's cover letter), nor over the exception state the guest
+ * has not consumed yet: on arm64 the ELR_EL1/SPSR_EL1 `kernel_exit` restored
+ * for its `eret`, and the ESR_EL1/FAR_EL1 the C handler has not read after
+ * `kernel_entry`. Reference §2.5 step 1, §3, §6 S3.
  */
 import { PANIC_MESSAGES } from '../machines/guest.js';
 import type { SystemState } from '../src/system/system.js';
@@ -15,7 +18,7 @@ export const singleSlot: SafetyProperty = {
   label: 'S3',
   kind: 'safety',
   perVcpu: true,
-  summary: 'one async event in flight per slot; no exception injected over a pending one (#DF, clobbered ELR_EL1)',
+  summary: 'one async event in flight per slot; no exception injected over a pending one or over live exception state (#DF; arm64 ELR_EL1, SPSR_EL1, ESR_EL1, FAR_EL1)',
   check(state: SystemState) {
     for (const [v, h] of state.hosts.entries()) {
       if (h.context.exception?.kind !== 'df') continue;
@@ -25,7 +28,7 @@ export const singleSlot: SafetyProperty = {
     }
     for (const [v, g] of state.guests.entries()) {
       const cause = g.context.panic;
-      if (cause === 'double-fault' || cause === 'elr-clobbered') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
+      if (cause === 'double-fault' || cause === 'elr-clobbered' || cause === 'eret-clobbered' || cause === 'esr-clobbered') return `cpu${v}: ${PANIC_MESSAGES[cause]}`;
     }
     return undefined;
   },

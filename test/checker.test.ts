@@ -62,13 +62,13 @@ describe('the seed determines the result', () => {
 });
 
 describe('the seed design (arm64-rfcv1)', () => {
-  it('loses ELR_EL1 when page-ready is injected while a syscall is in kernel_entry (single-slot)', () => {
+  it('loses the ELR_EL1/SPSR_EL1 kernel_exit restored when page-ready is injected before its eret (single-slot)', () => {
     // with every property the self-deadlock comes first (examples/README.md)
     const report = runCheck({ ...request('arm64-rfcv1', 'exhaustive'), properties: [propertyById('single-slot')] });
     expect(report.property).toBe('single-slot');
-    expect(report.message).toMatch(/before kernel_entry saved ELR_EL1/);
+    expect(report.message).toMatch(/in kernel_exit after it restored ELR_EL1\/SPSR_EL1/);
     const labels = report.trace!.steps.map((s) => s.label);
-    expect(labels).toContain('cpu0: syscall (enter kernel)');
+    expect(labels).toContain('cpu0: kernel_exit faults on page0 (stack)');
     expect(labels.at(-1)).toBe('cpu0: takes data abort (token 0x10000)');
   });
 });

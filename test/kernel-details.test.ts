@@ -153,6 +153,7 @@ describe('CONFIG_KVM_ASYNC_PF_SYNC on RFCv1 (locks-and-delivery §6)', () => {
       'cpu0: takes data abort (token 0x10000)',
       'cpu0: branches out of the vector table',
       'cpu0: kernel_entry saved ELR_EL1',
+      'cpu0: el0_sync_handler reads ESR_EL1, el0_da FAR_EL1 (token 0x10000)',
       'cpu0: raw_spin_lock (bucket of token 0x10000)',
       'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock',
       'cpu0: context_switch -> idle, raw_spin_unlock(rq->lock)',

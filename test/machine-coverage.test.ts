@@ -64,6 +64,11 @@ const RUNS: readonly Run[] = [
   { design: designByName('arm64-rfcv1'), scope: { ...DEFAULT_SCOPE, pages: 2, timerExits: true }, maxStates: 20_000 },
   // two outstanding tokens: a page-ready for one returns into the halt loop of the other
   { design: designByName('x86-legacy'), scope: { ...DEFAULT_SCOPE, pages: 2 }, maxStates: 20_000 },
+  // arm64 exception return without RFCv1's locked sections (page-ready an interrupt): schedule() -> kernel_exit directly
+  { design: variant('arm64-rfcv1', { pageReady: 'interrupt', ack: 'hypercall', interruptsGate: true }), scope: { ...DEFAULT_SCOPE, timerExits: true }, maxStates: 8_000 },
+  // a pre-5.8 x86 host without the IF gate: the page-ready #PF lands in __schedule under rq->lock, whose switch to a
+  // task returns at once (no kernel_exit window on x86)
+  { design: variant('x86-legacy', { interruptsGate: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
 ];
 
 /**
@@ -114,7 +119,7 @@ function directCases(): { machine: MachineName; design?: string; state: Componen
       machine: 'guest',
       design: 'arm64-rfcv1',
       state: { value: 'rqLocked', context: { ...rfcv1Guest.context, current: -1, tasks: [{ status: 'runnable', tif: false, pfaultWait: 0 }, { status: 'runnable', tif: false, pfaultWait: 0 }], rqNext: 1 } },
-      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_LOCK' } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject],
+      events: [{ type: 'ASYNC_EXCEPTION', token: 0x10000, reason: 2 } as EventObject, { type: 'BUCKET_LOCK' } as EventObject, { type: 'BUCKET_UNLOCK' } as EventObject, { type: 'ERET' } as EventObject],
     },
     // RFCv1: a page-ready nested in __schedule, under its bucket lock or before it, and a second one lands there to wake
     // task0 of this CPU: __schedule below still holds rq->lock (no scope here nests three frames)

@@ -110,6 +110,9 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'cpu0: branches out of the vector table');
     expect(guestOf(s).value).toBe('kernelEntry');
     s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
+    // ESR_EL1 and FAR_EL1 stay live until the C handler reads them
+    expect(guestOf(s).value).toBe('syndromeUnread');
+    s = play(s, 'cpu0: el0_sync_handler reads ESR_EL1, el0_da FAR_EL1 (token 0x10000)');
     // do_lockdown read and zeroed the reason (D1); kvm_pv_async_pf_wait then takes the bucket lock (P1, locks-and-delivery §2.2)
     expect(guestOf(s).value).toBe('reasonRead');
     expect(hostOf(s).context.area.reason).toBe(0);
@@ -127,6 +130,10 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     expect(guestOf(s).value).toBe('rqLocked');
     s = play(s, 'cpu0: context_switch -> task1, raw_spin_unlock(rq->lock)');
     expect(taskStatuses(s)).toEqual(['sleeping', 'running']);
+    // task1 goes back to user through ret_to_user -> kernel_exit 0
+    expect(guestOf(s).value).toBe('kernelExit');
+    s = play(s, 'cpu0: kernel_exit restores x0-x30, eret');
+    expect(guestOf(s).value).toBe('running');
     s = play(s, 'worker 0x10000: async_pf_execute done (page0 in)');
     s = play(s, 'vcpu0: vcpu_enter_guest');
     expect(hostOf(s).context.area).toEqual({ reason: REASON_PAGE_READY, token: 0 });
@@ -135,9 +142,13 @@ describe('arm64-rfcv1 normal sequence (reference §3)', () => {
     s = play(s, 'cpu0: takes data abort (token 0x10000)');
     s = play(s, 'cpu0: branches out of the vector table');
     s = play(s, 'cpu0: kernel_entry saved ELR_EL1');
+    s = play(s, 'cpu0: el0_sync_handler reads ESR_EL1, el0_da FAR_EL1 (token 0x10000)');
     s = play(s, 'cpu0: raw_spin_lock (bucket of token 0x10000)');
     s = play(s, 'cpu0: wakes (token 0x10000), raw_spin_unlock');
     expect(taskStatuses(s)).toEqual(['runnable', 'running']);
+    expect(guestOf(s).value).toBe('kernelExit');
+    s = play(s, 'cpu0: kernel_exit restores x0-x30, eret');
+    expect(guestOf(s).value).toBe('running');
     expect(hostOf(s).context.area).toEqual({ reason: 0, token: 0 });
     expect(s.tokens).toEqual([]);
   });

@@ -88,12 +88,31 @@ const LAPIC_OFF_WHILE_ASLEEP = [
 ];
 
 /** RFCv1: task0's not-present data abort; `do_lockdown` has zeroed `reason` and `kvm_pv_async_pf_wait` holds the bucket lock. */
-const RFCV1_ENTRY = ['cpu0: task0 touches page0', 'cpu0: takes data abort (token 0x10000)', 'cpu0: branches out of the vector table', 'cpu0: kernel_entry saved ELR_EL1'];
+const RFCV1_ENTRY = [
+  'cpu0: task0 touches page0',
+  'cpu0: takes data abort (token 0x10000)',
+  'cpu0: branches out of the vector table',
+  'cpu0: kernel_entry saved ELR_EL1',
+  'cpu0: el0_sync_handler reads ESR_EL1, el0_da FAR_EL1 (token 0x10000)',
+];
 const RFCV1_WAIT_LOCKED = [...RFCV1_ENTRY, 'cpu0: raw_spin_lock (bucket of token 0x10000)'];
 /** The page comes in and the next entry injects page-ready for the same token. */
 const RFCV1_PAGE_READY = ['worker 0x10000: async_pf_execute done (page0 in)', 'vcpu0: vcpu_enter_guest', 'cpu0: takes data abort (token 0x10000)'];
 /** RFCv1 with page-ready held back by the guest's IRQ mask, the direction the 2020 reviewers pointed. */
 const RFCV1_MASKED = { ...designByName('arm64-rfcv1'), name: 'arm64-rfcv1-masked', interruptsGate: true };
+/** RFCv1: task0 sleeps, `__schedule` switches to task1, which goes back to user through `kernel_exit` (ELR_EL1/SPSR_EL1 restored). */
+const RFCV1_TO_TASK1_EXIT = [
+  ...RFCV1_ENTRY,
+  'cpu0: raw_spin_lock (bucket of token 0x10000)',
+  'cpu0: hashes the sleeper node (token 0x10000), raw_spin_unlock',
+  'cpu0: context_switch -> idle, raw_spin_unlock(rq->lock)',
+  'cpu0: schedule() -> task1',
+  'cpu0: context_switch -> task1, raw_spin_unlock(rq->lock)',
+];
+/** The same with page-ready masked: no locked sections, the waiter's `schedule()` is one step. */
+const RFCV1_MASKED_TO_TASK1_EXIT = [...RFCV1_ENTRY, 'cpu0: schedule() -> task1'];
+/** Task1, back in user mode, makes a syscall: `kernel_entry` has saved ELR_EL1, `el0_sync_handler` has not read ESR_EL1. */
+const RFCV1_SYSCALL_SYNDROME = ['cpu0: kernel_exit restores x0-x30, eret', 'cpu0: syscall (enter kernel)', 'cpu0: branches out of the vector table', 'cpu0: kernel_entry saved ELR_EL1'];
 
 const CASES: readonly Case[] = [
   {
@@ -129,8 +148,30 @@ const CASES: readonly Case[] = [
       'cpu0: schedule() -> task1',
       ...RFCV1_PAGE_READY,
     ],
-    fixedLabels: [...RFCV1_ENTRY, 'cpu0: schedule() -> task1', ...RFCV1_PAGE_READY],
+    fixedLabels: [...RFCV1_ENTRY, 'cpu0: schedule() -> task1', 'cpu0: kernel_exit restores x0-x30, eret', ...RFCV1_PAGE_READY],
     message: /rq->lock/,
+  },
+  {
+    property: 'single-slot',
+    why: 'RFCv1: the page-ready data abort lands in kernel_exit after it restored ELR_EL1/SPSR_EL1 for the eret to user',
+    broken: designByName('arm64-rfcv1'),
+    // masked, the page-ready waits for the eret: kernel_exit runs with DAIF masked
+    fixed: RFCV1_MASKED,
+    scope: { timerExits: true },
+    labels: [...RFCV1_TO_TASK1_EXIT, ...RFCV1_PAGE_READY],
+    fixedLabels: [...RFCV1_MASKED_TO_TASK1_EXIT, 'worker 0x10000: async_pf_execute done (page0 in)', 'cpu0: kernel_exit restores x0-x30, eret', 'vcpu0: vcpu_enter_guest', 'cpu0: takes data abort (token 0x10000)'],
+    message: /in kernel_exit after it restored ELR_EL1\/SPSR_EL1 for the eret/,
+  },
+  {
+    property: 'single-slot',
+    why: 'RFCv1: the page-ready data abort lands after a syscall\'s kernel_entry, before el0_sync_handler read ESR_EL1',
+    broken: designByName('arm64-rfcv1'),
+    fixed: RFCV1_MASKED,
+    scope: { timerExits: true },
+    labels: [...RFCV1_TO_TASK1_EXIT, ...RFCV1_SYSCALL_SYNDROME, ...RFCV1_PAGE_READY],
+    // masked, the page-ready waits until el0_svc has unmasked IRQs
+    fixedLabels: [...RFCV1_MASKED_TO_TASK1_EXIT, ...RFCV1_SYSCALL_SYNDROME, 'worker 0x10000: async_pf_execute done (page0 in)', 'cpu0: el0_sync_handler reads ESR_EL1 (SVC64): el0_svc', 'vcpu0: vcpu_enter_guest', 'cpu0: takes data abort (token 0x10000)'],
+    message: /before the handler read ESR_EL1 .*a syscall's EC SVC64 reads as DABT_CUR/,
   },
   {
     property: 'no-lost-wakeup',

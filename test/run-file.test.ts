@@ -38,8 +38,8 @@ describe('check --config', () => {
     const result = await run('check', '--config', file, '--quiet');
     expect(result.code).toBe(1); // a run file is strict unless it says otherwise: a violation fails the run
     expect(result.stdout).toMatch(/^arm64-rfcv1, rfcv1-irq-ack at vcpus=1 tasks=2 pages=1 limit=2 \+timerExits, exhaustive mode/);
-    expect(result.stdout).toMatch(/single-slot\s+VIOLATED \(14 steps\)\s+holds/);
-    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(8 steps\)\s+holds/);
+    expect(result.stdout).toMatch(/single-slot\s+VIOLATED \(13 steps\)\s+holds/);
+    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(9 steps\)\s+holds/);
     // only the properties the run names are rows
     expect(result.stdout).not.toMatch(/no-lost-wakeup/);
     expect(fs.readdirSync(path.join(tmp, 'out')).sort()).toEqual(['arm64-rfcv1--no-self-deadlock.json', 'arm64-rfcv1--single-slot.json', 'junit.xml']);
@@ -51,13 +51,13 @@ describe('check --config', () => {
     const typed = await run('check', '--design-file', path.join(tmp, 'irq-ack.json'), '--mode', 'exhaustive', '--property', 'no-lost-wakeup', '--json', '--trace-out', path.join(tmp, 'typed.json'));
     expect(fromFile.code).toBe(1);
     expect(verdict(fromFile.stdout)).toEqual(verdict(typed.stdout));
-    expect(JSON.parse(fromFile.stdout)).toMatchObject({ traceFile: path.join(tmp, 'one.json'), counterexampleLength: 5 });
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ traceFile: path.join(tmp, 'one.json'), counterexampleLength: 6 });
   });
 
   it('says "strict": false to report violations of several designs with exit 0, as --all does', async () => {
     const file = write({ format, designs: ['arm64-rfcv1', './irq-ack.json'], properties: ['no-self-deadlock'], mode: 'exhaustive', scope: { timerExits: true }, traceDir: 'lenient', strict: false });
     const result = await run('check', '--config', file, '--quiet');
-    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(8 steps\)\s+holds/);
+    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(9 steps\)\s+holds/);
     expect(result.code).toBe(0);
   });
 
@@ -79,7 +79,7 @@ describe('check --config', () => {
     const file = write({ format, designs: ['./irq-ack.json'], mode: 'exhaustive', properties: ['no-lost-wakeup'], traceOut: 'o.json' });
     const tick = await run('check', '--config', file, '--timer-exits', '--json');
     expect(JSON.parse(tick.stdout)).toMatchObject({ design: 'rfcv1-irq-ack', result: 'pass', mode: 'exhaustive' });
-    const random = await run('check', '--config', file, '--mode', 'random', '--runs', '20', '--seed', '3', '--json');
+    const random = await run('check', '--config', file, '--mode', 'random', '--runs', '50', '--seed', '3', '--json');
     expect(JSON.parse(random.stdout)).toMatchObject({ mode: 'random', seed: 3, result: 'violation', property: 'no-lost-wakeup' });
     const other = await run('check', '--config', file, '--design', 'x86', '--json');
     expect(JSON.parse(other.stdout)).toMatchObject({ design: 'x86', result: 'pass', properties: ['no-lost-wakeup'] });
@@ -141,8 +141,8 @@ describe('examples/runs/rfcv1-vs-irq-ack.json', () => {
     const out = fs.mkdtempSync(path.join(tmp, 'example-out-'));
     const result = await run('check', '--config', path.join(import.meta.dirname, '..', 'examples', 'runs', 'rfcv1-vs-irq-ack.json'), '--trace-dir', out, '--junit', path.join(out, 'junit.xml'), '--quiet');
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/single-slot\s+VIOLATED \(14 steps\)\s+holds/);
-    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(8 steps\)\s+holds/);
+    expect(result.stdout).toMatch(/single-slot\s+VIOLATED \(13 steps\)\s+holds/);
+    expect(result.stdout).toMatch(/no-self-deadlock\s+VIOLATED \(9 steps\)\s+holds/);
     expect(result.stdout).toMatch(/no-lost-wakeup\s+holds\s+holds/);
     expect(fs.readFileSync(path.join(out, 'junit.xml'), 'utf8')).toContain('<testsuite name="rfcv1-irq-ack (');
   });

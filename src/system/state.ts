@@ -88,13 +88,19 @@ export const hostRun = (h: ComponentState<HostContext>): string => (h.value as {
 /** The guest machine's execution state (`running`, `idle`, a handler, `panicked`, ...). */
 export const guestExec = (g: ComponentState<GuestContext>): string => g.value as string;
 
-/** The guest state KVM reads at an exit: CPL, IF, whether the PC is in the arm64 vector table or in `kernel_entry` before ELR_EL1 is saved. */
+/**
+ * The guest state KVM reads at an exit: CPL, IF, whether the PC is in the arm64 vector table or in `kernel_entry`
+ * before ELR_EL1 is saved. arm64's other windows (`syndromeUnread`: ESR_EL1/FAR_EL1 not yet read; `kernelExit`:
+ * ELR_EL1/SPSR_EL1 restored for the `eret`) are EL1 code with DAIF masked, whose PC is outside both.
+ */
 export function guestView(g: ComponentState<GuestContext>): GuestView {
   const exec = guestExec(g);
   const inTask = exec === 'running';
   if (exec === 'notifyResume') return { user: true, irqsOn: true, pcInVectors: false, pcInKernelEntry: false };
   if (exec === 'l1ExitPending') return { user: false, irqsOn: true, pcInVectors: false, pcInKernelEntry: false };
-  if (exec === 'cpuhpOffline' || exec === 'reasonRead' || exec === 'bucketLocked' || exec === 'rqLocked') return { user: false, irqsOn: false, pcInVectors: false, pcInKernelEntry: false };
+  if (exec === 'cpuhpOffline' || exec === 'reasonRead' || exec === 'bucketLocked' || exec === 'rqLocked' || exec === 'syndromeUnread' || exec === 'kernelExit') {
+    return { user: false, irqsOn: false, pcInVectors: false, pcInKernelEntry: false };
+  }
   return {
     user: inTask && g.context.user,
     irqsOn: exec === 'idle' || exec === 'apfHalt' || (inTask && g.context.irqsOn),

@@ -136,17 +136,24 @@ export const takeFloating: StepEntry = {
   fair: always,
 };
 
+/** arm64 `kernel_entry`'s stores to the kernel stack, by guest state: before `mrs x22, elr_el1`, and after (the return state to `pt_regs`). */
+const KERNEL_ENTRY_STORES: Readonly<Record<string, string>> = {
+  kernelEntry: 'kernel_entry',
+  syndromeUnread: 'kernel_entry (ELR_EL1 saved, ESR_EL1 unread)',
+};
+
 /**
  * The stage-2 fault an event's own delivery takes on a swapped-out page: x86
  * pushing the exception frame onto the guest stack, arm64 `kernel_entry`
- * storing the registers to the kernel stack.
+ * storing the registers to the kernel stack (before and after it read
+ * ELR_EL1).
  */
 export const deliveryFault: StepEntry = {
   kind: 'delivery-fault',
   actor: 'guest',
   side: delivery,
-  offered: (at) => ((at.phase === 'exception' && deliveryWritesStack(at)) || (at.phase === 'runs' && at.exec === 'kernelEntry') ? swappedOut(at.state) : []),
-  label: (at, page) => `cpu${at.v}: ${at.phase === 'exception' ? `${exceptionName(at)} delivery` : 'kernel_entry'} faults on page${page} (stack)`,
+  offered: (at) => ((at.phase === 'exception' && deliveryWritesStack(at)) || (at.phase === 'runs' && KERNEL_ENTRY_STORES[at.exec] !== undefined) ? swappedOut(at.state) : []),
+  label: (at, page) => `cpu${at.v}: ${at.phase === 'exception' ? `${exceptionName(at)} delivery` : KERNEL_ENTRY_STORES[at.exec]!} faults on page${page} (stack)`,
   // the exception frame's stores fault while the exception is being delivered (x86: IDT vectoring, re-injected after)
   apply: (d, v, page) => faultOn(d, v, page as number, d.hosts[v]!.context.exception !== null),
   fair: () => false,

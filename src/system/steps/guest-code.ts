@@ -1,6 +1,6 @@
 /**
  * Steps of guest code: what a vCPU's guest does between deliveries (the
- * arm64 exception entry, the SDEI design's notify-resume, L1's nested #PF
+ * arm64 exception entry and return, the SDEI design's notify-resume, L1's nested #PF
  * handling, the lock-dropping dummy allocation, the ACK, the scheduler, a
  * task's access to a swapped-out page).
  */
@@ -86,7 +86,7 @@ export const dummyAlloc: StepEntry = {
   fair: always,
 };
 
-/** arm64 `kernel_entry` has saved ELR_EL1/SPSR_EL1: the handler (or the syscall) runs. */
+/** arm64 `kernel_entry` has saved ELR_EL1/SPSR_EL1 (`mrs x22, elr_el1; mrs x23, spsr_el1`); ESR_EL1/FAR_EL1 are still to be read. */
 export const kernelEntryDone: StepEntry = {
   kind: 'kernel-entry-done',
   actor: 'guest',
@@ -95,6 +95,53 @@ export const kernelEntryDone: StepEntry = {
   label: (at) => `cpu${at.v}: kernel_entry saved ELR_EL1`,
   apply: (d, v) => d.guest(v, { type: 'KERNEL_ENTRY_DONE' }),
   fair: always,
+};
+
+/**
+ * arm64: the C handler reads the syndrome (v5.10 `entry-common.c`): `el0_sync_handler` / `el1_sync_handler`
+ * `read_sysreg(esr_el1)`, then for an abort `el0_da` / `el1_abort` `read_sysreg(far_el1)`; the handler (`do_mem_abort`
+ * -> RFCv1 `do_lockdown`), or the syscall (`el0_svc`), runs.
+ */
+export const syndromeRead: StepEntry = {
+  kind: 'syndrome-read',
+  actor: 'guest',
+  side: linux,
+  offered: whileIn('syndromeUnread'),
+  label: (at) => {
+    const event = at.g.handling;
+    if (event === null) return `cpu${at.v}: el0_sync_handler reads ESR_EL1 (SVC64): el0_svc`;
+    const [handler, abort] = at.g.user ? ['el0_sync_handler', 'el0_da'] : ['el1_sync_handler', 'el1_abort'];
+    return `cpu${at.v}: ${handler} reads ESR_EL1, ${abort} FAR_EL1 (token ${formatToken(event.token)})`;
+  },
+  apply: (d, v) => d.guest(v, { type: 'SYNDROME_READ' }),
+  fair: always,
+};
+
+/** arm64 `kernel_exit`: the loads of x0-x30 from `pt_regs` after `msr elr_el1, x21; msr spsr_el1, x22`, then `eret`. */
+export const eret: StepEntry = {
+  kind: 'eret',
+  actor: 'guest',
+  side: linux,
+  offered: whileIn('kernelExit'),
+  label: (at) => `cpu${at.v}: kernel_exit restores x0-x30, eret`,
+  apply: (d, v) => d.guest(v, { type: 'ERET' }),
+  fair: always,
+};
+
+/**
+ * arm64 `kernel_exit`'s loads from `pt_regs` (the kernel stack) fault at stage 2 on a swapped-out page, after it wrote
+ * ELR_EL1/SPSR_EL1: an exit (synchronous: the PC is at EL1, so no not-present without SEND_ALWAYS), after which the
+ * re-entry's completion poll may inject page-ready into the window, as at `kernel_entry`'s stores (delivery-fault).
+ */
+export const kernelExitFault: StepEntry = {
+  kind: 'kernel-exit-fault',
+  actor: 'guest',
+  side: () => 'access',
+  offered: (at) => (at.phase === 'runs' && at.exec === 'kernelExit' ? swappedOut(at.state) : []),
+  label: (at, page) => `cpu${at.v}: kernel_exit faults on page${page} (stack)`,
+  apply: (d, v, page) => faultOn(d, v, page as number),
+  fair: () => false,
+  awaitsPage: (page) => page as number,
 };
 
 /** RFCv1 P1 / waker step 2: after `do_lockdown` zeroed `reason`, the handler takes its bucket's `raw_spin_lock(&b->lock)`. */
@@ -203,4 +250,4 @@ export const touch: StepEntry = {
 };
 
 /** The guest-code steps, in offer order. */
-export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, bucketLock, bucketUnlock, rqUnlock, lockedSectionFault, ack, schedule, touch];
+export const GUEST_CODE_STEPS: readonly StepEntry[] = [l1RemoteFault, leaveVectors, notifyResume, l1HandleFault, l1Migrate, dummyAlloc, kernelEntryDone, syndromeRead, eret, kernelExitFault, bucketLock, bucketUnlock, rqUnlock, lockedSectionFault, ack, schedule, touch];
