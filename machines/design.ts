@@ -299,12 +299,15 @@ export function vcpuLocal(design: DesignOptions): boolean {
  * Page-ready is an exception the host injects without looking at the guest's IRQ mask (RFCv1's data abort: no PSTATE
  * bit masks a synchronous exception, and patch 6/7 only checks `reason == 0` and the vector page, locks-and-delivery
  * §2.1): it can land while a handler holds the sleeper-bucket lock. On x86 those sections run with IF=0 and the host
- * injects only with IF=1 (`kvm_can_do_async_pf`); the SDEI design's PPI is masked there and its SDEI event only
+ * injects only with IF=1 (`kvm_can_do_async_pf`), from the vCPU's completion scan; raised by the worker instead
+ * (`completion: 'direct'`, `async_pf_execute` -> `kvm_arch_async_page_present`), the exception is queued with no IF
+ * check at all and lands there too. The SDEI design's PPI is masked there and its SDEI event only
  * interrupts user mode. A page-ready interrupt is taken to be masked wherever the table's locks are held, as x86's
  * (IF=0) and the SDEI design's are; a design that takes those locks with interrupts on is not expressible here.
  */
 export function pageReadyLandsInLockedSections(design: DesignOptions): boolean {
-  return design.pageReady === 'exception' && !design.interruptsGate;
+  // raised by the worker (ASYNC_PF_SYNC), `kvm_arch_async_page_present` queues the exception with no IF check at all
+  return design.pageReady === 'exception' && (!design.interruptsGate || design.completion === 'direct');
 }
 
 /**
