@@ -299,12 +299,15 @@ export function vcpuLocal(design: DesignOptions): boolean {
  * Page-ready is an exception the host injects without looking at the guest's IRQ mask (RFCv1's data abort: no PSTATE
  * bit masks a synchronous exception, and patch 6/7 only checks `reason == 0` and the vector page, locks-and-delivery
  * §2.1): it can land while a handler holds the sleeper-bucket lock. On x86 those sections run with IF=0 and the host
- * injects only with IF=1 (`kvm_can_do_async_pf`); the SDEI design's PPI is masked there and its SDEI event only
+ * injects only with IF=1 (`kvm_can_do_async_pf`), from the vCPU's completion scan; raised by the worker instead
+ * (`completion: 'direct'`, `async_pf_execute` -> `kvm_arch_async_page_present`), the exception is queued with no IF
+ * check at all and lands there too. The SDEI design's PPI is masked there and its SDEI event only
  * interrupts user mode. A page-ready interrupt is taken to be masked wherever the table's locks are held, as x86's
  * (IF=0) and the SDEI design's are; a design that takes those locks with interrupts on is not expressible here.
  */
 export function pageReadyLandsInLockedSections(design: DesignOptions): boolean {
-  return design.pageReady === 'exception' && !design.interruptsGate;
+  // raised by the worker (ASYNC_PF_SYNC), `kvm_arch_async_page_present` queues the exception with no IF check at all
+  return design.pageReady === 'exception' && (!design.interruptsGate || design.completion === 'direct');
 }
 
 /**
@@ -318,6 +321,133 @@ export function withAsyncPfSync(design: DesignOptions): DesignOptions | string {
   if (design.completion === 'direct') return `${design.name} is built with ASYNC_PF_SYNC already`;
   if (design.pageReady !== 'exception' || design.x86PlatformEvents) return `x86 and the SDEI design never selected ASYNC_PF_SYNC; the model raises page-ready from the worker for s390-pfault (built in) and arm64-rfcv1`;
   return { ...design, name: `${design.name}+async-pf-sync`, completion: 'direct' };
+}
+
+/**
+ * A combination of options the model refuses: one the kernel gives no meaning, or one the machines do not express
+ * (they would stop on it with an internal error, or quietly model something else). Each rule is a predicate on the
+ * design, the options it reads, and one line in kernel terms saying why and what to set. A combination that only
+ * breaks a property is never refused: that is an answer.
+ */
+export interface CombinationRule {
+  /** short name (tests, machines/README.md) */
+  readonly id: string;
+  /** the options the predicate reads, named with their values in the message */
+  readonly options: readonly DesignOptionName[];
+  /** true when the design has the combination */
+  readonly refuses: (design: DesignOptions) => boolean;
+  /** why, naming the options, and what to set instead */
+  readonly reason: string;
+}
+
+/** s390's PFAULT_DONE: a floating interrupt handled by `pfault_interrupt`, which finds its task by pid. */
+const pfaultDone = (d: DesignOptions): boolean => d.pageReady === 'floating-interrupt';
+
+export const COMBINATION_RULES: readonly CombinationRule[] = [
+  {
+    id: 'pfault-pair',
+    options: ['notPresent', 'pageReady'],
+    refuses: (d) => (d.notPresent === 'external-interrupt') !== pfaultDone(d),
+    reason:
+      "s390's pfault_interrupt takes PFAULT_INIT and PFAULT_DONE (notPresent 'external-interrupt', pageReady 'floating-interrupt') as two subcodes of one handler that keeps the waiter in thread.pfault_wait, while the #PF, SDEI and page-ready interrupt handlers file sleeper nodes by token (kvm_async_pf_task_wait_schedule) that a PFAULT_DONE never looks up: set both or neither",
+  },
+  {
+    id: 'pid-token',
+    options: ['guestToken', 'pageReady'],
+    refuses: (d) => (d.guestToken === 'current-pid') !== pfaultDone(d),
+    reason:
+      "guestToken 'current-pid' is s390's pfault token, the pid the guest registered, which only PFAULT_DONE's handler reads (pageReady 'floating-interrupt', find_task_by_pid_ns); the other page-ready handlers look the host's token up (kvm_async_pf_task_wake): set 'current-pid' exactly with 'floating-interrupt'",
+  },
+  {
+    id: 'token-in-interrupt',
+    options: ['slotLayout', 'notPresent'],
+    refuses: (d) => (d.slotLayout === 'none') !== (d.notPresent === 'external-interrupt'),
+    reason:
+      "slotLayout 'none' (no struct kvm_vcpu_pv_apf_data: the token travels in the interrupt, s390's ext_params2) goes with notPresent 'external-interrupt' only: the #PF, data abort and SDEI handlers read flags or reason (and the SDEI token) from the shared area, and PFAULT_INIT carries its token itself",
+  },
+  {
+    id: 'ack-without-slot',
+    options: ['slotLayout', 'ack'],
+    refuses: (d) => d.slotLayout === 'none' && d.ack !== 'none',
+    reason: "slotLayout 'none' has no shared slot for an ACK to free (MSR_KVM_ASYNC_PF_ACK and IRQ_ACK tell the host the slot is free again): set ack 'none'",
+  },
+  {
+    id: 'sdei-user-mode',
+    options: ['notPresent', 'userOnlyUnlessSendAlways', 'guestSetsSendAlways'],
+    refuses: (d) => d.notPresent === 'sdei' && (!d.userOnlyUnlessSendAlways || d.guestSetsSendAlways),
+    reason:
+      "the SDEI not-present is raised for user mode only (kvm_arch_async_not_present_allowed, §5): its handler records the fault and leaves the sleep to do_notify_resume on the way back to user, where the model sends the task at once; kernel code it interrupted would run on first (and touch the page again), which the model does not follow: set userOnlyUnlessSendAlways true and guestSetsSendAlways false",
+  },
+  {
+    id: 'page-ready-same-exception',
+    options: ['pageReady', 'notPresent'],
+    refuses: (d) => d.pageReady === 'exception' && d.notPresent !== 'exception',
+    reason:
+      "pageReady 'exception' is the not-present exception again, told apart by reason (pre-5.8 x86 #PF, RFCv1 data abort): it needs notPresent 'exception'; an SDEI or external-interrupt not-present has no exception to share, so set pageReady 'interrupt' or 'floating-interrupt'",
+  },
+  {
+    id: 'page-ready-exception-reason',
+    options: ['pageReady', 'slotLayout'],
+    refuses: (d) => d.pageReady === 'exception' && d.slotLayout !== 'single',
+    reason:
+      "pageReady 'exception' is told apart from not-present by the one reason u32 (kvm_read_and_reset_pf_reason: PAGE_NOT_PRESENT or PAGE_READY), so it needs slotLayout 'single'; the split layout writes page-ready into token, which the exception handler never reads",
+  },
+  {
+    id: 'page-ready-from-worker',
+    options: ['completion', 'pageReady'],
+    refuses: (d) => (d.completion === 'direct' && d.pageReady === 'interrupt') || (d.completion === 'scan' && pfaultDone(d)),
+    reason:
+      "completion 'direct' (CONFIG_KVM_ASYNC_PF_SYNC: async_pf_execute calls kvm_arch_async_page_present) is modelled for s390's floating PFAULT_DONE, which s390 always raises from the worker, and for RFCv1's data abort; an interrupt page-ready (x86 APIC vector, arm64 PPI) is raised by the vCPU's kvm_check_async_pf_completion: set completion 'scan' for pageReady 'interrupt', 'direct' for 'floating-interrupt'",
+  },
+  {
+    id: 'cancel-needs-scan',
+    options: ['cancelPendingNotPresent', 'completion'],
+    refuses: (d) => d.cancelPendingNotPresent !== 'never' && d.completion === 'direct',
+    reason:
+      "cancelPendingNotPresent is the vCPU's kvm_arch_async_page_present cancelling a not-present still pending instead of raising page-ready (kvm_sdei_cancel, 9a6e7c39810e); with completion 'direct' the worker raised page-ready before the vCPU saw the item: set cancelPendingNotPresent 'never' or completion 'scan'",
+  },
+  {
+    id: 'exception-in-ack-window',
+    options: ['pageReady', 'interruptsGate', 'completion', 'ack', 'dummyAllocUnlocked'],
+    refuses: (d) => pageReadyLandsInLockedSections(d) && (d.ack !== 'none' || d.dummyAllocUnlocked),
+    reason:
+      "a page-ready exception injected without waiting for IF=1 (pageReady 'exception' with interruptsGate false, or raised by the worker, completion 'direct') can land anywhere in the page-ready handler, and the model nests one only where RFCv1's handler can be interrupted (machines/README.md 3a): not between the token clear and the ACK write (ack 'msr' / 'hypercall'), nor in dummyAllocUnlocked's allocation with the bucket lock dropped; set ack 'none' and dummyAllocUnlocked false, or interruptsGate true with completion 'scan'",
+  },
+  {
+    id: 'one-architecture',
+    options: ['exceptionEntryWindow', 'x86PlatformEvents'],
+    refuses: (d) => d.exceptionEntryWindow && d.x86PlatformEvents,
+    reason:
+      "exceptionEntryWindow is arm64's two-step exception entry (the vector table, then kernel_entry saving ELR_EL1) and x86PlatformEvents are x86's SMM, LAPIC and nested VMX (a not-present for L2 as a #PF VM-exit): no CPU has both, so set one of them false",
+  },
+  {
+    id: 'offline-wake-list',
+    options: ['offlineWake', 'pageReady'],
+    refuses: (d) => (d.offlineWake === 'all-cpus' && !pfaultDone(d)) || (d.offlineWake === 'local' && pfaultDone(d)),
+    reason:
+      "offlineWake 'all-cpus' is s390's pfault_cpu_dead walking pfault_list (pageReady 'floating-interrupt'), 'local' is x86's apf_task_wake_all walking this CPU's sleeper table (the other page-ready kinds): set the one whose list the guest's waiters are on, or 'none'",
+  },
+  {
+    id: 'token-ids',
+    options: ['tokenShift'],
+    refuses: (d) => d.tokenShift > 24,
+    reason:
+      'tokenShift above 24 leaves fewer than 256 ids per vCPU in the u32 token (alloc_apf_token: id << tokenShift | vcpu_id); the model allocates the lowest free id and takes ids never to wrap, which needs room for up to 64 work items (ASYNC_PF_PER_VCPU) and the dummy nodes of the sleeper table: x86 uses 12, RFCv1 16',
+  },
+];
+
+/** `notPresent 'exception', pageReady 'floating-interrupt'`: the options a rule reads, with the design's values. */
+function optionValues(design: DesignOptions, options: readonly DesignOptionName[]): string {
+  return options.map((o) => `${o} ${typeof design[o] === 'string' ? `'${design[o]}'` : String(design[o])}`).join(', ');
+}
+
+/**
+ * Why the model refuses the design's combination of options, in one line (`options A 'x', B 'y': reason`, the first
+ * rule it breaks), or undefined if it takes it.
+ */
+export function combinationProblem(design: DesignOptions): string | undefined {
+  const rule = COMBINATION_RULES.find((r) => r.refuses(design));
+  return rule === undefined ? undefined : `options ${optionValues(design, rule.options)}: ${rule.reason}`;
 }
 
 /** Looks up a built-in design; undefined if there is none of that name. */

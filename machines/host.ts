@@ -309,12 +309,15 @@ export function createHostMachine(design: DesignOptions) {
    * `kvm_arch_can_inject_async_page_present`'s `reason == 0` / vector-page checks (locks-and-delivery §6).
    */
   const raiseFrom = (enqueue: RaiseQueue, context: HostContext, item: WorkItem): void => {
+    // 2a18b7e7cd88 in `kvm_arch_async_page_present`: no page-ready for a fault whose not-present was never injected (s390's has no such check)
+    const unannounced = design.pageReadyNeedsNotPresent && !item.injected && !item.wakeAll;
     if (design.pageReady !== 'exception') {
+      if (unannounced) return;
       for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
       return;
     }
     // the same gates as the scan's kvm_arch_async_page_present: APF on, and (2a18b7e7cd88) a not-present announced
-    if (!context.msrEnabled || (design.pageReadyNeedsNotPresent && !item.injected && !item.wakeAll)) return;
+    if (!context.msrEnabled || unannounced) return;
     enqueue.assign(({ context: now }) => ({ area: { reason: REASON_PAGE_READY, token: 0 }, exception: pageReadyException(now, item.token) }));
     enqueue.emit({ type: 'send', address: { to: 'token', vcpu: context.vcpu, token: item.token }, event: { type: 'RAISED' } });
   };

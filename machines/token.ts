@@ -127,7 +127,13 @@ export const tokenMachine = setup({
           },
         },
         /** §2.6 QUEUED_HALTED: on `async_pf.queue`, the vCPU in synthetic halt */
-        queuedHalted: { on: { COMPLETED: 'doneHalted' } },
+        queuedHalted: {
+          on: {
+            COMPLETED: 'doneHalted',
+            /** ASYNC_PF_SYNC without 2a18b7e7cd88's check: the worker's `kvm_arch_async_page_present` raises page-ready for a not-present never injected (s390's raises unconditionally) */
+            RAISED: { target: 'delivered', actions: 'countPageReady' },
+          },
+        },
         /** §2.6 DONE (notified): on `async_pf.done`, page-ready due at dequeue */
         doneNotified: {
           on: {

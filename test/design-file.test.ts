@@ -17,6 +17,7 @@ import { runCheck } from '../src/check/check.js';
 import { loadDesignFile, readDesignFile } from '../src/design/design-file.js';
 import { UsageError } from '../src/errors.js';
 import { run } from './support/cli.js';
+import { refusal } from './support/design-refusal.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'apfcheck-designs-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -30,18 +31,6 @@ function write(content: unknown, name = `d${(counter += 1)}.json`): string {
   return file;
 }
 const base = { format: 'apfcheck-design/1', name: 'mine', extends: 'arm64-rfcv1' };
-
-/** The one-line message a bad file gets. */
-function refusal(file: string): string {
-  try {
-    loadDesignFile(file);
-  } catch (error) {
-    expect(error).toBeInstanceOf(UsageError);
-    expect((error as Error).message.split('\n')).toHaveLength(1);
-    return (error as Error).message;
-  }
-  throw new Error(`${file} was accepted`);
-}
 
 describe('design files', () => {
   it('resolve to the built-in design they extend, with their options', () => {

@@ -69,6 +69,8 @@ const RUNS: readonly Run[] = [
   // a pre-5.8 x86 host without the IF gate: the page-ready #PF lands in __schedule under rq->lock, whose switch to a
   // task returns at once (no kernel_exit window on x86)
   { design: variant('x86-legacy', { interruptsGate: false }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
+  // s390 with a synthetic halt: the worker raises PFAULT_DONE for a not-present never injected (no notpresent_injected check)
+  { design: variant('s390-pfault', { fallback: 'synthetic-halt' }), scope: DEFAULT_SCOPE, maxStates: 8_000 },
 ];
 
 /**

@@ -4,11 +4,11 @@
  * call this; the strategy of the mode (src/search/strategies.ts) searches,
  * the judge (src/judge/judge.ts) decides.
  */
-import type { DesignOptions } from '../../machines/design.js';
+import { combinationProblem, type DesignOptions } from '../../machines/design.js';
 import { applyMutants, type Bug } from '../../machines/mutants.js';
 import type { Scope } from '../../machines/scope.js';
 import { LIVENESS, PROPERTIES, SAFETY, type Property, type PropertyId } from '../../properties/index.js';
-import { ModelError } from '../errors.js';
+import { ModelError, UsageError } from '../errors.js';
 import { Judge, type PropertySet } from '../judge/judge.js';
 import { STRATEGIES, type Mode, type SearchOutcome, type SearchRequest, type StopReason, type Strategy } from '../search/strategies.js';
 import { coverageOf, type MachineCoverage } from '../system/coverage.js';
@@ -78,7 +78,7 @@ function propertySet(properties: readonly Property[] | undefined): PropertySet {
   };
 }
 
-/** Runs one check. Throws UsageError for an inconsistent scope. */
+/** Runs one check. Throws UsageError for an inconsistent scope, or a combination of design options the model refuses. */
 export function runCheck(request: CheckRequest): CheckReport {
   const check = prepareCheck(request);
   return finishCheck(check, STRATEGIES[request.mode].run(check.config, check.judge, check.search));
@@ -98,6 +98,9 @@ export async function runCheckAsync(request: CheckRequest): Promise<CheckReport>
 /** What a check needs before its search and after it. */
 function prepareCheck(request: CheckRequest) {
   const design = applyMutants(request.design, request.mutants);
+  // a design file is checked when it is read; this catches the rest (bugs' options, --async-pf-sync, the library API)
+  const problem = combinationProblem(design);
+  if (problem !== undefined) throw new UsageError(`design '${design.name}': ${problem}`);
   const scope = validateScope(request.scope, design);
   const config: SystemConfig = { design, scope };
   const properties = propertySet(request.properties);

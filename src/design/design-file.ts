@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { DESIGNS, DesignOverrideSchema, DesignSchema, type DesignOptions } from '../../machines/design.js';
+import { combinationProblem, DESIGNS, DesignOverrideSchema, DesignSchema, type DesignOptions } from '../../machines/design.js';
 import { applyMutants, BugDefinitionSchema, bugFromDefinition, definitionOf, MUTANTS, mutantById, type Bug, type Mutant } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
@@ -80,7 +80,11 @@ export function loadDesignFile(file: string): DesignOptions {
 
 /** Reads `file` and what it extends: the design, its built-in root, the bugs the chain defines. */
 export function readDesignFile(file: string): DesignFile {
-  return load(resolve(file), file, []);
+  const loaded = load(resolve(file), file, []);
+  // the chain's end result: a file it extends may leave a combination half set that this one completes
+  const problem = combinationProblem(loaded.design);
+  if (problem !== undefined) throw new UsageError(`${file}: ${problem}`);
+  return loaded;
 }
 
 /**

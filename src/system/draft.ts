@@ -85,9 +85,14 @@ export class Draft {
     this.log?.({ kind: 'event', machine: 'vm', instance: 0, event, from: result.from, next: result.next });
   }
 
-  /** Steps the observer of vCPU `v`'s `token` (two vCPUs' tokens can be equal when a design's shift is 0). */
+  /**
+   * Steps the observer of vCPU `v`'s `token` (two vCPUs' tokens can be equal when a design's shift is 0). `~0` names no
+   * work item, nor does 0: a handler that read an empty slot, `kvm_async_pf_task_wake(0)` (another handler took the
+   * event first and zeroed the area: pre-5.8's unchecked PAGE_READY write read by the #PF handler before the page-ready
+   * interrupt of a hybrid design); `alloc_apf_token` never makes 0.
+   */
   token(v: number, token: number, event: TokenEvent): void {
-    if (token === WAKE_ALL) return;
+    if (token === WAKE_ALL || token === 0) return;
     const index = this.tokens.findIndex((t) => t.context.token === token && t.context.vcpu === v);
     if (index < 0) throw new ModelError(`no token observer for ${formatToken(token)} (event ${event.type})`);
     const result = this.machines.token.step(this.tokens[index]!, event);

@@ -3,7 +3,7 @@
  * the design: ranges, and the rules that tie fields together. Errors say
  * what is allowed, in one line.
  */
-import { DESIGNS, type DesignOptions } from '../../machines/design.js';
+import { DESIGNS, pageReadyLandsInLockedSections, type DesignOptions } from '../../machines/design.js';
 import { ScopeSchema, SCOPE_SIZES, type Scope } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
 
@@ -38,6 +38,12 @@ export function validateScope(scope: Scope, design: DesignOptions): Scope {
       throw new UsageError(`${x86Only} is an x86 switch; design '${design.name}' does not model it`);
     }
   }
+  if (scope.pfVmexit && pageReadyLandsInLockedSections(design)) {
+    // L1's page-ready handler runs inside the model's L2 window (the host still in guest mode), so a fault of its locked sections would go to L1 as L2's #PF VM-exit
+    throw new UsageError(
+      `pfVmexit with design '${design.name}': its page-ready exception ignores IF (pageReady 'exception' without interruptsGate, or raised by the worker), so L1's handler and its locked sections run inside the model's L2 window, where a fault of theirs would reach L1 as L2's #PF VM-exit; the model does not tell the two apart`,
+    );
+  }
   return scope;
 }
 
@@ -47,7 +53,12 @@ function sendAlwaysExists(design: DesignOptions): boolean {
 }
 
 function refuseSendAlways(design: DesignOptions): void {
-  if (sendAlwaysExists(design)) return;
+  if (sendAlwaysExists(design) && design.notPresent !== 'sdei') return;
+  if (sendAlwaysExists(design)) {
+    throw new UsageError(
+      `sendAlways: design '${design.name}' raises its SDEI not-present in user mode only (kvm_arch_async_not_present_allowed, §5): its handler leaves the sleep to do_notify_resume on the way back to user, which kernel code it interrupted would not reach before touching the page again, and the model does not follow that`,
+    );
+  }
   const fits = DESIGNS.filter(sendAlwaysExists).map((d) => d.name).join(', ');
   if (design.registration === 'diag258') {
     throw new UsageError(

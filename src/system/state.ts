@@ -14,7 +14,7 @@ import { NO_RENAMING, permuted, type Renaming } from '../../machines/renaming.js
 import type { Scope } from '../../machines/scope.js';
 import { renameToken, type TokenContext } from '../../machines/token.js';
 import { renameVm, vmTokens, type VmContext } from '../../machines/vm.js';
-import { UsageError } from '../errors.js';
+import { ModelError, UsageError } from '../errors.js';
 
 /** A machine's snapshot reduced to data: what the system stores and compares. */
 export interface ComponentState<TContext> {
@@ -141,10 +141,12 @@ export function tokensInUse(state: SystemState, v: number): Set<number> {
 export function freshToken(state: SystemState, v: number): number {
   const used = tokensInUse(state, v);
   const shift = state.config.design.tokenShift;
-  for (let id = 1; ; id++) {
+  // ids wrap past 2^(32 - shift) in the u32 token; the design rules keep the model short of that (token-ids in design.ts)
+  for (let id = 1; id < 2 ** (32 - shift); id++) {
     const token = ((id << shift) | v) >>> 0;
     if (!used.has(token)) return token;
   }
+  throw new ModelError(`vcpu${v} has no free token id under tokenShift ${shift}: ${used.size} tokens in use`);
 }
 
 // ---------------------------------------------------------------------------

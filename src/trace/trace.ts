@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DESIGNS, DesignSchema, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
+import { combinationProblem, DESIGNS, DesignSchema, withAsyncPfSync, type DesignOptions } from '../../machines/design.js';
 import { applyMutants, BugDefinitionSchema, definitionOf, MUTANTS, mutantById, type Bug, type BugDefinition, type Mutant } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import type { PropertyId } from '../../properties/index.js';
@@ -201,6 +201,8 @@ export function parseTrace(text: string, source: string): Trace {
   if (parsed.data.design.name !== parsed.data.design.options.name) {
     throw new TraceFormatError(`${source}: field 'design.name' ('${parsed.data.design.name}') does not match design.options.name`);
   }
+  const problem = combinationProblem(parsed.data.design.options);
+  if (problem !== undefined) throw new TraceFormatError(`${source}: field 'design.options': the model refuses this design's ${problem}`);
   const { cycleStart, steps, placement, scope } = parsed.data;
   try {
     // the command line's cross-field rules: switches that need one another, switches the design does not model
