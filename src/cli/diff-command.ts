@@ -12,7 +12,6 @@ import { PROPERTIES } from '../../properties/index.js';
 import { checkEveryProperty, type CheckReport } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
 import { designByRef } from '../design/design-file.js';
-import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { scopeFrom, type ScopeFlags } from './check-command.js';
 import { verdictJson } from './ci-output.js';

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { combinationProblem, DESIGNS, DesignOverrideSchema, DesignSchema, type DesignOptions } from '../../machines/design.js';
-import { applyMutants, BugDefinitionSchema, bugFromDefinition, definitionOf, MUTANTS, mutantById, type Bug, type Mutant } from '../../machines/mutants.js';
+import { applyMutants, BugDefinitionSchema, bugFromDefinition, definitionOf, MUTANTS, mutantById, type Bug } from '../../machines/mutants.js';
 import { ScopeSchema } from '../../machines/scope.js';
 import { UsageError } from '../errors.js';
 import { describeJsonIssue, didYouMean, readJsonFile, valueAt } from './json-file.js';

@@ -13,7 +13,6 @@
  * component decide the question, as for SPIN's weak-fairness cycles.
  */
 
-import { ModelError } from '../../errors.js';
 import type { FairMove } from '../bfs/partitions.js';
 
 /** A fair move of a state: the step and the global id of the state it leads to. */
