@@ -397,7 +397,7 @@ export const COMBINATION_RULES: readonly CombinationRule[] = [
     options: ['completion', 'pageReady'],
     refuses: (d) => (d.completion === 'direct' && d.pageReady === 'interrupt') || (d.completion === 'scan' && pfaultDone(d)),
     reason:
-      "completion 'direct' (CONFIG_KVM_ASYNC_PF_SYNC: async_pf_execute calls kvm_arch_async_page_present) is modelled for s390's floating PFAULT_DONE, which s390 always raises from the worker, and for RFCv1's data abort; an interrupt page-ready (x86 APIC vector, arm64 PPI) is raised by the vCPU's kvm_check_async_pf_completion: set completion 'scan' for pageReady 'interrupt', 'direct' for 'floating-interrupt'",
+      "completion 'direct' (CONFIG_KVM_ASYNC_PF_SYNC: async_pf_execute calls kvm_arch_async_page_present) is modelled for s390's floating PFAULT_DONE and for pageReady 'exception' (RFCv1's data abort, the pre-5.8 #PF); an interrupt page-ready (x86 APIC vector, arm64 PPI) is modelled only as raised by the vCPU's kvm_check_async_pf_completion, and that scan has no floating-interrupt raise in the model (an s390 without ASYNC_PF_SYNC is not expressible): set completion 'scan' for pageReady 'interrupt', 'direct' for 'floating-interrupt'",
   },
   {
     id: 'cancel-needs-scan',

@@ -312,6 +312,8 @@ export function createHostMachine(design: DesignOptions) {
     // 2a18b7e7cd88 in `kvm_arch_async_page_present`: no page-ready for a fault whose not-present was never injected (s390's has no such check)
     const unannounced = design.pageReadyNeedsNotPresent && !item.injected && !item.wakeAll;
     if (design.pageReady !== 'exception') {
+      // s390's __kvm_inject_pfault_token raises PFAULT_DONE whatever the registration (a cancelled token's DONE still
+      // comes, s390-pfault §2.2): no APF-on gate here, unlike x86's kvm_pv_async_pf_enabled on the exception path below
       if (unannounced) return;
       for (const effect of raised(context.vcpu, item)) enqueue.emit(effect);
       return;

@@ -202,7 +202,8 @@ export function parseTrace(text: string, source: string): Trace {
     throw new TraceFormatError(`${source}: field 'design.name' ('${parsed.data.design.name}') does not match design.options.name`);
   }
   const problem = combinationProblem(parsed.data.design.options);
-  if (problem !== undefined) throw new TraceFormatError(`${source}: field 'design.options': the model refuses this design's ${problem}`);
+  // a trace written before a rule existed is refused too: its design was never one the model expresses
+  if (problem !== undefined) throw new TraceFormatError(`${source}: field 'design.options': the model refuses this design's ${problem} (a trace written by an apfcheck before this rule cannot be replayed)`);
   const { cycleStart, steps, placement, scope } = parsed.data;
   try {
     // the command line's cross-field rules: switches that need one another, switches the design does not model
