@@ -13,8 +13,8 @@ import { MUTANTS, type Bug } from '../machines/mutants.js';
 import { DEFAULT_SCOPE, ScopeSchema, type Scope } from '../machines/scope.js';
 import { PROPERTIES, propertyById, type PropertyId } from '../properties/index.js';
 import { checkEveryProperty, runCheckAsync, type CheckProgress, type CheckReport, type CheckRequest, type Mode } from './check/check.js';
-import { BudgetSchema, bugIds, designForMutants, mutants as parseMutants } from './check/request-options.js';
-import { bugsOf, designRef, loadDesignFile, readDesignFile } from './design/design-file.js';
+import { BudgetSchema, bugIds, builtInWithBugs, fileWithBugs, scopeWith } from './check/request-options.js';
+import { designRef, loadDesignFile } from './design/design-file.js';
 import { UsageError } from './errors.js';
 import { replayTrace } from './trace/replay.js';
 import { parseTrace, readTraceFile, type Trace } from './trace/trace.js';
@@ -137,15 +137,11 @@ function requestOf(options: CheckOptions): CheckRequest {
     if (!parsed.success) throw refused('design', parsed.error.issues[0]!);
     resolved = parsed.data;
     mutants = [];
-  } else if (design !== undefined && designRef(design, process.cwd(), 'design').kind === 'file') {
-    // a bug the file defines, or a catalogued bug of the built-in design it extends, as `check --design-file F --bug ID`
-    const file = readDesignFile(design);
-    resolved = file.design;
-    mutants = bugsOf(file, ids, design);
   } else {
-    const catalogued = parseMutants(ids);
-    resolved = designForMutants(design, catalogued);
-    mutants = catalogued;
+    // as `check --design NAME --bug ID` or `check --design-file F --bug ID`
+    const chosen = design !== undefined && designRef(design, process.cwd(), 'design').kind === 'file' ? fileWithBugs(design, ids) : builtInWithBugs(design, ids);
+    resolved = chosen.design;
+    mutants = chosen.bugs;
   }
   const scope = ScopeSchema.partial().safeParse(options.scope ?? {});
   if (!scope.success) throw refused('scope', scope.error.issues[0]!);
@@ -163,7 +159,7 @@ function requestOf(options: CheckOptions): CheckRequest {
   return {
     design: resolved,
     mutants,
-    scope: { ...DEFAULT_SCOPE, ...Object.assign({}, ...mutants.map((m) => m.scope)), ...scope.data },
+    scope: scopeWith(mutants, scope.data),
     mode,
     // exhaustive mode uses no randomness: its report's seed is 0 unless given, so two identical runs report the same
     seed: options.seed ?? (mode === 'random' ? Date.now() % 2 ** 31 : 0),

@@ -4,8 +4,10 @@
  * resolved; every error a UsageError naming what it accepts.
  */
 import { DESIGNS, designByName, type DesignOptions } from '../../machines/design.js';
-import { MUTANTS, mutantById, type Mutant } from '../../machines/mutants.js';
+import { MUTANTS, mutantById, type Bug, type Mutant } from '../../machines/mutants.js';
+import { DEFAULT_SCOPE, type Scope } from '../../machines/scope.js';
 import { z } from 'zod';
+import { bugsOf, readDesignFile } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 
 /** Ranges of a check's numbers: the `check` flags, run files and the library are checked against the same. */
@@ -65,4 +67,21 @@ export function designForMutants(requested: string | undefined, chosen: readonly
     throw new UsageError(`bug '${chosen[0]!.id}' is a mutant of design '${base}', not '${requested}'`);
   }
   return design(requested ?? base ?? DESIGNS[0]!.name);
+}
+
+/** A built-in design (or the bugs' base design) with catalogued bugs. */
+export function builtInWithBugs(name: string | undefined, ids: readonly string[]): { design: DesignOptions; bugs: readonly Bug[] } {
+  const bugs = mutants(ids);
+  return { design: designForMutants(name, bugs), bugs };
+}
+
+/** A design file with bugs it (or a file it extends) defines, or catalogued bugs of its built-in root. */
+export function fileWithBugs(path: string, ids: readonly string[]): { design: DesignOptions; bugs: readonly Bug[] } {
+  const file = readDesignFile(path);
+  return { design: file.design, bugs: bugsOf(file, ids, path) };
+}
+
+/** The default scope, then the bugs' smallest scope, then what the user set. */
+export function scopeWith(bugs: readonly Bug[], set: Partial<Scope>): Scope {
+  return { ...DEFAULT_SCOPE, ...Object.assign({}, ...bugs.map((b) => b.scope)), ...set };
 }

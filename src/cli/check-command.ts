@@ -8,15 +8,15 @@ import { DEATH_REPORTERS, PROPERTIES, SAFETY, type Property } from '../../proper
 import { checkEveryProperty, type CheckReport, type CheckRequest, type Mode } from '../check/check.js';
 import { runCheckInterruptible } from '../check/interruptible.js';
 import type { Bug } from '../../machines/mutants.js';
-import { DEFAULT_SCOPE, describeScope, type Scope } from '../../machines/scope.js';
-import { bugsOf, designByRef, readDesignFile } from '../design/design-file.js';
+import { describeScope, type Scope } from '../../machines/scope.js';
+import { designByRef } from '../design/design-file.js';
 import { UsageError } from '../errors.js';
 import { validateScope } from '../system/scope.js';
 import { describeCycle } from '../trace/trace.js';
 import { annotate, failureDetail, incompleteSummary, jsonLine, jsonProgress, junitSuite, verdictJson, writeJunit } from './ci-output.js';
 import type { JunitCase } from './junit.js';
 import { checkOutputFile, checkTraceDir, checkTraceOut, DEFAULT_TRACE_DIR, DEFAULT_TRACE_OUT, ensureDirectory, writeTrace } from './output-files.js';
-import { bugIds, designForMutants, LIMITS, mutants as parseMutants } from '../check/request-options.js';
+import { bugIds, builtInWithBugs, fileWithBugs, LIMITS, scopeWith } from '../check/request-options.js';
 import { integer } from './options.js';
 import { bar, progressLine, stepTable, table } from './output.js';
 
@@ -105,21 +105,8 @@ function shardOf(text: string, mode: Mode, seed: number, runs: number): { seed: 
   return { seed: (seed + Math.imul(i - 1, 0x9e3779b1)) >>> 1, runs: share };
 }
 
-/** `--design NAME` (or the bugs' base design) and `--bug` ids: catalogued bugs. */
-function builtInWithBugs(name: string | undefined, ids: readonly string[]): { design: DesignOptions; bugs: readonly Bug[] } {
-  const bugs = parseMutants(ids);
-  return { design: designForMutants(name, bugs), bugs };
-}
-
-/** `--design-file FILE` and `--bug` ids: bugs the file defines or catalogued bugs of its built-in root. */
-function fileWithBugs(path: string, ids: readonly string[]): { design: DesignOptions; bugs: readonly Bug[] } {
-  const file = readDesignFile(path);
-  return { design: file.design, bugs: bugsOf(file, ids, path) };
-}
-
-/** Default scope, then the mutants' smallest scope, then what the user typed. */
+/** Default scope, then the bugs' smallest scope, then what the user typed. */
 export function scopeFrom(flags: ScopeFlags, chosen: readonly Bug[]): Scope {
-  const fromMutants = chosen.reduce<Partial<Scope>>((acc, m) => ({ ...acc, ...m.scope }), {});
   const typed: Partial<Scope> = {
     ...(flags.vcpus === undefined ? {} : { vcpus: integer('--vcpus')(flags.vcpus) }),
     ...(flags.tasks === undefined ? {} : { tasks: integer('--tasks')(flags.tasks) }),
@@ -135,7 +122,7 @@ export function scopeFrom(flags: ScopeFlags, chosen: readonly Bug[]): Scope {
     ...(flags.idlePoll ? { idlePoll: true } : {}),
     ...(flags.timerExits ? { timerExits: true } : {}),
   };
-  return { ...DEFAULT_SCOPE, ...fromMutants, ...typed };
+  return scopeWith(chosen, typed);
 }
 
 function jsonReport(report: CheckReport, traceFile: string | null) {
